@@ -1,0 +1,3 @@
+//! sea-orm entities of the domain, kept apart from the behaviour written around them.
+
+pub mod service;

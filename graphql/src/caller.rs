@@ -1,0 +1,92 @@
+//! Who is calling, and the checks every resolver starts with.
+
+use async_graphql::Context;
+use civitas_policies::PLATFORM_DOMAIN;
+use civitas_tenants::{Principal, TenantContext};
+
+use crate::AppState;
+use crate::error::{ApiError, ApiResult, Code};
+
+/// Established by the HTTP layer before the query runs: the validated principal, if any,
+/// and the tenant it acts in, if one was named.
+#[derive(Clone, Debug, Default)]
+pub struct Caller {
+    pub principal: Option<Principal>,
+    pub tenant: Option<TenantContext>,
+}
+
+pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
+    ctx.data_unchecked::<AppState>()
+}
+
+fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
+    static ANONYMOUS: Caller = Caller {
+        principal: None,
+        tenant: None,
+    };
+    ctx.data_opt::<Caller>().unwrap_or(&ANONYMOUS)
+}
+
+pub(crate) fn principal<'a>(ctx: &Context<'a>) -> ApiResult<&'a Principal> {
+    caller(ctx)
+        .principal
+        .as_ref()
+        .ok_or_else(|| ApiError::new(Code::Unauthenticated, "a valid bearer token is required"))
+}
+
+pub(crate) fn tenant_opt<'a>(ctx: &Context<'a>) -> Option<&'a TenantContext> {
+    caller(ctx).tenant.as_ref()
+}
+
+/// The caller's tenant context, once the caller may do `action` on `object` there.
+pub(crate) async fn authorize<'a>(
+    ctx: &Context<'a>,
+    object: &str,
+    action: &str,
+) -> ApiResult<&'a TenantContext> {
+    principal(ctx)?;
+    let tc = tenant_opt(ctx).ok_or_else(|| {
+        ApiError::new(
+            Code::BadRequest,
+            "no tenant: use a token issued for a tenant or send X-Civitas-Tenant",
+        )
+    })?;
+    let allowed = state(ctx)
+        .authorizer
+        .allowed(
+            tc.roles.iter().map(|r| r.as_str()),
+            &tc.tenant.id.to_string(),
+            object,
+            action,
+        )
+        .await?;
+    if allowed {
+        Ok(tc)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+/// The caller, once they may do `action` on `object` at platform level. Platform roles
+/// come from the token only: no tenant grants them.
+pub(crate) async fn authorize_platform<'a>(
+    ctx: &Context<'a>,
+    object: &str,
+    action: &str,
+) -> ApiResult<&'a Principal> {
+    let p = principal(ctx)?;
+    let allowed = state(ctx)
+        .authorizer
+        .allowed(
+            p.token_roles.iter().map(|r| r.as_str()),
+            PLATFORM_DOMAIN,
+            object,
+            action,
+        )
+        .await?;
+    if allowed {
+        Ok(p)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}

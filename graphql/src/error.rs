@@ -1,0 +1,112 @@
+//! Errors as clients see them: a message and a stable `extensions.code`.
+
+use async_graphql::ErrorExtensions;
+
+/// The machine-readable codes of the API. Stable: integrators match on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Code {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Validation,
+    Conflict,
+    TenantSuspended,
+    BadRequest,
+    Internal,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::NotFound => "NOT_FOUND",
+            Code::Validation => "VALIDATION",
+            Code::Conflict => "CONFLICT",
+            Code::TenantSuspended => "TENANT_SUSPENDED",
+            Code::BadRequest => "BAD_REQUEST",
+            Code::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error on its way to a client. It has no `Display` on purpose: async-graphql turns
+/// anything displayable into an error message, and an internal error's text must not
+/// reach a client by accident.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    pub code: Code,
+    pub message: String,
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden() -> Self {
+        ApiError::new(Code::Forbidden, "not allowed")
+    }
+
+    /// Logs the cause with the request's span and returns an error that says nothing of it.
+    pub fn internal(cause: &dyn std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "internal error");
+        ApiError::new(Code::Internal, "internal error")
+    }
+
+    pub fn into_graphql(self) -> async_graphql::Error {
+        let code = self.code.as_str();
+        async_graphql::Error::new(self.message).extend_with(|_, e| e.set("code", code))
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        e.into_graphql()
+    }
+}
+
+impl From<civitas_tenants::Error> for ApiError {
+    fn from(e: civitas_tenants::Error) -> Self {
+        use civitas_tenants::Error as E;
+        match e {
+            E::Validation(m) => ApiError::new(Code::Validation, m),
+            E::NotFound(what) => ApiError::new(Code::NotFound, format!("{what} not found")),
+            E::Conflict(m) => ApiError::new(Code::Conflict, m),
+            E::Forbidden => ApiError::forbidden(),
+            E::TenantSuspended(slug) => {
+                ApiError::new(Code::TenantSuspended, format!("tenant {slug} is suspended"))
+            }
+            E::Internal(db) => ApiError::internal(&db),
+        }
+    }
+}
+
+impl From<civitas_policies::Error> for ApiError {
+    fn from(e: civitas_policies::Error) -> Self {
+        match e {
+            civitas_policies::Error::Validation(m) => ApiError::new(Code::Validation, m),
+            other => ApiError::internal(&other),
+        }
+    }
+}
+
+impl From<civitas_crm::Error> for ApiError {
+    fn from(e: civitas_crm::Error) -> Self {
+        match e {
+            civitas_crm::Error::Tenancy(e) => e.into(),
+            civitas_crm::Error::Policy(e) => e.into(),
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        ApiError::internal(&e)
+    }
+}

@@ -1,0 +1,81 @@
+//! The GraphQL API: a thin adapter over the domain. Every operation checks who is calling
+//! and what their roles allow in their tenant, then calls into the domain.
+
+mod caller;
+mod catalogue;
+mod error;
+mod members;
+mod policies;
+mod tenants;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptySubscription, MergedObject, Schema};
+use civitas_policies::Authorizer;
+use civitas_tenants::Db;
+
+pub use caller::Caller;
+pub use error::{ApiError, Code};
+
+/// Shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub authorizer: Arc<Authorizer>,
+}
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    tenants::TenantQuery,
+    members::MemberQuery,
+    policies::PolicyQuery,
+    catalogue::CatalogueQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    tenants::TenantMutation,
+    members::MemberMutation,
+    policies::PolicyMutation,
+    catalogue::CatalogueMutation,
+);
+
+pub type CivitasSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Limits that keep one request from costing the server more than a request should.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    pub depth: usize,
+    pub complexity: usize,
+    pub recursive_depth: usize,
+    pub directives: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            depth: 12,
+            complexity: 1000,
+            recursive_depth: 32,
+            directives: 20,
+        }
+    }
+}
+
+pub fn build_schema(state: AppState, limits: Limits) -> CivitasSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(state)
+        .limit_depth(limits.depth)
+        .limit_complexity(limits.complexity)
+        .limit_recursive_depth(limits.recursive_depth)
+        .limit_directives(limits.directives)
+        .finish()
+}
+
+/// The schema in SDL, as `civitas schema` prints it.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}

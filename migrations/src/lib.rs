@@ -1,0 +1,23 @@
+//! Schema of Civitas: tables, indexes and, on PostgreSQL, the application role and the
+//! row-level security policies. Migrations run as the owner; the server connects as
+//! [`APP_ROLE`], which owns nothing and cannot bypass RLS.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_tenancy;
+mod m20261122_000002_catalogue;
+mod rls;
+
+pub use rls::{APP_ROLE, TENANT_OWNED_TABLES};
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_tenancy::Migration),
+            Box::new(m20261122_000002_catalogue::Migration),
+        ]
+    }
+}

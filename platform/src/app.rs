@@ -1,0 +1,120 @@
+//! Wiring: the database, the schema, the authorizer and the token issuer of one process.
+
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use civitas_graphql::{AppState, CivitasSchema, build_schema};
+use civitas_migrations::{Migrator, MigratorTrait};
+use civitas_policies::Authorizer;
+use civitas_tenants::{Backend, Db};
+use sea_orm::{ConnectionTrait, Database, Statement};
+
+use crate::config::{Config, redact};
+use crate::dev_issuer::DevIssuer;
+
+/// Everything a request handler needs.
+pub struct App {
+    pub config: Config,
+    pub db: Db,
+    pub authorizer: Arc<Authorizer>,
+    pub schema: CivitasSchema,
+    pub dev_issuer: Option<DevIssuer>,
+}
+
+/// Applies pending migrations, as the schema owner.
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let conn = Database::connect(url)
+        .await
+        .with_context(|| format!("connecting to {} to migrate", redact(url)))?;
+    Migrator::up(&conn, None)
+        .await
+        .context("applying migrations")?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// Connects the request pool, migrating first where this process is the one that should.
+pub async fn connect(config: &Config) -> anyhow::Result<Db> {
+    if config.is_sqlite() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    }
+    match (&config.migration_database_url, config.is_sqlite()) {
+        (Some(owner), _) => migrate(owner).await?,
+        (None, true) => migrate(&config.database_url).await?,
+        (None, false) => {}
+    }
+    let db = Db::connect(&config.database_url, config.max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", redact(&config.database_url)))?;
+    if db.backend() == Backend::Postgres {
+        refuse_privileged_role(&db).await?;
+    }
+    let pending = Migrator::get_pending_migrations(db.global())
+        .await
+        .context("reading the migration state")?;
+    if !pending.is_empty() {
+        bail!(
+            "{} migration(s) pending: run `civitas migrate` with the owner's URL first",
+            pending.len()
+        );
+    }
+    Ok(db)
+}
+
+/// Row-level security does not bind a superuser, a role with BYPASSRLS, or the tables'
+/// owner: serving requests as one of those would leave a single wall between tenants.
+async fn refuse_privileged_role(db: &Db) -> anyhow::Result<()> {
+    let row = db
+        .global()
+        .query_one_raw(Statement::from_string(
+            db.global().get_database_backend(),
+            "SELECT current_user::text AS who, (rolsuper OR rolbypassrls) AS privileged, \
+             EXISTS (SELECT 1 FROM pg_tables WHERE tableowner = current_user AND tablename = 'tenants') AS owner \
+             FROM pg_roles WHERE rolname = current_user",
+        ))
+        .await?
+        .context("reading the current role")?;
+    let who: String = row.try_get("", "who")?;
+    let privileged: bool = row.try_get("", "privileged")?;
+    let owner: bool = row.try_get("", "owner")?;
+    if privileged || owner {
+        bail!(
+            "refusing to serve as PostgreSQL role {who:?}: it bypasses row-level security. \
+             Connect CIVITAS_DATABASE_URL as {} and give the owner's URL in CIVITAS_MIGRATION_DATABASE_URL",
+            civitas_migrations::APP_ROLE
+        );
+    }
+    Ok(())
+}
+
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let db = connect(&config).await?;
+    let authorizer = Arc::new(
+        Authorizer::load(db.global().clone())
+            .await
+            .context("loading policies")?,
+    );
+    let dev_issuer = if config.dev {
+        Some(DevIssuer::load_or_create(&config.data_dir)?)
+    } else {
+        None
+    };
+    if config.demo {
+        crate::demo::load(&db, &authorizer).await?;
+    }
+    let schema = build_schema(
+        AppState {
+            db: db.clone(),
+            authorizer: authorizer.clone(),
+        },
+        config.graphql_limits,
+    );
+    Ok(App {
+        config,
+        db,
+        authorizer,
+        schema,
+        dev_issuer,
+    })
+}

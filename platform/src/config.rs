@@ -1,0 +1,194 @@
+//! Configuration: command-line flags, then `CIVITAS_*` environment variables, then the
+//! configuration file, then defaults. Documented in `docs/configuration.md`.
+
+use std::{fmt, net::SocketAddr, path::PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Development,
+    Production,
+}
+
+/// The settings of one `civitas` process.
+#[derive(Clone)]
+pub struct Config {
+    pub environment: Environment,
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    /// What requests use. On PostgreSQL: the application role, never the owner.
+    pub database_url: String,
+    /// What migrations use (the schema owner). When unset, `database_url`.
+    pub migration_database_url: Option<String>,
+    pub max_connections: u32,
+    /// The development token issuer and GraphiQL; refused in production.
+    pub dev: bool,
+    pub demo: bool,
+    pub body_limit_bytes: usize,
+    pub graphql_limits: civitas_graphql::Limits,
+}
+
+impl fmt::Debug for Config {
+    // Database URLs may carry passwords: never print them.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("environment", &self.environment)
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database", &redact(&self.database_url))
+            .field("dev", &self.dev)
+            .field("demo", &self.demo)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The URL without its password, for logs.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..s], user, &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What the configuration file may hold; every key is optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub environment: Option<Environment>,
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub database_url: Option<String>,
+    pub migration_database_url: Option<String>,
+    pub max_connections: Option<u32>,
+    pub body_limit_bytes: Option<usize>,
+    pub graphql_max_depth: Option<usize>,
+    pub graphql_max_complexity: Option<usize>,
+}
+
+impl FileConfig {
+    pub fn read(path: &std::path::Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading configuration file {}", path.display()))?;
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    }
+}
+
+/// The global flags, each also readable from its `CIVITAS_*` variable.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct GlobalArgs {
+    /// Configuration file (TOML).
+    #[arg(long, env = "CIVITAS_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+    /// development or production.
+    #[arg(long, env = "CIVITAS_ENVIRONMENT", global = true)]
+    pub environment: Option<Environment>,
+    /// Where the embedded database and the development issuer's key live.
+    #[arg(long, env = "CIVITAS_DATA_DIR", global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database for requests (default: SQLite in the data directory).
+    #[arg(
+        long,
+        env = "CIVITAS_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+    /// Database for migrations, as the schema owner (default: the database URL).
+    #[arg(
+        long,
+        env = "CIVITAS_MIGRATION_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub migration_database_url: Option<String>,
+}
+
+/// Flags of `serve` only.
+#[derive(Clone, Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CIVITAS_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Enable the development token issuer and GraphiQL (never in production).
+    #[arg(long, env = "CIVITAS_DEV")]
+    pub dev: bool,
+    /// Load the demo data set if it is absent.
+    #[arg(long, env = "CIVITAS_DEMO")]
+    pub demo: bool,
+}
+
+impl Config {
+    pub fn resolve(global: &GlobalArgs, serve: &ServeArgs) -> anyhow::Result<Self> {
+        let file = match &global.config {
+            Some(p) => FileConfig::read(p)?,
+            None => FileConfig::default(),
+        };
+        let environment = global
+            .environment
+            .or(file.environment)
+            .unwrap_or(Environment::Development);
+        let data_dir = global
+            .data_dir
+            .clone()
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./data"));
+        let database_url = match global.database_url.clone().or(file.database_url) {
+            Some(u) => u,
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                data_dir.join("civitas.db").display()
+            ),
+        };
+        let default_limits = civitas_graphql::Limits::default();
+        let config = Config {
+            environment,
+            listen: serve
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            data_dir,
+            database_url,
+            migration_database_url: global
+                .migration_database_url
+                .clone()
+                .or(file.migration_database_url),
+            max_connections: file.max_connections.unwrap_or(16),
+            dev: serve.dev,
+            demo: serve.demo,
+            body_limit_bytes: file.body_limit_bytes.unwrap_or(256 * 1024),
+            graphql_limits: civitas_graphql::Limits {
+                depth: file.graphql_max_depth.unwrap_or(default_limits.depth),
+                complexity: file
+                    .graphql_max_complexity
+                    .unwrap_or(default_limits.complexity),
+                ..default_limits
+            },
+        };
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if self.dev && self.environment == Environment::Production {
+            bail!(
+                "the development issuer cannot be enabled in production (drop --dev or CIVITAS_DEV)"
+            );
+        }
+        if !(self.database_url.starts_with("sqlite:") || self.database_url.starts_with("postgres"))
+        {
+            bail!("database URL must start with sqlite: or postgres://");
+        }
+        Ok(())
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        self.database_url.starts_with("sqlite:")
+    }
+}

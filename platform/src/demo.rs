@@ -1,0 +1,145 @@
+//! The demo data set: Roma Capitale, two municipi and a partecipata, with operators and
+//! services. Loaded only when absent, so `--demo` may be given on every start.
+
+use civitas_crm::catalogue::{self, NewService};
+use civitas_crm::onboarding::{self, FirstAdmin};
+use civitas_policies::Authorizer;
+use civitas_tenants::members::{self, MemberProfile};
+use civitas_tenants::registry::{self, NewTenant};
+use civitas_tenants::{Db, Role, TenantContext, TenantKind, TenantSlug};
+use serde_json::json;
+
+struct DemoTenant {
+    slug: &'static str,
+    name: &'static str,
+    kind: TenantKind,
+    parent: Option<&'static str>,
+    /// `(subject, display name, role)`; the first is the tenant administrator.
+    people: &'static [(&'static str, &'static str, Role)],
+    /// `(code, name, area)`
+    services: &'static [(&'static str, &'static str, &'static str)],
+}
+
+const DEMO: &[DemoTenant] = &[
+    DemoTenant {
+        slug: "roma",
+        name: "Roma Capitale",
+        kind: TenantKind::Capitale,
+        parent: None,
+        people: &[
+            ("roma-admin", "Giulia Rossi", Role::TenantAdmin),
+            ("roma-sup", "Paolo Ferri", Role::Supervisor),
+            ("roma-op", "Marco Bianchi", Role::Operator),
+            ("roma-tutor", "Anna Conti", Role::Tutor),
+        ],
+        services: &[
+            ("ANAG-CERT", "Certificato anagrafico", "Anagrafe"),
+            ("TRIB-TARI", "Tassa sui rifiuti (TARI)", "Tributi"),
+            ("MOB-ZTL", "Permesso ZTL", "Mobilità"),
+        ],
+    },
+    DemoTenant {
+        slug: "municipio-i",
+        name: "Municipio Roma I Centro",
+        kind: TenantKind::Municipio,
+        parent: Some("roma"),
+        people: &[
+            ("m1-admin", "Luca Marino", Role::TenantAdmin),
+            ("m1-op", "Sara Greco", Role::Operator),
+        ],
+        services: &[
+            ("ANAG-CIE", "Carta d'identità elettronica", "Anagrafe"),
+            ("SCUO-ISCR", "Iscrizione al nido", "Scuola"),
+        ],
+    },
+    DemoTenant {
+        slug: "municipio-ii",
+        name: "Municipio Roma II",
+        kind: TenantKind::Municipio,
+        parent: Some("roma"),
+        people: &[
+            ("m2-admin", "Elena Romano", Role::TenantAdmin),
+            ("m2-op", "Davide Costa", Role::Operator),
+        ],
+        services: &[
+            ("ANAG-CIE", "Carta d'identità elettronica", "Anagrafe"),
+            ("SOC-ASSIST", "Assistenza domiciliare", "Servizi sociali"),
+        ],
+    },
+    DemoTenant {
+        slug: "ama",
+        name: "AMA S.p.A.",
+        kind: TenantKind::Partecipata,
+        parent: Some("roma"),
+        people: &[
+            ("ama-admin", "Roberto Gallo", Role::TenantAdmin),
+            ("ama-op", "Chiara Fontana", Role::Operator),
+            ("ama-sap", "AMA SAP connector", Role::Integrator),
+        ],
+        services: &[
+            ("RIF-INGOMB", "Ritiro ingombranti", "Rifiuti"),
+            ("RIF-SEGN", "Segnalazione cassonetto", "Rifiuti"),
+        ],
+    },
+];
+
+fn slug(s: &str) -> anyhow::Result<TenantSlug> {
+    Ok(TenantSlug::parse(s)?)
+}
+
+/// Loads the demo data unless its first tenant already exists. Returns whether it loaded.
+pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
+    if registry::find_by_slug(db, &slug(DEMO[0].slug)?)
+        .await?
+        .is_some()
+    {
+        return Ok(false);
+    }
+    for t in DEMO {
+        let (admin_subject, admin_name, _) = t.people[0];
+        let done = onboarding::onboard(
+            db,
+            authorizer,
+            "system:demo",
+            NewTenant {
+                slug: slug(t.slug)?,
+                display_name: t.name.into(),
+                kind: t.kind,
+                parent: t.parent.map(slug).transpose()?,
+                settings: json!({ "locale": "it-IT", "timezone": "Europe/Rome" }),
+            },
+            FirstAdmin {
+                subject: admin_subject.into(),
+                profile: MemberProfile {
+                    display_name: Some(admin_name.into()),
+                    email: Some(format!("{admin_subject}@{}.example", t.slug)),
+                },
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo tenant {}: {e}", t.slug))?;
+        let ctx = TenantContext::system(done.tenant, "demo");
+        let scope = db.scope(&ctx).await?;
+        for (subject, name, role) in &t.people[1..] {
+            let profile = MemberProfile {
+                display_name: Some((*name).into()),
+                email: Some(format!("{subject}@{}.example", t.slug)),
+            };
+            members::grant(&scope, "system:demo", subject, *role, &profile).await?;
+        }
+        for (code, name, area) in t.services {
+            let new = NewService {
+                code: (*code).into(),
+                name: (*name).into(),
+                area: (*area).into(),
+                description: String::new(),
+            };
+            catalogue::create(&scope, new)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo service {code}: {e}"))?;
+        }
+        scope.commit().await?;
+    }
+    tracing::info!("demo data loaded");
+    Ok(true)
+}

@@ -1,0 +1,212 @@
+//! The HTTP shell: `POST /graphql`, GraphiQL, health and readiness.
+
+use std::{sync::Arc, time::Instant};
+
+use async_graphql::{ErrorExtensionValues, Response as GqlResponse, ServerError};
+use axum::{
+    Router,
+    body::{Body, to_bytes},
+    extract::State,
+    http::{HeaderMap, HeaderValue, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
+use civitas_graphql::{ApiError, Caller, Code};
+use civitas_tenants::access;
+use tracing::{Instrument, field::Empty};
+
+use crate::app::App;
+
+pub const TENANT_HEADER: &str = "x-civitas-tenant";
+const REQUEST_ID_HEADER: &str = "x-request-id";
+
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .with_state(app)
+}
+
+async fn graphiql(State(app): State<Arc<App>>) -> Response {
+    if app.dev_issuer.is_none() {
+        return (
+            StatusCode::NOT_FOUND,
+            "GraphiQL is enabled only in development (--dev); POST GraphQL requests here",
+        )
+            .into_response();
+    }
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Civitas")
+            .finish(),
+    )
+    .into_response()
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    match app.db.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not answering");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) -> Response {
+    let rid = request_id(&headers);
+    let span = tracing::info_span!("request", request_id = %rid, tenant = Empty, principal = Empty, operation = Empty);
+    let started = Instant::now();
+    let mut response = execute(&app, &headers, body, &span)
+        .instrument(span.clone())
+        .await;
+    let status = response.status();
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "graphql request"
+        )
+    });
+    if let Ok(v) = HeaderValue::from_str(&rid) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, v);
+    }
+    response
+}
+
+async fn execute(app: &App, headers: &HeaderMap, body: Body, span: &tracing::Span) -> Response {
+    let bytes = match to_bytes(body, app.config.body_limit_bytes).await {
+        Ok(b) => b,
+        Err(_) => {
+            return reject(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ApiError::new(
+                    Code::BadRequest,
+                    format!("request body exceeds {} bytes", app.config.body_limit_bytes),
+                ),
+            );
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(r) => r,
+        Err(e) => {
+            return reject(
+                StatusCode::BAD_REQUEST,
+                ApiError::new(Code::BadRequest, format!("malformed GraphQL request: {e}")),
+            );
+        }
+    };
+    if let Some(op) = &request.operation_name {
+        span.record("operation", op.as_str());
+    }
+    let caller = match identify(app, headers).await {
+        Ok(c) => c,
+        Err((status, e)) => return reject(status, e),
+    };
+    if let Some(p) = &caller.principal {
+        span.record("principal", p.subject.as_str());
+    }
+    if let Some(t) = &caller.tenant {
+        span.record("tenant", t.tenant.slug.as_str());
+    }
+    let mut resp = app.schema.execute(request.data(caller)).await;
+    label_uncoded_errors(&mut resp);
+    json_response(StatusCode::OK, &resp)
+}
+
+/// The principal behind the bearer token (if any) and the tenant it acts in.
+async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, (StatusCode, ApiError)> {
+    let unauthenticated = |m: &str| {
+        (
+            StatusCode::UNAUTHORIZED,
+            ApiError::new(Code::Unauthenticated, m),
+        )
+    };
+    let Some(auth) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Caller::default());
+    };
+    let token = auth
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| unauthenticated("the Authorization header must be 'Bearer <token>'"))?;
+    let issuer = app
+        .dev_issuer
+        .as_ref()
+        .ok_or_else(|| unauthenticated("no configured identity provider accepts this token"))?;
+    let principal = issuer.verify(token).map_err(|e| {
+        tracing::info!(reason = %e, "token refused");
+        unauthenticated("invalid or expired token")
+    })?;
+    let requested = match headers.get(TENANT_HEADER) {
+        Some(v) => Some(v.to_str().map_err(|_| {
+            (
+                StatusCode::BAD_REQUEST,
+                ApiError::new(Code::BadRequest, "X-Civitas-Tenant is not text"),
+            )
+        })?),
+        None => None,
+    };
+    let tenant = access::resolve(&app.db, &principal, requested)
+        .await
+        .map_err(|e| {
+            let e = ApiError::from(e);
+            let status = match e.code {
+                Code::Forbidden | Code::TenantSuspended => StatusCode::FORBIDDEN,
+                Code::Validation | Code::BadRequest => StatusCode::BAD_REQUEST,
+                _ => StatusCode::INTERNAL_SERVER_ERROR,
+            };
+            (status, e)
+        })?;
+    Ok(Caller {
+        principal: Some(principal),
+        tenant,
+    })
+}
+
+/// Parse and validation errors come from async-graphql without a code; give them one so
+/// that every error a client sees has `extensions.code`.
+fn label_uncoded_errors(resp: &mut GqlResponse) {
+    for e in &mut resp.errors {
+        let ext = e
+            .extensions
+            .get_or_insert_with(ErrorExtensionValues::default);
+        if ext.get("code").is_none() {
+            ext.set("code", "GRAPHQL_VALIDATION");
+        }
+    }
+}
+
+fn reject(status: StatusCode, e: ApiError) -> Response {
+    let mut err = ServerError::new(e.message, None);
+    let mut ext = ErrorExtensionValues::default();
+    ext.set("code", e.code.as_str());
+    err.extensions = Some(ext);
+    json_response(status, &GqlResponse::from_errors(vec![err]))
+}
+
+fn json_response(status: StatusCode, resp: &GqlResponse) -> Response {
+    match serde_json::to_vec(resp) {
+        Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "serialising a GraphQL response");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}

@@ -1,0 +1,54 @@
+//! The `civitas` server: configuration, the HTTP shell around the GraphQL schema, the
+//! development token issuer, telemetry and the demo data set.
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod dev_issuer;
+mod http;
+pub mod telemetry;
+
+pub use app::{App, build};
+pub use config::{Config, Environment};
+
+use std::sync::Arc;
+
+use anyhow::Context;
+
+/// Builds the HTTP router of an app (for tests and for [`serve`]).
+pub fn router(app: Arc<App>) -> axum::Router {
+    http::router(app)
+}
+
+/// Runs the server until SIGTERM or Ctrl-C, then lets in-flight requests finish.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listen = config.listen;
+    let app = Arc::new(build(config).await?);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    tracing::info!(address = %listener.local_addr()?, dev = app.dev_issuer.is_some(), "civitas listening");
+    axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("civitas stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,52 @@
+use std::time::Duration;
+
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+
+/// Which engine holds the data. SQLite has no row-level security, so there the scoped layer's
+/// own `tenant_id` filters are the only wall; on PostgreSQL they are the second one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The connection pool. Tenant-owned rows are reached only through [`Db::scope`].
+#[derive(Clone, Debug)]
+pub struct Db {
+    conn: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Db {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+        let mut opts = ConnectOptions::new(url.to_owned());
+        opts.max_connections(max_connections)
+            .min_connections(1)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(10))
+            .sqlx_logging(false);
+        let conn = Database::connect(opts).await?;
+        Ok(Self::from_connection(conn))
+    }
+
+    pub fn from_connection(conn: DatabaseConnection) -> Self {
+        let backend = match conn.get_database_backend() {
+            DbBackend::Postgres => Backend::Postgres,
+            _ => Backend::Sqlite,
+        };
+        Self { conn, backend }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for global tables (tenants, persons, policies) only.
+    pub fn global(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    pub async fn ping(&self) -> Result<(), DbErr> {
+        self.conn.ping().await
+    }
+}

@@ -1,0 +1,6 @@
+//! sea-orm entities, kept apart from the behaviour written around them.
+
+pub mod audit_event;
+pub mod member;
+pub mod role_assignment;
+pub mod tenant;

@@ -1,0 +1,26 @@
+//! Tenancy: the registry of bodies, who acts in them, and the one scoped unit of work through
+//! which every read or write of tenant-owned rows goes.
+
+pub mod access;
+pub mod audit;
+mod db;
+pub mod entity;
+mod error;
+mod ids;
+pub mod members;
+mod principal;
+pub mod registry;
+mod role;
+mod scope;
+mod slug;
+mod tenant;
+
+pub use access::TenantContext;
+pub use db::{Backend, Db};
+pub use error::{Error, Result};
+pub use ids::{MemberId, TenantId};
+pub use principal::{Principal, PrincipalKind};
+pub use role::Role;
+pub use scope::{Scope, TenantOwned};
+pub use slug::TenantSlug;
+pub use tenant::{Tenant, TenantKind, TenantStatus};
