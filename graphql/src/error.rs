@@ -12,6 +12,7 @@ pub enum Code {
     Conflict,
     TenantSuspended,
     BadRequest,
+    PayloadTooLarge,
     Internal,
 }
 
@@ -25,6 +26,7 @@ impl Code {
             Code::Conflict => "CONFLICT",
             Code::TenantSuspended => "TENANT_SUSPENDED",
             Code::BadRequest => "BAD_REQUEST",
+            Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Code::Internal => "INTERNAL",
         }
     }

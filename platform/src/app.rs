@@ -50,7 +50,7 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     if db.backend() == Backend::Postgres {
         refuse_privileged_role(&db).await?;
     }
-    let pending = Migrator::get_pending_migrations(db.global())
+    let pending = Migrator::get_pending_migrations_read_only(db.global())
         .await
         .context("reading the migration state")?;
     if !pending.is_empty() {

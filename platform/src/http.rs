@@ -92,7 +92,7 @@ async fn execute(app: &App, headers: &HeaderMap, body: Body, span: &tracing::Spa
             return reject(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ApiError::new(
-                    Code::BadRequest,
+                    Code::PayloadTooLarge,
                     format!("request body exceeds {} bytes", app.config.body_limit_bytes),
                 ),
             );

@@ -1,1 +1,9 @@
+//! End-to-end tests: the real router (and the real binary) against real SQLite and
+//! PostgreSQL databases, one fresh database per test. One test binary, many modules.
 
+mod authz;
+mod bad_input;
+mod cli;
+mod harness;
+mod isolation;
+mod tenancy;

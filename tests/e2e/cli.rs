@@ -1,0 +1,296 @@
+//! The real `civitas` binary: its subcommands, its refusals, its logs.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rstest::rstest;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+fn civitas(data_dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_civitas"));
+    c.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("CIVITAS_DATA_DIR", data_dir)
+        .env("CIVITAS_LOG", "info");
+    c
+}
+
+fn run(cmd: &mut Command) -> Output {
+    cmd.output().expect("run civitas")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Points the binary at a fresh database of `backend`: the owner for migrations, the
+/// application role for everything else.
+fn with_database(cmd: &mut Command, backend: Backend, pg: Option<&PgDatabase>) {
+    if let (Backend::Postgres, Some(db)) = (backend, pg) {
+        cmd.env(
+            "CIVITAS_DATABASE_URL",
+            pg_url(civitas_migrations::APP_ROLE, &db.name),
+        );
+        cmd.env(
+            "CIVITAS_MIGRATION_DATABASE_URL",
+            pg_url("postgres", &db.name),
+        );
+    }
+}
+
+#[test]
+fn schema_prints_the_sdl() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = run(civitas(dir.path()).arg("schema"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let sdl = stdout(&o);
+    for op in [
+        "onboardTenant",
+        "grantRole",
+        "revokeRole",
+        "tenants",
+        "me",
+        "tenant(slug: String!)",
+    ] {
+        assert!(sdl.contains(op), "SDL lacks {op}");
+    }
+}
+
+#[rstest]
+#[tokio::test]
+async fn tenant_onboard_and_list(#[values(Sqlite, Postgres)] backend: Backend) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let pg = match backend {
+        Backend::Postgres => Some(PgDatabase::create().await),
+        Backend::Sqlite => None,
+    };
+    let cli = |args: &[&str]| {
+        let mut c = civitas(dir.path());
+        with_database(&mut c, backend, pg.as_ref());
+        c.args(args);
+        run(&mut c)
+    };
+    let m = cli(&["migrate"]);
+    assert!(m.status.success(), "{}", stderr(&m));
+    let onboard = [
+        "tenant",
+        "onboard",
+        "--slug",
+        "comune-tivoli",
+        "--name",
+        "Comune di Tivoli",
+        "--kind",
+        "comune_metropolitano",
+        "--admin-subject",
+        "tivoli-admin",
+    ];
+    let first = cli(&onboard);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("onboarded comune-tivoli"));
+    let second = cli(&onboard);
+    assert!(!second.status.success());
+    assert!(
+        stderr(&second).contains("already exists"),
+        "{}",
+        stderr(&second)
+    );
+    let bad = cli(&[
+        "tenant",
+        "onboard",
+        "--slug",
+        "Bad Slug",
+        "--name",
+        "X",
+        "--kind",
+        "other",
+        "--admin-subject",
+        "a",
+    ]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("invalid slug"), "{}", stderr(&bad));
+    let list = cli(&["tenant", "list"]);
+    assert_eq!(
+        stdout(&list),
+        "comune-tivoli\tcomune_metropolitano\tactive\tComune di Tivoli\n"
+    );
+}
+
+#[test]
+fn production_refuses_the_development_issuer() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = run(civitas(dir.path())
+        .env("CIVITAS_ENVIRONMENT", "production")
+        .args(["serve", "--dev"]));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("cannot be enabled in production"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(civitas(dir.path())
+        .env("CIVITAS_ENVIRONMENT", "production")
+        .args(["dev", "token", "--subject", "x", "--roles", "operator"]));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("production"), "{}", stderr(&o));
+    let o = run(civitas(dir.path()).args(["dev", "token", "--subject", "x", "--roles", "wizard"]));
+    assert!(!o.status.success(), "an unknown role is refused");
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+    log: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server(dir: &std::path::Path) -> Server {
+    let mut child = civitas(dir)
+        .args(["serve", "--dev", "--demo", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // Owned by `Server` from here on, so that a failed start still kills and reaps it.
+    let mut server = Server {
+        child,
+        addr: String::new(),
+        log: rx,
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.addr.is_empty() {
+        let line = server
+            .log
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("server did not start");
+        let v: Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("log line is not JSON: {line}"));
+        if v["fields"]["message"] == "civitas listening" {
+            server.addr = v["fields"]["address"].as_str().expect("address").to_owned();
+        }
+    }
+    server
+}
+
+#[tokio::test]
+async fn serve_with_demo_data_logs_json_with_request_context_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut server = start_server(dir.path());
+    let token = stdout(&run(civitas(dir.path()).args([
+        "dev",
+        "token",
+        "--subject",
+        "roma-op",
+        "--tenant",
+        "roma",
+        "--roles",
+        "operator",
+    ])));
+    let client = reqwest::Client::new();
+    let resp: Value = client
+        .post(format!("http://{}/graphql", server.addr))
+        .bearer_auth(token.trim())
+        .header("x-request-id", "req-e2e-1")
+        .json(&json!({ "query": "query Catalogue { me { tenant { displayName } } services { code } }", "operationName": "Catalogue" }))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(resp["data"]["me"]["tenant"]["displayName"], "Roma Capitale");
+    assert_eq!(resp["data"]["services"].as_array().map(Vec::len), Some(3));
+
+    let admin = stdout(&run(civitas(dir.path()).args([
+        "dev",
+        "token",
+        "--subject",
+        "root",
+        "--roles",
+        "platform_admin",
+    ])));
+    let tenants: Value = client
+        .post(format!("http://{}/graphql", server.addr))
+        .bearer_auth(admin.trim())
+        .json(&json!({ "query": "{ tenants { slug kind } }" }))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    let slugs: Vec<_> = tenants["data"]["tenants"]
+        .as_array()
+        .expect("tenants")
+        .iter()
+        .map(|t| t["slug"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(slugs, ["ama", "municipio-i", "municipio-ii", "roma"]);
+
+    // The request's log line carries its id, tenant, principal and operation.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let line = loop {
+        let l = server
+            .log
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("request log line");
+        let v: Value = serde_json::from_str(&l).expect("json log");
+        if v["span"]["request_id"] == "req-e2e-1" {
+            break v;
+        }
+    };
+    assert_eq!(line["span"]["tenant"], "roma");
+    assert_eq!(line["span"]["principal"], "roma-op");
+    assert_eq!(line["span"]["operation"], "Catalogue");
+
+    let pid = server.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = server.child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "server did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "graceful stop exits 0");
+}
+
+#[test]
+fn demo_is_idempotent() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let first = run(civitas(dir.path()).arg("demo"));
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains("demo data loaded"));
+    let second = run(civitas(dir.path()).arg("demo"));
+    assert!(stdout(&second).contains("already present"));
+    let list = stdout(&run(civitas(dir.path()).args(["tenant", "list"])));
+    assert_eq!(list.lines().count(), 4);
+}

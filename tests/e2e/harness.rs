@@ -1,0 +1,272 @@
+//! `TestApp::spawn`: a fresh database and a server on a random port, per test.
+
+use std::{net::SocketAddr, path::PathBuf, process::Command, sync::Arc, sync::OnceLock};
+
+use civitas::dev_issuer::TokenRequest;
+use civitas::{App, Config, Environment};
+use civitas_tenants::{PrincipalKind, Role};
+use serde_json::{Value, json};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub use Backend::{Postgres, Sqlite};
+
+pub const PG_HOST: &str = "127.0.0.1:5432";
+
+pub fn pg_url(user: &str, db: &str) -> String {
+    format!("postgres://{user}@{PG_HOST}/{db}")
+}
+
+/// Makes sure PostgreSQL answers, starting the local cluster if it is down. A test that
+/// needs it fails when it cannot be had: it never skips.
+pub fn ensure_postgres() {
+    static READY: OnceLock<Result<(), String>> = OnceLock::new();
+    let r = READY.get_or_init(|| {
+        let up = || std::net::TcpStream::connect(PG_HOST).is_ok();
+        if up() {
+            return Ok(());
+        }
+        let _ = Command::new("sh")
+            .args([
+                "-c",
+                "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+            ])
+            .status();
+        for _ in 0..50 {
+            if up() {
+                return Ok(());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Err(format!(
+            "PostgreSQL is not reachable on {PG_HOST}; run scripts/test, which starts it"
+        ))
+    });
+    if let Err(e) = r {
+        panic!("{e}");
+    }
+}
+
+async fn admin_exec(sql: &str) {
+    use sea_orm::{ConnectionTrait, Database};
+    let conn = Database::connect(pg_url("postgres", "postgres"))
+        .await
+        .expect("connect as postgres");
+    conn.execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    conn.close().await.ok();
+}
+
+/// A PostgreSQL database that is dropped when the test ends.
+pub struct PgDatabase {
+    pub name: String,
+}
+
+impl PgDatabase {
+    pub async fn create() -> Self {
+        ensure_postgres();
+        let name = format!("civitas_t_{}", uuid::Uuid::new_v4().simple());
+        admin_exec(&format!("CREATE DATABASE {name}")).await;
+        PgDatabase { name }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
+        // Drop runs outside async; a thread of its own gets a runtime of its own.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(admin_exec(&sql));
+            }
+        })
+        .join();
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    pub client: reqwest::Client,
+    pub data_dir: PathBuf,
+    pub pg: Option<PgDatabase>,
+    _dir: tempfile::TempDir,
+}
+
+/// The settings of a test server: development mode, a private data directory.
+pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDatabase>) -> Config {
+    let (database_url, migration_database_url) = match (backend, pg) {
+        (Backend::Postgres, Some(db)) => (
+            pg_url(civitas_migrations::APP_ROLE, &db.name),
+            Some(pg_url("postgres", &db.name)),
+        ),
+        _ => (
+            format!("sqlite://{}?mode=rwc", dir.join("civitas.db").display()),
+            None,
+        ),
+    };
+    Config {
+        environment: Environment::Development,
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: dir.to_path_buf(),
+        database_url,
+        migration_database_url,
+        max_connections: 8,
+        dev: true,
+        demo: false,
+        body_limit_bytes: 64 * 1024,
+        graphql_limits: civitas_graphql::Limits::default(),
+    }
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pg = match backend {
+            Backend::Postgres => Some(PgDatabase::create().await),
+            Backend::Sqlite => None,
+        };
+        let mut config = test_config(backend, dir.path(), pg.as_ref());
+        tweak(&mut config);
+        let app = Arc::new(civitas::build(config).await.expect("build app"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = civitas::router(app.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        TestApp {
+            addr,
+            app,
+            client: reqwest::Client::new(),
+            data_dir: dir.path().to_path_buf(),
+            pg,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// A development token for an operator-like principal.
+    pub fn token(&self, subject: &str, tenant: Option<&str>, roles: &[Role]) -> String {
+        self.token_with(TokenRequest {
+            subject: subject.into(),
+            kind: PrincipalKind::Operator,
+            name: None,
+            tenant: tenant.map(str::to_owned),
+            roles: roles.to_vec(),
+            ttl: chrono_minutes(30),
+        })
+    }
+
+    pub fn token_with(&self, req: TokenRequest) -> String {
+        self.app
+            .dev_issuer
+            .as_ref()
+            .expect("dev issuer")
+            .mint(&req)
+            .expect("mint")
+    }
+
+    pub fn platform_admin(&self) -> String {
+        self.token("platform-admin", None, &[Role::PlatformAdmin])
+    }
+
+    /// Posts a GraphQL document; returns the HTTP status and the JSON body.
+    pub async fn post(
+        &self,
+        token: Option<&str>,
+        tenant: Option<&str>,
+        query: &str,
+        vars: Value,
+    ) -> (u16, Value) {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": vars }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(t) = tenant {
+            req = req.header("X-Civitas-Tenant", t);
+        }
+        let resp = req.send().await.expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.expect("json body"))
+    }
+
+    pub async fn gql(&self, token: &str, query: &str, vars: Value) -> Value {
+        self.post(Some(token), None, query, vars).await.1
+    }
+
+    /// Onboards a tenant with an administrator whose subject is `<slug>-admin`.
+    pub async fn onboard(&self, slug: &str) -> Value {
+        let body = self
+            .gql(
+                &self.platform_admin(),
+                ONBOARD,
+                json!({ "input": {
+                    "slug": slug, "displayName": format!("Ente {slug}"), "kind": "MUNICIPIO",
+                    "admin": { "subject": format!("{slug}-admin"), "displayName": "Admin" }
+                }}),
+            )
+            .await;
+        assert_no_errors(&body);
+        body
+    }
+
+    /// The administrator token of a tenant made by [`TestApp::onboard`].
+    pub fn admin_of(&self, slug: &str) -> String {
+        self.token(&format!("{slug}-admin"), Some(slug), &[])
+    }
+
+    /// Grants `role` in `slug` to `subject` and returns a token for them.
+    pub async fn member(&self, slug: &str, subject: &str, role: Role) -> String {
+        let body = self
+            .gql(
+                &self.admin_of(slug),
+                "mutation($s: String!, $r: Role!) { grantRole(subject: $s, role: $r) { subject } }",
+                json!({ "s": subject, "r": role_enum(role) }),
+            )
+            .await;
+        assert_no_errors(&body);
+        self.token(subject, Some(slug), &[])
+    }
+}
+
+pub fn chrono_minutes(m: i64) -> chrono::Duration {
+    chrono::Duration::minutes(m)
+}
+
+pub fn role_enum(r: Role) -> String {
+    r.as_str().to_uppercase()
+}
+
+pub const ONBOARD: &str = "mutation($input: OnboardTenantInput!) { onboardTenant(input: $input) { tenant { id slug status kind } admin { subject roles } } }";
+
+pub fn assert_no_errors(body: &Value) {
+    assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("expected an error with a code: {body:#}"))
+}
