@@ -192,3 +192,24 @@ impl Config {
         self.database_url.starts_with("sqlite:")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::redact;
+
+    #[rstest]
+    #[case(
+        "postgres://app:s3cret@db:5432/civitas",
+        "postgres://app:***@db:5432/civitas"
+    )]
+    #[case("postgres://app@db/civitas", "postgres://app:***@db/civitas")]
+    #[case(
+        "sqlite://data/civitas.db?mode=rwc",
+        "sqlite://data/civitas.db?mode=rwc"
+    )]
+    fn urls_lose_their_password(#[case] url: &str, #[case] shown: &str) {
+        assert_eq!(redact(url), shown);
+    }
+}

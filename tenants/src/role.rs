@@ -57,3 +57,16 @@ impl FromStr for Role {
             .ok_or_else(|| Error::Validation(format!("unknown role {s:?}")))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Role;
+
+    #[test]
+    fn every_role_round_trips_through_its_name() {
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>().ok(), Some(r));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+}

@@ -44,3 +44,36 @@ impl fmt::Display for TenantSlug {
         f.write_str(&self.0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::TenantSlug;
+
+    #[rstest]
+    #[case("roma")]
+    #[case("municipio-xv")]
+    #[case("comune-di-tivoli2")]
+    #[case("ab")]
+    fn valid(#[case] s: &str) {
+        assert_eq!(
+            TenantSlug::parse(s).map(|t| t.to_string()).ok().as_deref(),
+            Some(s)
+        );
+    }
+
+    #[rstest]
+    #[case::too_short("a")]
+    #[case::too_long(&"a".repeat(64))]
+    #[case::upper("Roma")]
+    #[case::space("roma capitale")]
+    #[case::leading_digit("1roma")]
+    #[case::trailing_hyphen("roma-")]
+    #[case::double_hyphen("roma--i")]
+    #[case::reserved("platform")]
+    #[case::accent("città")]
+    fn invalid(#[case] s: &str) {
+        assert!(TenantSlug::parse(s).is_err(), "{s:?} should be refused");
+    }
+}
