@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod entity;
 mod error;
+pub mod identity;
 pub mod onboarding;
 
 pub use error::{Error, Result};
