@@ -1,10 +1,19 @@
-//! The citizen-relationship domain: the service catalogue, and onboarding of new bodies.
-//! Every read or write of tenant-owned rows goes through a [`civitas_tenants::Scope`].
+//! The citizen-relationship domain: persons and their profiles in each body, privacy and
+//! sharing consents, the citizen view, the service catalogue, and onboarding of new bodies.
+//! Every read or write of tenant-owned rows goes through a [`civitas_tenants::Scope`] (or,
+//! for a citizen reading about themselves, a [`civitas_tenants::PersonScope`]).
 
 pub mod catalogue;
+pub mod citizen_view;
 pub mod entity;
 mod error;
+pub mod export;
 pub mod identity;
+pub mod merge;
 pub mod onboarding;
+pub mod persons;
+pub mod privacy;
+pub mod profiles;
+pub mod sharing;
 
 pub use error::{Error, Result};

@@ -6,9 +6,10 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_tenancy;
 mod m20261122_000002_catalogue;
+mod m20261122_000003_citizens;
 mod rls;
 
-pub use rls::{APP_ROLE, TENANT_OWNED_TABLES};
+pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_tenancy::Migration),
             Box::new(m20261122_000002_catalogue::Migration),
+            Box::new(m20261122_000003_citizens::Migration),
         ]
     }
 }

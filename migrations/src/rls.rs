@@ -8,8 +8,16 @@ pub const APP_ROLE: &str = "civitas_app";
 
 /// Every table whose rows belong to one tenant. The isolation tests iterate this list, so a
 /// new tenant-owned table that is not added here fails them.
-pub const TENANT_OWNED_TABLES: &[&str] =
-    &["members", "role_assignments", "audit_events", "services"];
+pub const TENANT_OWNED_TABLES: &[&str] = &[
+    "members",
+    "role_assignments",
+    "audit_events",
+    "services",
+    "profiles",
+    "contacts",
+    "privacy_consents",
+    "access_log",
+];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled
 /// connection keeps `''` once a transaction-local setting has ended.
@@ -84,4 +92,118 @@ pub async fn protect_tenant_table(
         conn.execute_unprepared(&sql).await?;
     }
     Ok(())
+}
+
+/// Tables that hold data about a person shared between tenants under consent. Not listed
+/// in [`TENANT_OWNED_TABLES`] when they have no `tenant_id`.
+pub const CONSENT_TABLES: &[&str] = &["sharing_consents"];
+
+/// Functions the policies below use. `civitas_shared` is SECURITY DEFINER so that the
+/// application role need not read every consent row to evaluate a policy.
+const FUNCTIONS: &str = r#"
+CREATE OR REPLACE FUNCTION civitas_current_tenant() RETURNS uuid
+  LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid $$;
+
+CREATE OR REPLACE FUNCTION civitas_current_person() RETURNS uuid
+  LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.person_id', true), '')::uuid $$;
+
+-- The application's clock (tests move it); the database's when unset.
+CREATE OR REPLACE FUNCTION civitas_now() RETURNS timestamptz
+  LANGUAGE sql STABLE AS $$ SELECT COALESCE(NULLIF(current_setting('app.now', true), '')::timestamptz, now()) $$;
+
+-- A person and every person record merged into it.
+CREATE OR REPLACE FUNCTION civitas_is_current_person(p uuid) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+  SELECT civitas_current_person() IS NOT NULL AND (
+    p = civitas_current_person()
+    OR EXISTS (SELECT 1 FROM persons WHERE id = p AND merged_into = civitas_current_person()))
+$$;
+
+-- Whether an active sharing consent lets the current tenant read `scope` data about person
+-- `p` held by tenant `source`.
+CREATE OR REPLACE FUNCTION civitas_shared(p uuid, source uuid, scope text) RETURNS boolean
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+  SELECT civitas_current_tenant() IS NOT NULL AND EXISTS (
+    SELECT 1 FROM sharing_consents c
+    WHERE c.person_id IN (
+            SELECT COALESCE(x.merged_into, x.id) FROM persons x WHERE x.id = p
+            UNION SELECT y.id FROM persons y
+                  WHERE y.merged_into = (SELECT COALESCE(z.merged_into, z.id) FROM persons z WHERE z.id = p))
+      AND c.grantee_tenant_id = civitas_current_tenant()
+      AND (c.source_tenant_id IS NULL OR c.source_tenant_id = source)
+      AND c.source_tenant_id IS DISTINCT FROM c.grantee_tenant_id
+      AND c.revoked_at IS NULL
+      AND (c.expires_at IS NULL OR c.expires_at > civitas_now())
+      AND position(',' || scope || ',' in ',' || c.scopes || ',') > 0)
+$$;
+"#;
+
+async fn exec_all(m: &SchemaManager<'_>, sqls: &[String]) -> Result<(), DbErr> {
+    let conn = m.get_connection();
+    for sql in sqls {
+        conn.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
+/// The consent table and the functions that read it. PostgreSQL only.
+pub async fn protect_consents(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+    if !is_postgres(m) {
+        return Ok(());
+    }
+    let visible = "civitas_is_current_person(person_id) \
+        OR grantee_tenant_id = civitas_current_tenant() \
+        OR source_tenant_id = civitas_current_tenant() \
+        OR collected_in_tenant_id = civitas_current_tenant()";
+    m.get_connection().execute_unprepared(FUNCTIONS).await?;
+    exec_all(
+        m,
+        &[
+            "ALTER TABLE sharing_consents ENABLE ROW LEVEL SECURITY".into(),
+            "ALTER TABLE sharing_consents FORCE ROW LEVEL SECURITY".into(),
+            format!("CREATE POLICY parties ON sharing_consents USING ({visible}) WITH CHECK ({visible})"),
+            format!("GRANT SELECT, INSERT, UPDATE ON sharing_consents TO {APP_ROLE}"),
+            "REVOKE ALL ON FUNCTION civitas_shared(uuid, uuid, text) FROM PUBLIC".into(),
+            "REVOKE ALL ON FUNCTION civitas_is_current_person(uuid) FROM PUBLIC".into(),
+            format!("GRANT EXECUTE ON FUNCTION civitas_shared(uuid, uuid, text) TO {APP_ROLE}"),
+            format!("GRANT EXECUTE ON FUNCTION civitas_is_current_person(uuid) TO {APP_ROLE}"),
+        ],
+    )
+    .await
+}
+
+/// A tenant-owned table whose rows are also readable by the person they are about.
+pub async fn protect_person_table(m: &SchemaManager<'_>, table: &str, privileges: &str) -> Result<(), DbErr> {
+    protect_tenant_table(m, table, privileges).await?;
+    if !is_postgres(m) {
+        return Ok(());
+    }
+    exec_all(
+        m,
+        &[format!(
+            "CREATE POLICY person_read ON {table} FOR SELECT USING (civitas_is_current_person(person_id))"
+        )],
+    )
+    .await
+}
+
+/// A tenant-owned table about a person that other tenants may read under a sharing consent
+/// for `scope`: the database, not only the application, enforces the consent.
+pub async fn protect_shared_table(
+    m: &SchemaManager<'_>,
+    table: &str,
+    scope: &str,
+    privileges: &str,
+) -> Result<(), DbErr> {
+    protect_person_table(m, table, privileges).await?;
+    if !is_postgres(m) {
+        return Ok(());
+    }
+    exec_all(
+        m,
+        &[format!(
+            "CREATE POLICY consented_read ON {table} FOR SELECT USING (civitas_shared(person_id, tenant_id, '{scope}'))"
+        )],
+    )
+    .await
 }

@@ -29,6 +29,9 @@ pub struct Claims {
     pub tenant: Option<String>,
     #[serde(default)]
     pub roles: Vec<Role>,
+    /// As SPID presents it: `TINIT-<codice fiscale>`.
+    #[serde(default, rename = "fiscalNumber", skip_serializing_if = "Option::is_none")]
+    pub fiscal_number: Option<String>,
 }
 
 /// What to put in a development token.
@@ -39,6 +42,7 @@ pub struct TokenRequest {
     pub name: Option<String>,
     pub tenant: Option<String>,
     pub roles: Vec<Role>,
+    pub fiscal_code: Option<String>,
     pub ttl: chrono::Duration,
 }
 
@@ -82,6 +86,7 @@ impl DevIssuer {
             name: req.name.clone(),
             tenant: req.tenant.clone(),
             roles: req.roles.clone(),
+            fiscal_number: req.fiscal_code.as_ref().map(|c| format!("TINIT-{c}")),
         };
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::EdDSA),
@@ -105,6 +110,9 @@ impl DevIssuer {
             issuer: c.iss,
             kind: c.kind,
             name: c.name,
+            fiscal_code: c
+                .fiscal_number
+                .map(|f| f.strip_prefix("TINIT-").map(str::to_owned).unwrap_or(f)),
             home_tenant: c.tenant,
             token_roles: c.roles,
         })

@@ -84,6 +84,9 @@ enum DevCommand {
         kind: PrincipalKind,
         #[arg(long)]
         name: Option<String>,
+        /// A citizen's codice fiscale (sent as SPID's `fiscalNumber` claim); implies --kind citizen.
+        #[arg(long)]
+        fiscal_code: Option<String>,
         #[arg(long, default_value_t = 480)]
         ttl_minutes: i64,
     },
@@ -164,15 +167,18 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             roles,
             kind,
             name,
+            fiscal_code,
             ttl_minutes,
         }) => {
             if config.environment == Environment::Production {
                 anyhow::bail!("development tokens cannot be minted in production");
             }
             let issuer = DevIssuer::load_or_create(&config.data_dir)?;
+            let kind = if fiscal_code.is_some() { PrincipalKind::Citizen } else { kind };
             let token = issuer.mint(&TokenRequest {
                 subject,
                 kind,
+                fiscal_code,
                 name,
                 tenant,
                 roles,

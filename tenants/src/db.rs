@@ -1,5 +1,6 @@
 use std::time::Duration;
 
+use crate::Clock;
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Which engine holds the data. SQLite has no row-level security, so there the scoped layer's
@@ -15,6 +16,7 @@ pub enum Backend {
 pub struct Db {
     conn: DatabaseConnection,
     backend: Backend,
+    clock: Clock,
 }
 
 impl Db {
@@ -34,7 +36,21 @@ impl Db {
             DbBackend::Postgres => Backend::Postgres,
             _ => Backend::Sqlite,
         };
-        Self { conn, backend }
+        Self {
+            conn,
+            backend,
+            clock: Clock::default(),
+        }
+    }
+
+    /// The same pool with another clock (tests).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     pub fn backend(&self) -> Backend {

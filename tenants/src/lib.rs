@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+mod clock;
 mod db;
 pub mod entity;
 mod error;
@@ -16,11 +17,12 @@ mod slug;
 mod tenant;
 
 pub use access::TenantContext;
+pub use clock::Clock;
 pub use db::{Backend, Db};
 pub use error::{Error, Result};
 pub use ids::{MemberId, TenantId};
 pub use principal::{Principal, PrincipalKind};
 pub use role::Role;
-pub use scope::{Scope, TenantOwned};
+pub use scope::{PersonOwned, PersonScope, Scope, Sources, TenantOwned};
 pub use slug::TenantSlug;
 pub use tenant::{Tenant, TenantKind, TenantStatus};

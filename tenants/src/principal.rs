@@ -23,6 +23,9 @@ pub struct Principal {
     pub issuer: String,
     pub kind: PrincipalKind,
     pub name: Option<String>,
+    /// The codice fiscale a citizen's identity provider vouches for.
+    #[serde(default)]
+    pub fiscal_code: Option<String>,
     /// The tenant the token was issued for, by slug.
     pub home_tenant: Option<String>,
     /// Roles asserted by the issuer. They apply in the home tenant (or, for
@@ -37,6 +40,7 @@ impl Principal {
             issuer: "civitas".into(),
             kind: PrincipalKind::System,
             name: None,
+            fiscal_code: None,
             home_tenant: None,
             token_roles: vec![Role::PlatformAdmin],
         }

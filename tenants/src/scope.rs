@@ -1,16 +1,32 @@
-//! The scoped unit of work: one transaction bound to one tenant.
+//! The scoped units of work: one transaction bound to one tenant (for operators and
+//! integrators) or to one person (for a citizen reading what every body holds about them).
 
 use sea_orm::{
-    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    DbErr, DeleteMany, EntityTrait, IntoActiveModel, QueryFilter, Select, SqliteTransactionMode,
-    Statement, TransactionOptions, TransactionTrait, UpdateMany,
+    ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, DbErr, DeleteMany, EntityTrait, IntoActiveModel, QueryFilter, Select,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, UpdateMany,
 };
+use uuid::Uuid;
 
 use crate::{Backend, Db, TenantContext, TenantId};
 
 /// An entity whose rows belong to one tenant.
 pub trait TenantOwned: EntityTrait {
     fn tenant_column() -> Self::Column;
+}
+
+/// An entity whose rows are about one person.
+pub trait PersonOwned: EntityTrait {
+    fn person_column() -> Self::Column;
+}
+
+/// Which other tenants' rows a read may include besides the scope's own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sources {
+    /// These tenants (an empty list: none).
+    Only(Vec<TenantId>),
+    /// Every tenant.
+    Any,
 }
 
 /// A transaction in which the current tenant is fixed. On PostgreSQL it carries
@@ -21,6 +37,13 @@ pub struct Scope {
     tenant_id: TenantId,
 }
 
+/// A transaction bound to one person (and the person records merged into it), across
+/// tenants: what a citizen sees of themselves.
+pub struct PersonScope {
+    txn: DatabaseTransaction,
+    persons: Vec<Uuid>,
+}
+
 impl Db {
     /// Opens the unit of work for the tenant of `ctx`.
     pub async fn scope(&self, ctx: &TenantContext) -> Result<Scope, DbErr> {
@@ -28,6 +51,18 @@ impl Db {
     }
 
     pub(crate) async fn scope_for(&self, tenant_id: TenantId) -> Result<Scope, DbErr> {
+        let txn = self.begin_bound(Some(tenant_id.0), None).await?;
+        Ok(Scope { txn, tenant_id })
+    }
+
+    /// Opens the unit of work of a citizen: `person` and the records `merged` into it.
+    pub async fn person_scope(&self, person: Uuid, merged: &[Uuid]) -> Result<PersonScope, DbErr> {
+        let txn = self.begin_bound(None, Some(person)).await?;
+        let persons = std::iter::once(person).chain(merged.iter().copied()).collect();
+        Ok(PersonScope { txn, persons })
+    }
+
+    async fn begin_bound(&self, tenant: Option<Uuid>, person: Option<Uuid>) -> Result<DatabaseTransaction, DbErr> {
         // IMMEDIATE on SQLite: take the write lock up front, so that two writers queue on the
         // busy timeout instead of one failing when it upgrades a read lock.
         let txn = self
@@ -38,14 +73,20 @@ impl Db {
             })
             .await?;
         if self.backend() == Backend::Postgres {
+            let text = |u: Option<Uuid>| u.map(|u| u.to_string()).unwrap_or_default();
             txn.execute_raw(Statement::from_sql_and_values(
                 txn.get_database_backend(),
-                "SELECT set_config('app.tenant_id', $1, true)",
-                [tenant_id.0.to_string().into()],
+                "SELECT set_config('app.tenant_id', $1, true), set_config('app.person_id', $2, true), \
+                 set_config('app.now', $3, true)",
+                [
+                    text(tenant).into(),
+                    text(person).into(),
+                    self.clock().now().to_rfc3339().into(),
+                ],
             ))
             .await?;
         }
-        Ok(Scope { txn, tenant_id })
+        Ok(txn)
     }
 }
 
@@ -62,6 +103,22 @@ impl Scope {
 
     pub fn find<E: TenantOwned>(&self) -> Select<E> {
         E::find().filter(E::tenant_column().eq(self.tenant_id.0))
+    }
+
+    /// Rows about `persons` held by this tenant or by `sources`: the read behind the
+    /// citizen view. The caller decides `sources` from active consents; on PostgreSQL the
+    /// RLS policies check the same consents again.
+    pub fn find_shared<E: TenantOwned + PersonOwned>(&self, persons: &[Uuid], sources: &Sources) -> Select<E> {
+        let own = E::tenant_column().eq(self.tenant_id.0);
+        let tenants = match sources {
+            Sources::Any => Condition::all(),
+            Sources::Only(list) => Condition::any()
+                .add(own)
+                .add(E::tenant_column().is_in(list.iter().map(|t| t.0))),
+        };
+        E::find()
+            .filter(E::person_column().is_in(persons.iter().copied()))
+            .filter(tenants)
     }
 
     pub fn update_many<E: TenantOwned>(&self) -> UpdateMany<E> {
@@ -81,6 +138,29 @@ impl Scope {
     {
         row.set(E::tenant_column(), self.tenant_id.0.into());
         row.insert(&self.txn).await
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
+impl PersonScope {
+    pub fn person_id(&self) -> Uuid {
+        self.persons[0]
+    }
+
+    pub fn persons(&self) -> &[Uuid] {
+        &self.persons
+    }
+
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    /// Rows about this person, in every tenant.
+    pub fn find<E: PersonOwned>(&self) -> Select<E> {
+        E::find().filter(E::person_column().is_in(self.persons.iter().copied()))
     }
 
     pub async fn commit(self) -> Result<(), DbErr> {

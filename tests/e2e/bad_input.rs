@@ -62,6 +62,7 @@ async fn bad_tokens_are_unauthenticated(#[values(Sqlite, Postgres)] backend: Bac
         name: None,
         tenant: None,
         roles: vec![Role::PlatformAdmin],
+        fiscal_code: None,
         ttl: chrono::Duration::minutes(-10),
     });
     cases.push(("expired", expired));
@@ -77,6 +78,7 @@ async fn bad_tokens_are_unauthenticated(#[values(Sqlite, Postgres)] backend: Bac
                 name: None,
                 tenant: None,
                 roles: vec![Role::PlatformAdmin],
+                fiscal_code: None,
                 ttl: chrono::Duration::minutes(5),
             })
             .expect("mint"),
@@ -113,6 +115,7 @@ async fn tokens_are_refused_when_the_dev_issuer_is_off(#[values(Sqlite)] backend
             name: None,
             tenant: None,
             roles: vec![Role::PlatformAdmin],
+            fiscal_code: None,
             ttl: chrono::Duration::minutes(5),
         })
         .expect("mint");

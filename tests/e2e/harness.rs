@@ -171,6 +171,7 @@ impl TestApp {
             name: None,
             tenant: tenant.map(str::to_owned),
             roles: roles.to_vec(),
+            fiscal_code: None,
             ttl: chrono_minutes(30),
         })
     }

@@ -1,3 +1,28 @@
 //! sea-orm entities of the domain, kept apart from the behaviour written around them.
 
+pub mod access_log;
+pub mod contact;
+pub mod person;
+pub mod privacy_consent;
+pub mod profile;
 pub mod service;
+pub mod sharing_consent;
+
+/// Implements the ownership traits the scoped layer needs.
+macro_rules! owned_by {
+    (tenant) => {
+        impl civitas_tenants::TenantOwned for Entity {
+            fn tenant_column() -> Column {
+                Column::TenantId
+            }
+        }
+    };
+    (person) => {
+        impl civitas_tenants::PersonOwned for Entity {
+            fn person_column() -> Column {
+                Column::PersonId
+            }
+        }
+    };
+}
+pub(crate) use owned_by;

@@ -19,8 +19,4 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-impl civitas_tenants::TenantOwned for Entity {
-    fn tenant_column() -> Column {
-        Column::TenantId
-    }
-}
+super::owned_by!(tenant);

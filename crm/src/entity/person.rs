@@ -1,0 +1,18 @@
+use sea_orm::entity::prelude::*;
+
+/// Global: one row per human, found by codice fiscale or by OIDC subject.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "persons")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub fiscal_code: Option<String>,
+    pub oidc_subject: Option<String>,
+    pub merged_into: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,39 @@
+//! The citizen's own view and the GDPR data export: everything every body holds about them.
+
+use civitas_tenants::PersonScope;
+use sea_orm::{QueryFilter, QueryOrder};
+use serde::Serialize;
+
+use crate::citizen_view::{self, AccessEntry};
+use crate::entity::profile;
+use crate::privacy::{self, PrivacyConsent};
+use crate::profiles::{self, Profile};
+use crate::sharing::{self, SharingConsent, Visibility};
+use crate::Result;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PersonalData {
+    pub person_id: uuid::Uuid,
+    pub profiles: Vec<Profile>,
+    pub privacy_consents: Vec<PrivacyConsent>,
+    pub sharing_consents: Vec<SharingConsent>,
+    pub access_log: Vec<AccessEntry>,
+}
+
+/// Reads, in the person's scope, every record about them in every body.
+pub async fn personal_data(scope: &PersonScope) -> Result<PersonalData> {
+    use sea_orm::ColumnTrait;
+    let rows = scope
+        .find::<profile::Entity>()
+        .filter(profile::Column::MergedInto.is_null())
+        .order_by_asc(profile::Column::CreatedAt)
+        .all(scope.conn())
+        .await?;
+    Ok(PersonalData {
+        person_id: scope.person_id(),
+        profiles: profiles::views(scope.conn(), rows).await?,
+        privacy_consents: privacy::all_for_person(scope).await?,
+        sharing_consents: sharing::list(scope.conn(), scope.persons(), Visibility::Person(scope.persons())).await?,
+        access_log: citizen_view::access_log_of_person(scope).await?,
+    })
+}

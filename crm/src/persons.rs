@@ -1,0 +1,119 @@
+//! Persons: the one global identity of a human across every body.
+
+use chrono::Utc;
+use civitas_tenants::Principal;
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+
+use crate::entity::person;
+use crate::identity::FiscalCode;
+use crate::{Error, Result};
+
+pub use person::Model as Person;
+
+fn validation(m: impl Into<String>) -> Error {
+    civitas_tenants::Error::Validation(m.into()).into()
+}
+
+/// Follows `merged_into` to the person a record now belongs to.
+pub async fn root<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Person>> {
+    let mut current = person::Entity::find_by_id(id).one(conn).await?;
+    // Merges re-point whole chains, so one hop is the norm; the bound guards against a cycle.
+    for _ in 0..8 {
+        match current {
+            Some(ref p) if p.merged_into.is_some() => {
+                current = person::Entity::find_by_id(p.merged_into.unwrap_or(p.id)).one(conn).await?;
+            }
+            _ => break,
+        }
+    }
+    Ok(current)
+}
+
+/// The person and every person record merged into it, the person first.
+pub async fn family<C: ConnectionTrait>(conn: &C, root_id: Uuid) -> Result<Vec<Uuid>> {
+    let merged = person::Entity::find()
+        .filter(person::Column::MergedInto.eq(root_id))
+        .all(conn)
+        .await?;
+    Ok(std::iter::once(root_id).chain(merged.into_iter().map(|p| p.id)).collect())
+}
+
+pub async fn find_by_fiscal_code<C: ConnectionTrait>(conn: &C, code: &FiscalCode) -> Result<Option<Person>> {
+    let found = person::Entity::find()
+        .filter(person::Column::FiscalCode.eq(code.as_str()))
+        .one(conn)
+        .await?;
+    match found {
+        Some(p) => root(conn, p.id).await,
+        None => Ok(None),
+    }
+}
+
+/// The person with this codice fiscale, created if this is the first body to meet them.
+/// Safe against two bodies registering the same person at once.
+pub async fn find_or_create<C: ConnectionTrait>(conn: &C, code: &FiscalCode) -> Result<Person> {
+    if let Some(p) = find_by_fiscal_code(conn, code).await? {
+        return Ok(p);
+    }
+    let row = person::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        fiscal_code: Set(Some(code.to_string())),
+        oidc_subject: Set(None),
+        merged_into: Set(None),
+        created_at: Set(Utc::now()),
+    };
+    person::Entity::insert(row)
+        .on_conflict(OnConflict::column(person::Column::FiscalCode).do_nothing().to_owned())
+        .exec_without_returning(conn)
+        .await?;
+    find_by_fiscal_code(conn, code)
+        .await?
+        .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("person")))
+}
+
+/// A person known only by a phone number or an email, or not at all: recorded without a
+/// codice fiscale, to be merged into the identified person later.
+pub async fn create_unidentified<C: ConnectionTrait>(conn: &C) -> Result<Person> {
+    let row = person::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        fiscal_code: Set(None),
+        oidc_subject: Set(None),
+        merged_into: Set(None),
+        created_at: Set(Utc::now()),
+    };
+    Ok(person::Entity::insert(row).exec_with_returning(conn).await?)
+}
+
+/// The person a citizen principal stands for: by OIDC subject, else by the codice fiscale
+/// their identity provider vouches for (linking the subject on first sign-in).
+pub async fn for_citizen<C: ConnectionTrait>(conn: &C, principal: &Principal) -> Result<Person> {
+    let by_subject = person::Entity::find()
+        .filter(person::Column::OidcSubject.eq(principal.subject.as_str()))
+        .one(conn)
+        .await?;
+    if let Some(p) = by_subject {
+        return root(conn, p.id).await?.ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("person")));
+    }
+    let raw = principal
+        .fiscal_code
+        .as_deref()
+        .ok_or_else(|| validation("the citizen's token carries no codice fiscale"))?;
+    let code = FiscalCode::parse(raw).map_err(|e| validation(e.to_string()))?;
+    let p = find_or_create(conn, &code).await?;
+    if p.oidc_subject.is_none() {
+        let row = person::ActiveModel {
+            id: Set(p.id),
+            oidc_subject: Set(Some(principal.subject.clone())),
+            ..Default::default()
+        };
+        person::Entity::update(row).exec(conn).await?;
+    }
+    Ok(p)
+}
+
+/// Parses a codice fiscale into a VALIDATION error that names what is wrong.
+pub fn parse_fiscal_code(raw: &str) -> Result<FiscalCode> {
+    FiscalCode::parse(raw).map_err(|e| validation(format!("fiscalCode: {e}")))
+}
