@@ -47,10 +47,18 @@ pub enum Lookup {
 
 /// Builds the view for the scope's body. A person of whom the body can see nothing is
 /// NOT_FOUND, exactly like a person who does not exist.
-pub async fn view(scope: &Scope, reader: &str, cache: &ConsentCache, now: DateTime<Utc>, lookup: Lookup) -> Result<CitizenView> {
+pub async fn view(
+    scope: &Scope,
+    reader: &str,
+    cache: &ConsentCache,
+    now: DateTime<Utc>,
+    lookup: Lookup,
+) -> Result<CitizenView> {
     let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
     let person = match lookup {
-        Lookup::FiscalCode(raw) => persons::find_by_fiscal_code(scope.conn(), &parse_fiscal_code(&raw)?).await?,
+        Lookup::FiscalCode(raw) => {
+            persons::find_by_fiscal_code(scope.conn(), &parse_fiscal_code(&raw)?).await?
+        }
         Lookup::Person(id) => persons::root(scope.conn(), id).await?,
     }
     .ok_or_else(not_found)?;
@@ -82,7 +90,10 @@ pub async fn view(scope: &Scope, reader: &str, cache: &ConsentCache, now: DateTi
         let consent = if tenant == own {
             None
         } else {
-            match covering.iter().find(|c| c.covers(tenant, ConsentScope::Profile, now)) {
+            match covering
+                .iter()
+                .find(|c| c.covers(tenant, ConsentScope::Profile, now))
+            {
                 Some(c) => Some(c.id),
                 None => continue,
             }
@@ -100,7 +111,11 @@ pub async fn view(scope: &Scope, reader: &str, cache: &ConsentCache, now: DateTi
         if let Some(consent_id) = consent
             && logged.insert((tenant.0, *consent_id))
         {
-            let purpose = covering.iter().find(|c| c.id == *consent_id).map(|c| c.purpose.clone()).unwrap_or_default();
+            let purpose = covering
+                .iter()
+                .find(|c| c.id == *consent_id)
+                .map(|c| c.purpose.clone())
+                .unwrap_or_default();
             let row = access_log::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 occurred_at: Set(now),
@@ -122,7 +137,11 @@ pub async fn view(scope: &Scope, reader: &str, cache: &ConsentCache, now: DateTi
         profiles: labelled
             .into_iter()
             .zip(views)
-            .map(|((tenant_id, consent_id), record)| Labelled { tenant_id, consent_id, record })
+            .map(|((tenant_id, consent_id), record)| Labelled {
+                tenant_id,
+                consent_id,
+                record,
+            })
             .collect(),
         privacy_consents: privacy::history(scope, &family).await?,
         sharing_consents: sharing::list(scope.conn(), &family, Visibility::Tenant(own)).await?,
@@ -183,4 +202,29 @@ pub async fn access_log_of_tenant(scope: &Scope, limit: u64) -> Result<Vec<Acces
         .into_iter()
         .map(Into::into)
         .collect())
+}
+
+/// The person (root record and family) named by `lookup`, if the scope's body has a profile
+/// of them: operators act only for citizens their body knows.
+pub async fn registered_person(scope: &Scope, lookup: Lookup) -> Result<(Uuid, Vec<Uuid>)> {
+    let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
+    let person = match lookup {
+        Lookup::FiscalCode(raw) => {
+            persons::find_by_fiscal_code(scope.conn(), &parse_fiscal_code(&raw)?).await?
+        }
+        Lookup::Person(id) => persons::root(scope.conn(), id).await?,
+    }
+    .ok_or_else(not_found)?;
+    let family = persons::family(scope.conn(), person.id).await?;
+    let known = scope
+        .find::<profile::Entity>()
+        .filter(profile::Column::PersonId.is_in(family.iter().copied()))
+        .one(scope.conn())
+        .await?
+        .is_some();
+    if known {
+        Ok((person.id, family))
+    } else {
+        Err(not_found())
+    }
 }

@@ -4,12 +4,12 @@ use civitas_tenants::PersonScope;
 use sea_orm::{QueryFilter, QueryOrder};
 use serde::Serialize;
 
+use crate::Result;
 use crate::citizen_view::{self, AccessEntry};
 use crate::entity::profile;
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile};
 use crate::sharing::{self, SharingConsent, Visibility};
-use crate::Result;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PersonalData {
@@ -33,7 +33,12 @@ pub async fn personal_data(scope: &PersonScope) -> Result<PersonalData> {
         person_id: scope.person_id(),
         profiles: profiles::views(scope.conn(), rows).await?,
         privacy_consents: privacy::all_for_person(scope).await?,
-        sharing_consents: sharing::list(scope.conn(), scope.persons(), Visibility::Person(scope.persons())).await?,
+        sharing_consents: sharing::list(
+            scope.conn(),
+            scope.persons(),
+            Visibility::Person(scope.persons()),
+        )
+        .await?,
         access_log: citizen_view::access_log_of_person(scope).await?,
     })
 }

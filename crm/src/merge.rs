@@ -18,19 +18,35 @@ fn err(e: TenancyError) -> Error {
 /// Merges `source` into `target`: the scope's body's profile, contacts and consents of the
 /// source now belong to the target, and the source person record points at the target so
 /// that other bodies' records of it follow. Refused across two different codici fiscali.
-pub async fn merge(scope: &Scope, actor: &str, cache: &ConsentCache, source: Uuid, target: Uuid) -> Result<Uuid> {
+pub async fn merge(
+    scope: &Scope,
+    actor: &str,
+    cache: &ConsentCache,
+    source: Uuid,
+    target: Uuid,
+) -> Result<Uuid> {
     let conn = scope.conn();
-    let src = persons::root(conn, source).await?.ok_or(err(TenancyError::NotFound("source person")))?;
-    let dst = persons::root(conn, target).await?.ok_or(err(TenancyError::NotFound("target person")))?;
+    let src = persons::root(conn, source)
+        .await?
+        .ok_or(err(TenancyError::NotFound("source person")))?;
+    let dst = persons::root(conn, target)
+        .await?
+        .ok_or(err(TenancyError::NotFound("target person")))?;
     if src.id == dst.id {
-        return Err(err(TenancyError::Validation("these records are already the same person".into())));
+        return Err(err(TenancyError::Validation(
+            "these records are already the same person".into(),
+        )));
     }
     match (&src.fiscal_code, &dst.fiscal_code) {
         (Some(a), Some(b)) if a != b => {
-            return Err(err(TenancyError::Conflict(format!("cannot merge two different codici fiscali ({a}, {b})"))));
+            return Err(err(TenancyError::Conflict(format!(
+                "cannot merge two different codici fiscali ({a}, {b})"
+            ))));
         }
         (Some(_), None) => {
-            return Err(err(TenancyError::Validation("merge the unidentified record into the identified one, not the reverse".into())));
+            return Err(err(TenancyError::Validation(
+                "merge the unidentified record into the identified one, not the reverse".into(),
+            )));
         }
         _ => {}
     }
@@ -53,13 +69,19 @@ pub async fn merge(scope: &Scope, actor: &str, cache: &ConsentCache, source: Uui
         None => {
             scope
                 .update_many::<profile::Entity>()
-                .set(profile::ActiveModel { person_id: Set(dst.id), ..Default::default() })
+                .set(profile::ActiveModel {
+                    person_id: Set(dst.id),
+                    ..Default::default()
+                })
                 .filter(profile::Column::Id.eq(src_profile.id))
                 .exec(conn)
                 .await?;
             scope
                 .update_many::<contact::Entity>()
-                .set(contact::ActiveModel { person_id: Set(dst.id), ..Default::default() })
+                .set(contact::ActiveModel {
+                    person_id: Set(dst.id),
+                    ..Default::default()
+                })
                 .filter(contact::Column::ProfileId.eq(src_profile.id))
                 .exec(conn)
                 .await?;
@@ -73,11 +95,20 @@ pub async fn merge(scope: &Scope, actor: &str, cache: &ConsentCache, source: Uui
                 .into_iter()
                 .map(|c| (c.kind, c.value))
                 .collect();
-            for c in scope.find::<contact::Entity>().filter(contact::Column::ProfileId.eq(src_profile.id)).all(conn).await? {
+            for c in scope
+                .find::<contact::Entity>()
+                .filter(contact::Column::ProfileId.eq(src_profile.id))
+                .all(conn)
+                .await?
+            {
                 if !existing.contains(&(c.kind.clone(), c.value.clone())) {
                     scope
                         .update_many::<contact::Entity>()
-                        .set(contact::ActiveModel { profile_id: Set(tp.id), person_id: Set(dst.id), ..Default::default() })
+                        .set(contact::ActiveModel {
+                            profile_id: Set(tp.id),
+                            person_id: Set(dst.id),
+                            ..Default::default()
+                        })
                         .filter(contact::Column::Id.eq(c.id))
                         .exec(conn)
                         .await?;
@@ -85,7 +116,10 @@ pub async fn merge(scope: &Scope, actor: &str, cache: &ConsentCache, source: Uui
             }
             scope
                 .update_many::<profile::Entity>()
-                .set(profile::ActiveModel { merged_into: Set(Some(tp.id)), ..Default::default() })
+                .set(profile::ActiveModel {
+                    merged_into: Set(Some(tp.id)),
+                    ..Default::default()
+                })
                 .filter(profile::Column::Id.eq(src_profile.id))
                 .exec(conn)
                 .await?;
@@ -93,23 +127,39 @@ pub async fn merge(scope: &Scope, actor: &str, cache: &ConsentCache, source: Uui
     }
     scope
         .update_many::<privacy_consent::Entity>()
-        .set(privacy_consent::ActiveModel { person_id: Set(dst.id), ..Default::default() })
+        .set(privacy_consent::ActiveModel {
+            person_id: Set(dst.id),
+            ..Default::default()
+        })
         .filter(privacy_consent::Column::PersonId.eq(src.id))
         .exec(conn)
         .await?;
     // The person records are global: every body's records of the source now resolve to the
     // target, and so do records merged into the source earlier.
     person::Entity::update_many()
-        .set(person::ActiveModel { merged_into: Set(Some(dst.id)), ..Default::default() })
+        .set(person::ActiveModel {
+            merged_into: Set(Some(dst.id)),
+            ..Default::default()
+        })
         .filter(person::Column::MergedInto.eq(src.id))
         .exec(conn)
         .await?;
     person::Entity::update_many()
-        .set(person::ActiveModel { merged_into: Set(Some(dst.id)), ..Default::default() })
+        .set(person::ActiveModel {
+            merged_into: Set(Some(dst.id)),
+            ..Default::default()
+        })
         .filter(person::Column::Id.eq(src.id))
         .exec(conn)
         .await?;
-    audit::record(scope, actor, "citizen.merged", Some(&dst.id.to_string()), json!({ "source": src.id, "target": dst.id })).await?;
+    audit::record(
+        scope,
+        actor,
+        "citizen.merged",
+        Some(&dst.id.to_string()),
+        json!({ "source": src.id, "target": dst.id }),
+    )
+    .await?;
     cache.invalidate_all();
     Ok(dst.id)
 }

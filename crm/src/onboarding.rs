@@ -52,5 +52,6 @@ pub async fn onboard(
     .await?;
     scope.commit().await?;
     authorizer.reload().await?;
+    authorizer.publish_change().await?;
     Ok(Onboarded { tenant, admin })
 }

@@ -23,7 +23,9 @@ pub async fn root<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Perso
     for _ in 0..8 {
         match current {
             Some(ref p) if p.merged_into.is_some() => {
-                current = person::Entity::find_by_id(p.merged_into.unwrap_or(p.id)).one(conn).await?;
+                current = person::Entity::find_by_id(p.merged_into.unwrap_or(p.id))
+                    .one(conn)
+                    .await?;
             }
             _ => break,
         }
@@ -37,10 +39,15 @@ pub async fn family<C: ConnectionTrait>(conn: &C, root_id: Uuid) -> Result<Vec<U
         .filter(person::Column::MergedInto.eq(root_id))
         .all(conn)
         .await?;
-    Ok(std::iter::once(root_id).chain(merged.into_iter().map(|p| p.id)).collect())
+    Ok(std::iter::once(root_id)
+        .chain(merged.into_iter().map(|p| p.id))
+        .collect())
 }
 
-pub async fn find_by_fiscal_code<C: ConnectionTrait>(conn: &C, code: &FiscalCode) -> Result<Option<Person>> {
+pub async fn find_by_fiscal_code<C: ConnectionTrait>(
+    conn: &C,
+    code: &FiscalCode,
+) -> Result<Option<Person>> {
     let found = person::Entity::find()
         .filter(person::Column::FiscalCode.eq(code.as_str()))
         .one(conn)
@@ -65,7 +72,11 @@ pub async fn find_or_create<C: ConnectionTrait>(conn: &C, code: &FiscalCode) -> 
         created_at: Set(Utc::now()),
     };
     person::Entity::insert(row)
-        .on_conflict(OnConflict::column(person::Column::FiscalCode).do_nothing().to_owned())
+        .on_conflict(
+            OnConflict::column(person::Column::FiscalCode)
+                .do_nothing()
+                .to_owned(),
+        )
         .exec_without_returning(conn)
         .await?;
     find_by_fiscal_code(conn, code)
@@ -83,7 +94,9 @@ pub async fn create_unidentified<C: ConnectionTrait>(conn: &C) -> Result<Person>
         merged_into: Set(None),
         created_at: Set(Utc::now()),
     };
-    Ok(person::Entity::insert(row).exec_with_returning(conn).await?)
+    Ok(person::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await?)
 }
 
 /// The person a citizen principal stands for: by OIDC subject, else by the codice fiscale
@@ -94,7 +107,9 @@ pub async fn for_citizen<C: ConnectionTrait>(conn: &C, principal: &Principal) ->
         .one(conn)
         .await?;
     if let Some(p) = by_subject {
-        return root(conn, p.id).await?.ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("person")));
+        return root(conn, p.id)
+            .await?
+            .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("person")));
     }
     let raw = principal
         .fiscal_code

@@ -50,11 +50,17 @@ impl From<privacy_consent::Model> for PrivacyConsent {
 
 fn token(field: &str, v: &str) -> Result<String> {
     let v = v.trim();
-    let ok = !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b));
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(TenancyError::Validation(format!("{field} must be 1 to 64 characters of letters, digits, '.', '_' or '-'")).into())
+        Err(TenancyError::Validation(format!(
+            "{field} must be 1 to 64 characters of letters, digits, '.', '_' or '-'"
+        ))
+        .into())
     }
 }
 
@@ -83,12 +89,24 @@ pub async fn record(
         ..Default::default()
     };
     let m = scope.insert(row).await?;
-    audit::record(scope, collector.subject(), "privacy.given", Some(&m.id.to_string()), json!({ "purpose": m.purpose })).await?;
+    audit::record(
+        scope,
+        collector.subject(),
+        "privacy.given",
+        Some(&m.id.to_string()),
+        json!({ "purpose": m.purpose }),
+    )
+    .await?;
     Ok(m.into())
 }
 
 /// Withdraws a consent of the scope's body. Withdrawing twice is a CONFLICT.
-pub async fn withdraw(scope: &Scope, by: &str, id: Uuid, now: DateTime<Utc>) -> Result<PrivacyConsent> {
+pub async fn withdraw(
+    scope: &Scope,
+    by: &str,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<PrivacyConsent> {
     let current = scope
         .find::<privacy_consent::Entity>()
         .filter(privacy_consent::Column::Id.eq(id))
@@ -109,8 +127,19 @@ pub async fn withdraw(scope: &Scope, by: &str, id: Uuid, now: DateTime<Utc>) -> 
         .filter(privacy_consent::Column::Id.eq(id))
         .exec(scope.conn())
         .await?;
-    audit::record(scope, by, "privacy.withdrawn", Some(&id.to_string()), json!({ "purpose": current.purpose })).await?;
-    Ok(PrivacyConsent { withdrawn_at: Some(now), withdrawn_by: Some(by.to_owned()), ..current.into() })
+    audit::record(
+        scope,
+        by,
+        "privacy.withdrawn",
+        Some(&id.to_string()),
+        json!({ "purpose": current.purpose }),
+    )
+    .await?;
+    Ok(PrivacyConsent {
+        withdrawn_at: Some(now),
+        withdrawn_by: Some(by.to_owned()),
+        ..current.into()
+    })
 }
 
 /// Every consent, given and withdrawn, of `persons` in the scope's body, newest first.
@@ -128,7 +157,10 @@ pub async fn history(scope: &Scope, persons: &[Uuid]) -> Result<Vec<PrivacyConse
 
 /// Whether `persons` has an active consent for `purpose` in the scope's body.
 pub async fn is_given(scope: &Scope, persons: &[Uuid], purpose: &str) -> Result<bool> {
-    Ok(history(scope, persons).await?.iter().any(|c| c.purpose == purpose && c.withdrawn_at.is_none()))
+    Ok(history(scope, persons)
+        .await?
+        .iter()
+        .any(|c| c.purpose == purpose && c.withdrawn_at.is_none()))
 }
 
 /// A consent by id among the person's own, whichever body holds it.

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use civitas_tenants::{Error as TenancyError, Scope, TenantId, audit};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -55,7 +55,9 @@ fn validation(m: impl Into<String>) -> Error {
 fn name(field: &str, v: &str) -> Result<String> {
     let v = v.trim();
     if v.is_empty() || v.chars().count() > 200 || v.chars().any(char::is_control) {
-        return Err(validation(format!("{field} must be 1 to 200 printable characters")));
+        return Err(validation(format!(
+            "{field} must be 1 to 200 printable characters"
+        )));
     }
     Ok(v.to_owned())
 }
@@ -64,10 +66,19 @@ fn language(v: &str) -> Result<String> {
     let ok = match v.split_once('-') {
         None => v.len() == 2 && v.bytes().all(|b| b.is_ascii_lowercase()),
         Some((l, r)) => {
-            l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()) && r.len() == 2 && r.bytes().all(|b| b.is_ascii_uppercase())
+            l.len() == 2
+                && l.bytes().all(|b| b.is_ascii_lowercase())
+                && r.len() == 2
+                && r.bytes().all(|b| b.is_ascii_uppercase())
         }
     };
-    if ok { Ok(v.to_owned()) } else { Err(validation(format!("language {v:?} must look like it or it-IT"))) }
+    if ok {
+        Ok(v.to_owned())
+    } else {
+        Err(validation(format!(
+            "language {v:?} must look like it or it-IT"
+        )))
+    }
 }
 
 /// Contacts as they will be stored: normalised, de-duplicated, in the order given.
@@ -78,21 +89,40 @@ fn contacts(input: &ProfileInput) -> Result<ContactLists> {
     let emails = input
         .emails
         .as_ref()
-        .map(|list| list.iter().map(|e| Email::parse(e).map(|e| e.as_str().to_owned()).map_err(validation)).collect::<Result<Vec<_>>>())
+        .map(|list| {
+            list.iter()
+                .map(|e| {
+                    Email::parse(e)
+                        .map(|e| e.as_str().to_owned())
+                        .map_err(validation)
+                })
+                .collect::<Result<Vec<_>>>()
+        })
         .transpose()?;
     let phones = input
         .phones
         .as_ref()
-        .map(|list| list.iter().map(|p| Phone::parse(p).map(|p| p.to_string()).map_err(validation)).collect::<Result<Vec<_>>>())
+        .map(|list| {
+            list.iter()
+                .map(|p| Phone::parse(p).map(|p| p.to_string()).map_err(validation))
+                .collect::<Result<Vec<_>>>()
+        })
         .transpose()?;
     let dedup = |v: Vec<String>| {
         let mut seen = BTreeSet::new();
-        v.into_iter().filter(|x| seen.insert(x.clone())).collect::<Vec<_>>()
+        v.into_iter()
+            .filter(|x| seen.insert(x.clone()))
+            .collect::<Vec<_>>()
     };
     Ok((emails.map(dedup), phones.map(dedup)))
 }
 
-async fn replace_contacts(scope: &Scope, p: &profile::Model, kind: &str, values: &[String]) -> Result<()> {
+async fn replace_contacts(
+    scope: &Scope,
+    p: &profile::Model,
+    kind: &str,
+    values: &[String],
+) -> Result<()> {
     scope
         .delete_many::<contact::Entity>()
         .filter(contact::Column::ProfileId.eq(p.id))
@@ -117,11 +147,20 @@ async fn replace_contacts(scope: &Scope, p: &profile::Model, kind: &str, values:
 /// Registers a citizen in the scope's body: finds or creates the person (by codice fiscale,
 /// or as an unidentified person without one) and creates the body's profile, in the
 /// scope's transaction. A person already registered here is a CONFLICT.
-pub async fn register(scope: &Scope, actor: &str, fiscal_code: Option<&str>, input: ProfileInput) -> Result<Profile> {
+pub async fn register(
+    scope: &Scope,
+    actor: &str,
+    fiscal_code: Option<&str>,
+    input: ProfileInput,
+) -> Result<Profile> {
     let given = name("givenName", input.given_name.as_deref().unwrap_or(""))?;
     let family = name("familyName", input.family_name.as_deref().unwrap_or(""))?;
     let (emails, phones) = contacts(&input)?;
-    let channel = input.preferred_channel.as_deref().map(validate_channel).transpose()?;
+    let channel = input
+        .preferred_channel
+        .as_deref()
+        .map(validate_channel)
+        .transpose()?;
     let lang = input.language.as_deref().map(language).transpose()?;
     let person = match fiscal_code {
         Some(raw) => persons::find_or_create(scope.conn(), &parse_fiscal_code(raw)?).await?,
@@ -134,7 +173,10 @@ pub async fn register(scope: &Scope, actor: &str, fiscal_code: Option<&str>, inp
         .await?
         .is_some();
     if exists {
-        return Err(TenancyError::Conflict("this citizen is already registered in this body".into()).into());
+        return Err(TenancyError::Conflict(
+            "this citizen is already registered in this body".into(),
+        )
+        .into());
     }
     let now = Utc::now();
     let row = profile::ActiveModel {
@@ -152,11 +194,21 @@ pub async fn register(scope: &Scope, actor: &str, fiscal_code: Option<&str>, inp
         ..Default::default()
     };
     let p = scope.insert(row).await.map_err(|e| {
-        Error::Tenancy(TenancyError::conflict_on_unique(e, "this citizen is already registered in this body"))
+        Error::Tenancy(TenancyError::conflict_on_unique(
+            e,
+            "this citizen is already registered in this body",
+        ))
     })?;
     replace_contacts(scope, &p, "email", &emails.unwrap_or_default()).await?;
     replace_contacts(scope, &p, "phone", &phones.unwrap_or_default()).await?;
-    audit::record(scope, actor, "citizen.registered", Some(&p.id.to_string()), json!({ "person": person.id })).await?;
+    audit::record(
+        scope,
+        actor,
+        "citizen.registered",
+        Some(&p.id.to_string()),
+        json!({ "person": person.id }),
+    )
+    .await?;
     get(scope, p.id).await
 }
 
@@ -164,8 +216,18 @@ pub async fn register(scope: &Scope, actor: &str, fiscal_code: Option<&str>, inp
 pub async fn update(scope: &Scope, actor: &str, id: Uuid, input: ProfileInput) -> Result<Profile> {
     let current = own(scope, id).await?;
     let (emails, phones) = contacts(&input)?;
-    let given = input.given_name.as_deref().map(|v| name("givenName", v)).transpose()?.unwrap_or(current.given_name.clone());
-    let family = input.family_name.as_deref().map(|v| name("familyName", v)).transpose()?.unwrap_or(current.family_name.clone());
+    let given = input
+        .given_name
+        .as_deref()
+        .map(|v| name("givenName", v))
+        .transpose()?
+        .unwrap_or(current.given_name.clone());
+    let family = input
+        .family_name
+        .as_deref()
+        .map(|v| name("familyName", v))
+        .transpose()?
+        .unwrap_or(current.family_name.clone());
     let mut row = profile::ActiveModel {
         tenant_id: Set(current.tenant_id),
         id: Set(current.id),
@@ -196,7 +258,14 @@ pub async fn update(scope: &Scope, actor: &str, id: Uuid, input: ProfileInput) -
     if let Some(p) = phones {
         replace_contacts(scope, &current, "phone", &p).await?;
     }
-    audit::record(scope, actor, "citizen.updated", Some(&id.to_string()), json!({})).await?;
+    audit::record(
+        scope,
+        actor,
+        "citizen.updated",
+        Some(&id.to_string()),
+        json!({}),
+    )
+    .await?;
     get(scope, id).await
 }
 
@@ -219,7 +288,10 @@ pub async fn get(scope: &Scope, id: Uuid) -> Result<Profile> {
 /// Turns profile rows into views with their contacts and codici fiscali, in three queries
 /// whatever the number of rows. The contacts are read on the same connection, under the
 /// same scope, so they are exactly as visible as the profiles.
-pub(crate) async fn views<C: ConnectionTrait>(conn: &C, rows: Vec<profile::Model>) -> Result<Vec<Profile>> {
+pub(crate) async fn views<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<profile::Model>,
+) -> Result<Vec<Profile>> {
     let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
     let person_ids: Vec<Uuid> = rows.iter().map(|p| p.person_id).collect();
     let tenants: BTreeSet<Uuid> = rows.iter().map(|p| p.tenant_id).collect();
@@ -232,7 +304,11 @@ pub(crate) async fn views<C: ConnectionTrait>(conn: &C, rows: Vec<profile::Model
         .await?
     {
         let entry = by_profile.entry((c.tenant_id, c.profile_id)).or_default();
-        if c.kind == "email" { entry.0.push(c.value) } else { entry.1.push(c.value) }
+        if c.kind == "email" {
+            entry.0.push(c.value)
+        } else {
+            entry.1.push(c.value)
+        }
     }
     let codes: BTreeMap<Uuid, Option<String>> = person::Entity::find()
         .filter(person::Column::Id.is_in(person_ids))
@@ -288,8 +364,15 @@ fn by_contact(scope: &Scope, kind: &str, value: String) -> Select<contact::Entit
 
 /// Searches the scope's body only. Names match accent- and case-insensitively on every word
 /// given, anywhere in the name; phones in any format match on E.164.
-pub async fn search(scope: &Scope, q: SearchQuery, first: u64, after: Option<Uuid>) -> Result<Page> {
-    let mut query = scope.find::<profile::Entity>().filter(profile::Column::MergedInto.is_null());
+pub async fn search(
+    scope: &Scope,
+    q: SearchQuery,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<Page> {
+    let mut query = scope
+        .find::<profile::Entity>()
+        .filter(profile::Column::MergedInto.is_null());
     if let Some(raw) = q.fiscal_code.as_deref() {
         let code = parse_fiscal_code(raw)?;
         let ids = match persons::find_by_fiscal_code(scope.conn(), &code).await? {
@@ -303,29 +386,51 @@ pub async fn search(scope: &Scope, q: SearchQuery, first: u64, after: Option<Uui
         if key.is_empty() {
             return Err(validation("name must contain a letter or digit"));
         }
-        let words = key.split(' ').fold(Condition::all(), |c, w| c.add(profile::Column::SearchName.contains(w)));
+        let words = key.split(' ').fold(Condition::all(), |c, w| {
+            c.add(profile::Column::SearchName.contains(w))
+        });
         query = query.filter(words);
     }
     let mut contact_filters = Vec::new();
     if let Some(p) = q.phone.as_deref() {
-        contact_filters.push(by_contact(scope, "phone", Phone::parse(p).map_err(validation)?.to_string()));
+        contact_filters.push(by_contact(
+            scope,
+            "phone",
+            Phone::parse(p).map_err(validation)?.to_string(),
+        ));
     }
     if let Some(e) = q.email.as_deref() {
-        contact_filters.push(by_contact(scope, "email", Email::parse(e).map_err(validation)?.as_str().to_owned()));
+        contact_filters.push(by_contact(
+            scope,
+            "email",
+            Email::parse(e).map_err(validation)?.as_str().to_owned(),
+        ));
     }
     for f in contact_filters {
-        let ids: Vec<Uuid> = f.all(scope.conn()).await?.into_iter().map(|c| c.profile_id).collect();
+        let ids: Vec<Uuid> = f
+            .all(scope.conn())
+            .await?
+            .into_iter()
+            .map(|c| c.profile_id)
+            .collect();
         query = query.filter(profile::Column::Id.is_in(ids));
     }
     if let Some(a) = after {
         query = query.filter(profile::Column::Id.gt(a));
     }
-    let mut rows = query.order_by_asc(profile::Column::Id).limit(first + 1).all(scope.conn()).await?;
+    let mut rows = query
+        .order_by_asc(profile::Column::Id)
+        .limit(first + 1)
+        .all(scope.conn())
+        .await?;
     let next = if rows.len() as u64 > first {
         rows.truncate(first as usize);
         rows.last().map(|p| p.id)
     } else {
         None
     };
-    Ok(Page { items: views(scope.conn(), rows).await?, next })
+    Ok(Page {
+        items: views(scope.conn(), rows).await?,
+        next,
+    })
 }

@@ -25,7 +25,11 @@ pub enum ConsentScope {
 }
 
 impl ConsentScope {
-    pub const ALL: [ConsentScope; 3] = [ConsentScope::Profile, ConsentScope::Cases, ConsentScope::Interactions];
+    pub const ALL: [ConsentScope; 3] = [
+        ConsentScope::Profile,
+        ConsentScope::Cases,
+        ConsentScope::Interactions,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -48,7 +52,9 @@ impl FromStr for ConsentScope {
         ConsentScope::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| civitas_tenants::Error::Validation(format!("unknown scope {s:?}")).into())
+            .ok_or_else(|| {
+                civitas_tenants::Error::Validation(format!("unknown scope {s:?}")).into()
+            })
     }
 }
 
@@ -146,12 +152,17 @@ fn validation(m: impl Into<String>) -> Error {
 
 /// The channel on which the citizen was met (or acted), as the consent receipt records it.
 pub fn validate_channel(channel: &str) -> Result<String> {
-    const CHANNELS: &[&str] = &["counter", "phone", "email", "web", "app", "whatsapp", "chatbot", "social", "post", "pec"];
+    const CHANNELS: &[&str] = &[
+        "counter", "phone", "email", "web", "app", "whatsapp", "chatbot", "social", "post", "pec",
+    ];
     let c = channel.trim().to_lowercase();
     if CHANNELS.contains(&c.as_str()) {
         Ok(c)
     } else {
-        Err(validation(format!("channel must be one of {}", CHANNELS.join(", "))))
+        Err(validation(format!(
+            "channel must be one of {}",
+            CHANNELS.join(", ")
+        )))
     }
 }
 
@@ -167,7 +178,9 @@ pub async fn grant<C: ConnectionTrait>(
         return Err(validation("scopes must name at least one scope"));
     }
     if new.source == Some(new.grantee) {
-        return Err(validation("a body does not need consent to read its own records"));
+        return Err(validation(
+            "a body does not need consent to read its own records",
+        ));
     }
     let purpose = new.purpose.trim();
     if purpose.is_empty() || purpose.chars().count() > 500 {
@@ -184,7 +197,11 @@ pub async fn grant<C: ConnectionTrait>(
         person_id: Set(new.person_id),
         source_tenant_id: Set(new.source.map(|t| t.0)),
         grantee_tenant_id: Set(new.grantee.0),
-        scopes: Set(scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")),
+        scopes: Set(scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")),
         purpose: Set(purpose.to_owned()),
         expires_at: Set(new.expires_at),
         channel: Set(validate_channel(&new.channel)?),
@@ -198,7 +215,9 @@ pub async fn grant<C: ConnectionTrait>(
         revoked_at: Set(None),
         revoked_by: Set(None),
     };
-    let model = sharing_consent::Entity::insert(row).exec_with_returning(conn).await?;
+    let model = sharing_consent::Entity::insert(row)
+        .exec_with_returning(conn)
+        .await?;
     notify_change(conn, model.grantee_tenant_id, model.person_id).await?;
     Ok(model.into())
 }
@@ -217,9 +236,13 @@ pub async fn revoke<C: ConnectionTrait>(
         .await?
         .map(SharingConsent::from)
         .filter(|c| visible_to.allows(c))
-        .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("sharing consent")))?;
+        .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound(
+            "sharing consent",
+        )))?;
     if found.revoked_at.is_some() {
-        return Err(civitas_tenants::Error::Conflict("this consent is already revoked".into()).into());
+        return Err(
+            civitas_tenants::Error::Conflict("this consent is already revoked".into()).into(),
+        );
     }
     let row = sharing_consent::ActiveModel {
         id: Set(id),
@@ -245,14 +268,20 @@ impl Visibility<'_> {
         match self {
             Visibility::Person(ids) => ids.contains(&c.person_id),
             Visibility::Tenant(t) => {
-                c.grantee_tenant_id == *t || c.source_tenant_id == Some(*t) || c.collected_in_tenant_id == Some(*t)
+                c.grantee_tenant_id == *t
+                    || c.source_tenant_id == Some(*t)
+                    || c.collected_in_tenant_id == Some(*t)
             }
         }
     }
 }
 
 /// Every consent about `persons` that `visible_to` may see, newest first.
-pub async fn list<C: ConnectionTrait>(conn: &C, persons: &[Uuid], visible_to: Visibility<'_>) -> Result<Vec<SharingConsent>> {
+pub async fn list<C: ConnectionTrait>(
+    conn: &C,
+    persons: &[Uuid],
+    visible_to: Visibility<'_>,
+) -> Result<Vec<SharingConsent>> {
     Ok(sharing_consent::Entity::find()
         .filter(sharing_consent::Column::PersonId.is_in(persons.iter().copied()))
         .order_by_desc(sharing_consent::Column::GrantedAt)
@@ -264,8 +293,7 @@ pub async fn list<C: ConnectionTrait>(conn: &C, persons: &[Uuid], visible_to: Vi
         .collect())
 }
 
-/// The channel on which replicas hear that consents or policies changed.
-pub const INVALIDATION_CHANNEL: &str = "civitas_invalidation";
+use civitas_policies::INVALIDATION_CHANNEL;
 
 /// Tells every replica (PostgreSQL `NOTIFY`, delivered at commit) that the consents of
 /// this grantee about this person changed.
@@ -274,7 +302,10 @@ async fn notify_change<C: ConnectionTrait>(conn: &C, grantee: Uuid, person: Uuid
         conn.execute_raw(Statement::from_sql_and_values(
             conn.get_database_backend(),
             "SELECT pg_notify($1, $2)",
-            [INVALIDATION_CHANNEL.into(), format!("consent:{grantee}:{person}").into()],
+            [
+                INVALIDATION_CHANNEL.into(),
+                format!("consent:{grantee}:{person}").into(),
+            ],
         ))
         .await?;
     }
@@ -321,7 +352,11 @@ impl ConsentCache {
             .filter(sharing_consent::Column::RevokedAt.is_null())
             .all(conn)
             .await?;
-        let value = Arc::new(rows.into_iter().map(SharingConsent::from).collect::<Vec<_>>());
+        let value = Arc::new(
+            rows.into_iter()
+                .map(SharingConsent::from)
+                .collect::<Vec<_>>(),
+        );
         self.entries.insert(key, value.clone()).await;
         Ok(value)
     }
@@ -337,9 +372,11 @@ impl ConsentCache {
     /// Applies a `NOTIFY` payload from another replica.
     pub async fn apply_notification(&self, payload: &str) {
         let mut parts = payload.split(':');
-        if let (Some("consent"), Some(Ok(g)), Some(Ok(p))) =
-            (parts.next(), parts.next().map(str::parse), parts.next().map(str::parse))
-        {
+        if let (Some("consent"), Some(Ok(g)), Some(Ok(p))) = (
+            parts.next(),
+            parts.next().map(str::parse),
+            parts.next().map(str::parse),
+        ) {
             self.invalidate(g, p).await;
         }
     }

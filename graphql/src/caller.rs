@@ -2,7 +2,7 @@
 
 use async_graphql::Context;
 use civitas_policies::PLATFORM_DOMAIN;
-use civitas_tenants::{Principal, TenantContext};
+use civitas_tenants::{Principal, PrincipalKind, TenantContext, access};
 
 use crate::AppState;
 use crate::error::{ApiError, ApiResult, Code};
@@ -13,6 +13,60 @@ use crate::error::{ApiError, ApiResult, Code};
 pub struct Caller {
     pub principal: Option<Principal>,
     pub tenant: Option<TenantContext>,
+    /// For a citizen principal: the person they are, and the records merged into it.
+    pub citizen: Option<CitizenIdentity>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CitizenIdentity {
+    pub person_id: uuid::Uuid,
+    pub merged: Vec<uuid::Uuid>,
+}
+
+impl CitizenIdentity {
+    pub fn family(&self) -> Vec<uuid::Uuid> {
+        std::iter::once(self.person_id)
+            .chain(self.merged.iter().copied())
+            .collect()
+    }
+}
+
+/// Establishes who is calling from a validated principal (if any) and the tenant named by
+/// the `X-Civitas-Tenant` header (if any). A citizen is linked to their person record,
+/// created at their first sign-in.
+pub async fn identify(
+    state: &AppState,
+    principal: Option<Principal>,
+    requested: Option<&str>,
+) -> ApiResult<Caller> {
+    let Some(principal) = principal else {
+        return Ok(Caller::default());
+    };
+    let tenant = access::resolve(&state.db, &principal, requested).await?;
+    let citizen = if principal.kind == PrincipalKind::Citizen {
+        let person = civitas_crm::persons::for_citizen(state.db.global(), &principal).await?;
+        let family = civitas_crm::persons::family(state.db.global(), person.id).await?;
+        Some(CitizenIdentity {
+            person_id: person.id,
+            merged: family[1..].to_vec(),
+        })
+    } else {
+        None
+    };
+    Ok(Caller {
+        principal: Some(principal),
+        tenant,
+        citizen,
+    })
+}
+
+/// The signed-in citizen; FORBIDDEN for any other principal.
+pub(crate) fn citizen<'a>(ctx: &Context<'a>) -> ApiResult<&'a CitizenIdentity> {
+    principal(ctx)?;
+    caller(ctx)
+        .citizen
+        .as_ref()
+        .ok_or_else(|| ApiError::new(Code::Forbidden, "only a signed-in citizen may do this"))
 }
 
 pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
@@ -23,6 +77,7 @@ fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
     static ANONYMOUS: Caller = Caller {
         principal: None,
         tenant: None,
+        citizen: None,
     };
     ctx.data_opt::<Caller>().unwrap_or(&ANONYMOUS)
 }

@@ -3,7 +3,11 @@
 
 mod caller;
 mod catalogue;
+mod citizen_types;
+mod citizens;
+mod consents;
 mod error;
+mod loaders;
 mod members;
 mod policies;
 mod tenants;
@@ -12,10 +16,11 @@ mod types;
 use std::sync::Arc;
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
+use civitas_crm::sharing::ConsentCache;
 use civitas_policies::Authorizer;
 use civitas_tenants::Db;
 
-pub use caller::Caller;
+pub use caller::{Caller, CitizenIdentity, identify};
 pub use error::{ApiError, Code};
 
 /// Shared by every request.
@@ -23,6 +28,7 @@ pub use error::{ApiError, Code};
 pub struct AppState {
     pub db: Db,
     pub authorizer: Arc<Authorizer>,
+    pub consents: ConsentCache,
 }
 
 #[derive(MergedObject, Default)]
@@ -31,6 +37,8 @@ pub struct Query(
     members::MemberQuery,
     policies::PolicyQuery,
     catalogue::CatalogueQuery,
+    citizens::CitizenQuery,
+    consents::ConsentQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,6 +47,8 @@ pub struct Mutation(
     members::MemberMutation,
     policies::PolicyMutation,
     catalogue::CatalogueMutation,
+    citizens::CitizenMutation,
+    consents::ConsentMutation,
 );
 
 pub type CivitasSchema = Schema<Query, Mutation, EmptySubscription>;
@@ -71,6 +81,16 @@ pub fn build_schema(state: AppState, limits: Limits) -> CivitasSchema {
         .limit_recursive_depth(limits.recursive_depth)
         .limit_directives(limits.directives)
         .finish()
+}
+
+/// Attaches what a request needs besides the shared state: its caller and its own
+/// DataLoaders (never shared between requests, so never between tenants).
+pub fn prepare(
+    request: async_graphql::Request,
+    state: &AppState,
+    caller: Caller,
+) -> async_graphql::Request {
+    request.data(caller).data(loaders::tenant_loader(&state.db))
 }
 
 /// The schema in SDL, as `civitas schema` prints it.

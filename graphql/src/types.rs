@@ -95,6 +95,7 @@ impl From<civitas_tenants::members::Member> for Member {
 
 /// The caller as Civitas sees them.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct Me {
     pub subject: String,
     pub issuer: String,

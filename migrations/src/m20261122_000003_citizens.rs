@@ -128,7 +128,13 @@ fn person_fk(table: impl IntoIden + Clone, name: &str) -> ForeignKeyCreateStatem
         .to_owned()
 }
 
-async fn index(m: &SchemaManager<'_>, name: &str, table: impl IntoIden + Clone, cols: &[&str], unique: bool) -> Result<(), DbErr> {
+async fn index(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden + Clone,
+    cols: &[&str],
+    unique: bool,
+) -> Result<(), DbErr> {
     let mut i = Index::create();
     i.name(name).table(table);
     for c in cols {
@@ -160,7 +166,14 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_persons_merged_into", Persons::Table, &["merged_into"], false).await?;
+        index(
+            m,
+            "ix_persons_merged_into",
+            Persons::Table,
+            &["merged_into"],
+            false,
+        )
+        .await?;
         rls::grant_global(m, "persons", "SELECT, INSERT, UPDATE").await?;
 
         m.create_table(
@@ -180,12 +193,29 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(SharingConsents::GrantedAt))
                 .col(timestamp_with_time_zone_null(SharingConsents::RevokedAt))
                 .col(text_null(SharingConsents::RevokedBy))
-                .foreign_key(&mut person_fk(SharingConsents::Table, "fk_sharing_consents_person"))
+                .foreign_key(&mut person_fk(
+                    SharingConsents::Table,
+                    "fk_sharing_consents_person",
+                ))
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_sharing_consents_person", SharingConsents::Table, &["person_id", "grantee_tenant_id"], false).await?;
-        index(m, "ix_sharing_consents_grantee", SharingConsents::Table, &["grantee_tenant_id"], false).await?;
+        index(
+            m,
+            "ix_sharing_consents_person",
+            SharingConsents::Table,
+            &["person_id", "grantee_tenant_id"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_sharing_consents_grantee",
+            SharingConsents::Table,
+            &["grantee_tenant_id"],
+            false,
+        )
+        .await?;
         rls::protect_consents(m).await?;
 
         m.create_table(
@@ -214,10 +244,31 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_profiles_person", Profiles::Table, &["tenant_id", "person_id"], true).await?;
-        index(m, "ix_profiles_search_name", Profiles::Table, &["tenant_id", "search_name"], false).await?;
+        index(
+            m,
+            "ux_profiles_person",
+            Profiles::Table,
+            &["tenant_id", "person_id"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_profiles_search_name",
+            Profiles::Table,
+            &["tenant_id", "search_name"],
+            false,
+        )
+        .await?;
         // Cross-body reads look profiles up by person across tenants.
-        index(m, "ix_profiles_person_any_tenant", Profiles::Table, &["person_id"], false).await?;
+        index(
+            m,
+            "ix_profiles_person_any_tenant",
+            Profiles::Table,
+            &["person_id"],
+            false,
+        )
+        .await?;
         rls::protect_shared_table(m, "profiles", "profile", "SELECT, INSERT, UPDATE").await?;
 
         m.create_table(
@@ -241,10 +292,32 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_contacts_value", Contacts::Table, &["tenant_id", "profile_id", "kind", "value"], true).await?;
-        index(m, "ix_contacts_lookup", Contacts::Table, &["tenant_id", "kind", "value"], false).await?;
-        index(m, "ix_contacts_person_any_tenant", Contacts::Table, &["person_id"], false).await?;
-        rls::protect_shared_table(m, "contacts", "profile", "SELECT, INSERT, UPDATE, DELETE").await?;
+        index(
+            m,
+            "ux_contacts_value",
+            Contacts::Table,
+            &["tenant_id", "profile_id", "kind", "value"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_contacts_lookup",
+            Contacts::Table,
+            &["tenant_id", "kind", "value"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_contacts_person_any_tenant",
+            Contacts::Table,
+            &["person_id"],
+            false,
+        )
+        .await?;
+        rls::protect_shared_table(m, "contacts", "profile", "SELECT, INSERT, UPDATE, DELETE")
+            .await?;
 
         m.create_table(
             Table::create()
@@ -260,14 +333,27 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone(PrivacyConsents::GivenAt))
                 .col(timestamp_with_time_zone_null(PrivacyConsents::WithdrawnAt))
                 .col(text_null(PrivacyConsents::WithdrawnBy))
-                .primary_key(Index::create().col(PrivacyConsents::TenantId).col(PrivacyConsents::Id))
-                .foreign_key(&mut person_fk(PrivacyConsents::Table, "fk_privacy_consents_person"))
+                .primary_key(
+                    Index::create()
+                        .col(PrivacyConsents::TenantId)
+                        .col(PrivacyConsents::Id),
+                )
+                .foreign_key(&mut person_fk(
+                    PrivacyConsents::Table,
+                    "fk_privacy_consents_person",
+                ))
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_privacy_consents_person", PrivacyConsents::Table, &["tenant_id", "person_id", "purpose"], false).await?;
+        index(
+            m,
+            "ix_privacy_consents_person",
+            PrivacyConsents::Table,
+            &["tenant_id", "person_id", "purpose"],
+            false,
+        )
+        .await?;
         rls::protect_person_table(m, "privacy_consents", "SELECT, INSERT, UPDATE").await?;
-
 
         m.create_table(
             Table::create()
@@ -285,17 +371,39 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_access_log_time", AccessLog::Table, &["tenant_id", "occurred_at"], false).await?;
+        index(
+            m,
+            "ix_access_log_time",
+            AccessLog::Table,
+            &["tenant_id", "occurred_at"],
+            false,
+        )
+        .await?;
         // Citizens read every entry about themselves, whichever body made it.
-        index(m, "ix_access_log_person_any_tenant", AccessLog::Table, &["person_id"], false).await?;
+        index(
+            m,
+            "ix_access_log_person_any_tenant",
+            AccessLog::Table,
+            &["person_id"],
+            false,
+        )
+        .await?;
         rls::protect_person_table(m, "access_log", "SELECT, INSERT").await?;
 
         add_rules_to_existing_tenants(m).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["access_log", "sharing_consents", "privacy_consents", "contacts", "profiles", "persons"] {
-            m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
+        for t in [
+            "access_log",
+            "sharing_consents",
+            "privacy_consents",
+            "contacts",
+            "profiles",
+            "persons",
+        ] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
         }
         Ok(())
     }
@@ -317,7 +425,13 @@ async fn add_rules_to_existing_tenants(m: &SchemaManager<'_>) -> Result<(), DbEr
             conn.execute_raw(Statement::from_sql_and_values(
                 backend,
                 format!("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3) VALUES {placeholders}"),
-                ["p".into(), (*role).into(), id.to_string().into(), (*obj).into(), (*act).into()],
+                [
+                    "p".into(),
+                    (*role).into(),
+                    id.to_string().into(),
+                    (*obj).into(),
+                    (*act).into(),
+                ],
             ))
             .await?;
         }

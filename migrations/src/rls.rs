@@ -161,7 +161,9 @@ pub async fn protect_consents(m: &SchemaManager<'_>) -> Result<(), DbErr> {
         &[
             "ALTER TABLE sharing_consents ENABLE ROW LEVEL SECURITY".into(),
             "ALTER TABLE sharing_consents FORCE ROW LEVEL SECURITY".into(),
-            format!("CREATE POLICY parties ON sharing_consents USING ({visible}) WITH CHECK ({visible})"),
+            format!(
+                "CREATE POLICY parties ON sharing_consents USING ({visible}) WITH CHECK ({visible})"
+            ),
             format!("GRANT SELECT, INSERT, UPDATE ON sharing_consents TO {APP_ROLE}"),
             "REVOKE ALL ON FUNCTION civitas_shared(uuid, uuid, text) FROM PUBLIC".into(),
             "REVOKE ALL ON FUNCTION civitas_is_current_person(uuid) FROM PUBLIC".into(),
@@ -173,7 +175,11 @@ pub async fn protect_consents(m: &SchemaManager<'_>) -> Result<(), DbErr> {
 }
 
 /// A tenant-owned table whose rows are also readable by the person they are about.
-pub async fn protect_person_table(m: &SchemaManager<'_>, table: &str, privileges: &str) -> Result<(), DbErr> {
+pub async fn protect_person_table(
+    m: &SchemaManager<'_>,
+    table: &str,
+    privileges: &str,
+) -> Result<(), DbErr> {
     protect_tenant_table(m, table, privileges).await?;
     if !is_postgres(m) {
         return Ok(());

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use civitas_crm::sharing::ConsentCache;
 use civitas_graphql::{AppState, CivitasSchema, build_schema};
 use civitas_migrations::{Migrator, MigratorTrait};
 use civitas_policies::Authorizer;
-use civitas_tenants::{Backend, Db};
+use civitas_tenants::{Backend, Clock, Db};
 use sea_orm::{ConnectionTrait, Database, Statement};
 
 use crate::config::{Config, redact};
@@ -15,10 +16,21 @@ use crate::dev_issuer::DevIssuer;
 /// Everything a request handler needs.
 pub struct App {
     pub config: Config,
+    pub state: AppState,
     pub db: Db,
     pub authorizer: Arc<Authorizer>,
+    pub consents: ConsentCache,
     pub schema: CivitasSchema,
     pub dev_issuer: Option<DevIssuer>,
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        if let Some(l) = &self.listener {
+            l.abort();
+        }
+    }
 }
 
 /// Applies pending migrations, as the schema owner.
@@ -89,7 +101,12 @@ async fn refuse_privileged_role(db: &Db) -> anyhow::Result<()> {
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
-    let db = connect(&config).await?;
+    build_with_clock(config, Clock::default()).await
+}
+
+/// As [`build`], with a clock that tests can move.
+pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<App> {
+    let db = connect(&config).await?.with_clock(clock);
     let authorizer = Arc::new(
         Authorizer::load(db.global().clone())
             .await
@@ -103,18 +120,22 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     if config.demo {
         crate::demo::load(&db, &authorizer).await?;
     }
-    let schema = build_schema(
-        AppState {
-            db: db.clone(),
-            authorizer: authorizer.clone(),
-        },
-        config.graphql_limits,
-    );
+    let consents = ConsentCache::default();
+    let state = AppState {
+        db: db.clone(),
+        authorizer: authorizer.clone(),
+        consents: consents.clone(),
+    };
+    let schema = build_schema(state.clone(), config.graphql_limits);
+    let listener = crate::invalidation::spawn(&db, consents.clone(), authorizer.clone());
     Ok(App {
         config,
+        state,
         db,
         authorizer,
+        consents,
         schema,
         dev_issuer,
+        listener,
     })
 }

@@ -140,6 +140,138 @@ pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
         }
         scope.commit().await?;
     }
+    load_citizens(db).await?;
     tracing::info!("demo data loaded");
     Ok(true)
+}
+
+/// `(tenant, codice fiscale, given name, family name, email, phone)`
+const CITIZENS: &[(&str, Option<&str>, &str, &str, Option<&str>, Option<&str>)] = &[
+    (
+        "roma",
+        Some("RSSMRA85T10A562S"),
+        "Mario",
+        "Rossi",
+        Some("mario.rossi@example.it"),
+        Some("333 123 4567"),
+    ),
+    (
+        "municipio-i",
+        Some("RSSMRA85T10A562S"),
+        "Mario",
+        "Rossi",
+        None,
+        Some("333 123 4567"),
+    ),
+    (
+        "municipio-ii",
+        Some("BNCLRA90D45F205B"),
+        "Laura",
+        "Bianchi",
+        Some("laura.bianchi@example.it"),
+        None,
+    ),
+    (
+        "ama",
+        Some("BNCLRA90D45F205B"),
+        "Laura",
+        "Bianchi",
+        None,
+        Some("+39 347 765 4321"),
+    ),
+    (
+        "roma",
+        Some("VRDGPP80A01H501U"),
+        "Giuseppe",
+        "Verdi",
+        None,
+        Some("06 1234 5678"),
+    ),
+    (
+        "roma",
+        None,
+        "Caller",
+        "Unknown",
+        None,
+        Some("320 000 1111"),
+    ),
+];
+
+async fn load_citizens(db: &Db) -> anyhow::Result<()> {
+    use civitas_crm::profiles::{self, ProfileInput};
+    use civitas_crm::sharing::{self, Collector, ConsentScope, NewSharingConsent};
+    use civitas_crm::{persons, privacy};
+
+    for (slug_, code, given, family, email, phone) in CITIZENS {
+        let tenant = registry::find_by_slug(db, &slug(slug_)?)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("demo tenant {slug_}"))?;
+        let scope = db.scope(&TenantContext::system(tenant, "demo")).await?;
+        let input = ProfileInput {
+            given_name: Some((*given).into()),
+            family_name: Some((*family).into()),
+            emails: Some(email.iter().map(|e| e.to_string()).collect()),
+            phones: Some(phone.iter().map(|p| p.to_string()).collect()),
+            preferred_channel: Some("app".into()),
+            language: Some("it".into()),
+            notes: None,
+        };
+        profiles::register(&scope, "system:demo", *code, input)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo citizen {given} {family}: {e}"))?;
+        scope.commit().await?;
+    }
+
+    // Mario Rossi lets Municipio I see what every body holds about him, and lets Roma
+    // Capitale's contact centre recognise him by phone.
+    let roma = registry::find_by_slug(db, &slug("roma")?)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("roma"))?;
+    let m1 = registry::find_by_slug(db, &slug("municipio-i")?)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("municipio-i"))?;
+    let mario = civitas_crm::identity::FiscalCode::parse("RSSMRA85T10A562S")?;
+    let now = db.clock().now();
+    let scope = db.scope(&TenantContext::system(m1.clone(), "demo")).await?;
+    let person = persons::find_by_fiscal_code(scope.conn(), &mario)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("mario"))?;
+    let collector = Collector::Operator {
+        subject: "m1-op".into(),
+        tenant: m1.id,
+    };
+    let consent = NewSharingConsent {
+        person_id: person.id,
+        source: None,
+        grantee: m1.id,
+        scopes: vec![
+            ConsentScope::Profile,
+            ConsentScope::Cases,
+            ConsentScope::Interactions,
+        ],
+        purpose: "Sportello unico: seguire le pratiche del cittadino in tutti gli enti".into(),
+        expires_at: Some(now + chrono::Duration::days(365)),
+        channel: "counter".into(),
+    };
+    sharing::grant(scope.conn(), &collector, consent, now).await?;
+    scope.commit().await?;
+    let scope = db
+        .scope(&TenantContext::system(roma.clone(), "demo"))
+        .await?;
+    let collector = Collector::Operator {
+        subject: "roma-op".into(),
+        tenant: roma.id,
+    };
+    privacy::record(
+        &scope,
+        &collector,
+        person.id,
+        privacy::CALLER_RECOGNITION,
+        "2026-01",
+        "phone",
+        now,
+    )
+    .await?;
+    scope.commit().await?;
+    Ok(())
 }

@@ -30,7 +30,11 @@ pub struct Claims {
     #[serde(default)]
     pub roles: Vec<Role>,
     /// As SPID presents it: `TINIT-<codice fiscale>`.
-    #[serde(default, rename = "fiscalNumber", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "fiscalNumber",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fiscal_number: Option<String>,
 }
 

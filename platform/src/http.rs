@@ -12,7 +12,6 @@ use axum::{
     routing::get,
 };
 use civitas_graphql::{ApiError, Caller, Code};
-use civitas_tenants::access;
 use tracing::{Instrument, field::Empty};
 
 use crate::app::App;
@@ -120,7 +119,8 @@ async fn execute(app: &App, headers: &HeaderMap, body: Body, span: &tracing::Spa
     if let Some(t) = &caller.tenant {
         span.record("tenant", t.tenant.slug.as_str());
     }
-    let mut resp = app.schema.execute(request.data(caller)).await;
+    let request = civitas_graphql::prepare(request, &app.state, caller);
+    let mut resp = app.schema.execute(request).await;
     label_uncoded_errors(&mut resp);
     json_response(StatusCode::OK, &resp)
 }
@@ -163,21 +163,17 @@ async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, (StatusCode,
         })?),
         None => None,
     };
-    let tenant = access::resolve(&app.db, &principal, requested)
+    civitas_graphql::identify(&app.state, Some(principal), requested)
         .await
         .map_err(|e| {
-            let e = ApiError::from(e);
             let status = match e.code {
                 Code::Forbidden | Code::TenantSuspended => StatusCode::FORBIDDEN,
                 Code::Validation | Code::BadRequest => StatusCode::BAD_REQUEST,
+                Code::Unauthenticated => StatusCode::UNAUTHORIZED,
                 _ => StatusCode::INTERNAL_SERVER_ERROR,
             };
             (status, e)
-        })?;
-    Ok(Caller {
-        principal: Some(principal),
-        tenant,
-    })
+        })
 }
 
 /// Parse and validation errors come from async-graphql without a code; give them one so

@@ -6,9 +6,10 @@ pub mod config;
 pub mod demo;
 pub mod dev_issuer;
 mod http;
+mod invalidation;
 pub mod telemetry;
 
-pub use app::{App, build};
+pub use app::{App, build, build_with_clock};
 pub use config::{Config, Environment};
 
 use std::sync::Arc;

@@ -174,7 +174,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("development tokens cannot be minted in production");
             }
             let issuer = DevIssuer::load_or_create(&config.data_dir)?;
-            let kind = if fiscal_code.is_some() { PrincipalKind::Citizen } else { kind };
+            let kind = if fiscal_code.is_some() {
+                PrincipalKind::Citizen
+            } else {
+                kind
+            };
             let token = issuer.mint(&TokenRequest {
                 subject,
                 kind,

@@ -2,7 +2,10 @@
 //! to the database, so a change made here is effective on the next request.
 
 use casbin::{CoreApi, DefaultModel, Enforcer, MgmtApi};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait, QueryFilter,
+    Statement,
+};
 use tokio::sync::RwLock;
 
 use crate::defaults::platform_rules;
@@ -19,7 +22,13 @@ pub struct PolicyRule {
 
 pub struct Authorizer {
     enforcer: RwLock<Enforcer>,
+    conn: DatabaseConnection,
 }
+
+/// The `NOTIFY` channel on which replicas hear of changes (shared with the consent cache).
+pub const INVALIDATION_CHANNEL: &str = "civitas_invalidation";
+/// The payload that tells replicas to reload policies.
+pub const POLICY_CHANGED: &str = "policy";
 
 fn validate_term(what: &str, v: &str) -> Result<(), Error> {
     let ok = !v.is_empty()
@@ -53,9 +62,10 @@ impl Authorizer {
             }
         }
         let model = DefaultModel::from_str(MODEL).await?;
-        let enforcer = Enforcer::new(model, SeaOrmAdapter::new(conn)).await?;
+        let enforcer = Enforcer::new(model, SeaOrmAdapter::new(conn.clone())).await?;
         Ok(Self {
             enforcer: RwLock::new(enforcer),
+            conn,
         })
     }
 
@@ -63,6 +73,21 @@ impl Authorizer {
     /// such as onboarding, or made by another replica).
     pub async fn reload(&self) -> Result<(), Error> {
         self.enforcer.write().await.load_policy().await?;
+        Ok(())
+    }
+
+    /// Tells the other replicas to reload (PostgreSQL `NOTIFY`; nothing to do on SQLite,
+    /// which serves one process).
+    pub async fn publish_change(&self) -> Result<(), Error> {
+        if self.conn.get_database_backend() == DbBackend::Postgres {
+            self.conn
+                .execute_raw(Statement::from_sql_and_values(
+                    DbBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [INVALIDATION_CHANNEL.into(), POLICY_CHANGED.into()],
+                ))
+                .await?;
+        }
         Ok(())
     }
 
@@ -107,25 +132,35 @@ impl Authorizer {
         validate_term("role", &rule.role)?;
         validate_term("object", &rule.object)?;
         validate_term("action", &rule.action)?;
-        let mut e = self.enforcer.write().await;
-        Ok(e.add_policy(vec![
-            rule.role.clone(),
-            domain.to_owned(),
-            rule.object.clone(),
-            rule.action.clone(),
-        ])
-        .await?)
+        let added = self
+            .enforcer
+            .write()
+            .await
+            .add_policy(vec![
+                rule.role.clone(),
+                domain.to_owned(),
+                rule.object.clone(),
+                rule.action.clone(),
+            ])
+            .await?;
+        self.publish_change().await?;
+        Ok(added)
     }
 
     /// Removes a rule from `domain`. Returns false when it was not there.
     pub async fn remove_rule(&self, domain: &str, rule: &PolicyRule) -> Result<bool, Error> {
-        let mut e = self.enforcer.write().await;
-        Ok(e.remove_policy(vec![
-            rule.role.clone(),
-            domain.to_owned(),
-            rule.object.clone(),
-            rule.action.clone(),
-        ])
-        .await?)
+        let removed = self
+            .enforcer
+            .write()
+            .await
+            .remove_policy(vec![
+                rule.role.clone(),
+                domain.to_owned(),
+                rule.object.clone(),
+                rule.action.clone(),
+            ])
+            .await?;
+        self.publish_change().await?;
+        Ok(removed)
     }
 }

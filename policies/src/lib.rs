@@ -7,7 +7,7 @@ mod defaults;
 pub mod entity;
 
 pub use adapter::SeaOrmAdapter;
-pub use authorizer::{Authorizer, PolicyRule};
+pub use authorizer::{Authorizer, INVALIDATION_CHANNEL, POLICY_CHANGED, PolicyRule};
 pub use defaults::{PLATFORM_DOMAIN, default_tenant_rules, install_tenant_defaults};
 
 /// Checks are (role, tenant, object, action). `g` gives role inheritance inside a domain;

@@ -26,6 +26,17 @@ impl TenantContext {
         }
     }
 
+    /// A context in which a citizen acts towards a body they are not a member of (giving
+    /// it a privacy consent, withdrawing one).
+    pub fn for_citizen(tenant: Tenant, principal: Principal) -> Self {
+        TenantContext {
+            tenant,
+            principal,
+            roles: BTreeSet::from([Role::Citizen]),
+            member_id: None,
+        }
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         self.roles.contains(&role)
     }

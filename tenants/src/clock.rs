@@ -18,6 +18,7 @@ impl Clock {
     }
 
     pub fn advance(&self, by: Duration) {
-        self.offset_ms.fetch_add(by.num_milliseconds(), Ordering::Relaxed);
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), Ordering::Relaxed);
     }
 }

@@ -58,11 +58,17 @@ impl Db {
     /// Opens the unit of work of a citizen: `person` and the records `merged` into it.
     pub async fn person_scope(&self, person: Uuid, merged: &[Uuid]) -> Result<PersonScope, DbErr> {
         let txn = self.begin_bound(None, Some(person)).await?;
-        let persons = std::iter::once(person).chain(merged.iter().copied()).collect();
+        let persons = std::iter::once(person)
+            .chain(merged.iter().copied())
+            .collect();
         Ok(PersonScope { txn, persons })
     }
 
-    async fn begin_bound(&self, tenant: Option<Uuid>, person: Option<Uuid>) -> Result<DatabaseTransaction, DbErr> {
+    async fn begin_bound(
+        &self,
+        tenant: Option<Uuid>,
+        person: Option<Uuid>,
+    ) -> Result<DatabaseTransaction, DbErr> {
         // IMMEDIATE on SQLite: take the write lock up front, so that two writers queue on the
         // busy timeout instead of one failing when it upgrades a read lock.
         let txn = self
@@ -108,7 +114,11 @@ impl Scope {
     /// Rows about `persons` held by this tenant or by `sources`: the read behind the
     /// citizen view. The caller decides `sources` from active consents; on PostgreSQL the
     /// RLS policies check the same consents again.
-    pub fn find_shared<E: TenantOwned + PersonOwned>(&self, persons: &[Uuid], sources: &Sources) -> Select<E> {
+    pub fn find_shared<E: TenantOwned + PersonOwned>(
+        &self,
+        persons: &[Uuid],
+        sources: &Sources,
+    ) -> Select<E> {
         let own = E::tenant_column().eq(self.tenant_id.0);
         let tenants = match sources {
             Sources::Any => Condition::all(),

@@ -1,0 +1,291 @@
+//! GraphQL views of citizens, their profiles, consents and access log.
+
+use async_graphql::{ComplexObject, Context, Enum, ID, SimpleObject};
+use chrono::{DateTime, Utc};
+use civitas_crm::{citizen_view, privacy, profiles, sharing};
+use civitas_tenants::TenantId;
+
+use crate::error::ApiResult;
+use crate::loaders::{TenantRef, tenant_ref};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "civitas_crm::sharing::ConsentScope")]
+pub enum ConsentScope {
+    Profile,
+    Cases,
+    Interactions,
+}
+
+fn id(u: uuid::Uuid) -> ID {
+    ID(u.to_string())
+}
+
+/// One body's record of a person.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct Profile {
+    pub id: ID,
+    pub person_id: ID,
+    pub fiscal_code: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    /// Normalised, lower case.
+    pub emails: Vec<String>,
+    /// E.164.
+    pub phones: Vec<String>,
+    pub preferred_channel: Option<String>,
+    pub language: Option<String>,
+    pub notes: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[graphql(skip)]
+    pub tenant_id: TenantId,
+}
+
+#[ComplexObject]
+impl Profile {
+    /// The body that holds this record.
+    async fn tenant(&self, ctx: &Context<'_>) -> ApiResult<TenantRef> {
+        tenant_ref(ctx, self.tenant_id).await
+    }
+}
+
+impl From<profiles::Profile> for Profile {
+    fn from(p: profiles::Profile) -> Self {
+        Profile {
+            id: id(p.id),
+            person_id: id(p.person_id),
+            fiscal_code: p.fiscal_code,
+            given_name: p.given_name,
+            family_name: p.family_name,
+            emails: p.emails,
+            phones: p.phones,
+            preferred_channel: p.preferred_channel,
+            language: p.language,
+            notes: p.notes,
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            tenant_id: p.tenant_id,
+        }
+    }
+}
+
+/// A record in the citizen view, with the consent that allowed reading it.
+#[derive(SimpleObject)]
+pub struct SharedProfile {
+    /// `null` for the reader's own body's records.
+    pub consent_id: Option<ID>,
+    pub shared: bool,
+    pub profile: Profile,
+}
+
+#[derive(SimpleObject)]
+pub struct CitizenView {
+    pub person_id: ID,
+    pub fiscal_code: Option<String>,
+    pub profiles: Vec<SharedProfile>,
+    /// This body's privacy consents of the person, given and withdrawn.
+    pub privacy_consents: Vec<PrivacyConsent>,
+    /// Sharing consents of the person that involve this body.
+    pub sharing_consents: Vec<SharingConsent>,
+}
+
+impl From<citizen_view::CitizenView> for CitizenView {
+    fn from(v: citizen_view::CitizenView) -> Self {
+        CitizenView {
+            person_id: id(v.person_id),
+            fiscal_code: v.fiscal_code,
+            profiles: v
+                .profiles
+                .into_iter()
+                .map(|l| SharedProfile {
+                    consent_id: l.consent_id.map(id),
+                    shared: l.consent_id.is_some(),
+                    profile: l.record.into(),
+                })
+                .collect(),
+            privacy_consents: v.privacy_consents.into_iter().map(Into::into).collect(),
+            sharing_consents: v.sharing_consents.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// A privacy consent (GDPR art. 7) given to one body for one purpose.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct PrivacyConsent {
+    pub id: ID,
+    pub person_id: ID,
+    pub purpose: String,
+    pub text_version: String,
+    pub channel: String,
+    pub collected_by: String,
+    /// `citizen` or `operator`.
+    pub collector_kind: String,
+    pub given_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub withdrawn_by: Option<String>,
+    pub active: bool,
+    #[graphql(skip)]
+    pub tenant_id: TenantId,
+}
+
+#[ComplexObject]
+impl PrivacyConsent {
+    async fn tenant(&self, ctx: &Context<'_>) -> ApiResult<TenantRef> {
+        tenant_ref(ctx, self.tenant_id).await
+    }
+}
+
+impl From<privacy::PrivacyConsent> for PrivacyConsent {
+    fn from(c: privacy::PrivacyConsent) -> Self {
+        PrivacyConsent {
+            id: id(c.id),
+            person_id: id(c.person_id),
+            active: c.withdrawn_at.is_none(),
+            purpose: c.purpose,
+            text_version: c.text_version,
+            channel: c.channel,
+            collected_by: c.collected_by,
+            collector_kind: c.collector_kind,
+            given_at: c.given_at,
+            withdrawn_at: c.withdrawn_at,
+            withdrawn_by: c.withdrawn_by,
+            tenant_id: c.tenant_id,
+        }
+    }
+}
+
+/// A sharing consent, as its receipt: who may read what about whom, why, until when, and
+/// how it was collected.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct SharingConsent {
+    pub id: ID,
+    pub person_id: ID,
+    pub scopes: Vec<ConsentScope>,
+    pub purpose: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub channel: String,
+    pub collected_by: String,
+    /// `citizen` or `operator` (on the citizen's behalf).
+    pub collector_kind: String,
+    pub granted_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_by: Option<String>,
+    #[graphql(skip)]
+    pub inner: sharing::SharingConsent,
+}
+
+#[ComplexObject]
+impl SharingConsent {
+    /// The body whose records may be read; `null` means every body.
+    async fn source(&self, ctx: &Context<'_>) -> ApiResult<Option<TenantRef>> {
+        match self.inner.source_tenant_id {
+            Some(t) => Ok(Some(tenant_ref(ctx, t).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The body that may read them.
+    async fn grantee(&self, ctx: &Context<'_>) -> ApiResult<TenantRef> {
+        tenant_ref(ctx, self.inner.grantee_tenant_id).await
+    }
+
+    /// The body whose operator collected the consent, if an operator did.
+    async fn collected_in(&self, ctx: &Context<'_>) -> ApiResult<Option<TenantRef>> {
+        match self.inner.collected_in_tenant_id {
+            Some(t) => Ok(Some(tenant_ref(ctx, t).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Whether it is in force now (not revoked, not expired).
+    async fn active(&self, ctx: &Context<'_>) -> bool {
+        self.inner
+            .is_active(crate::caller::state(ctx).db.clock().now())
+    }
+}
+
+impl From<sharing::SharingConsent> for SharingConsent {
+    fn from(c: sharing::SharingConsent) -> Self {
+        SharingConsent {
+            id: id(c.id),
+            person_id: id(c.person_id),
+            scopes: c.scopes.iter().copied().map(Into::into).collect(),
+            purpose: c.purpose.clone(),
+            expires_at: c.expires_at,
+            channel: c.channel.clone(),
+            collected_by: c.collected_by.clone(),
+            collector_kind: c.collector_kind.clone(),
+            granted_at: c.granted_at,
+            revoked_at: c.revoked_at,
+            revoked_by: c.revoked_by.clone(),
+            inner: c,
+        }
+    }
+}
+
+/// One read of a person's data by another body.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct AccessEntry {
+    pub id: ID,
+    pub occurred_at: DateTime<Utc>,
+    /// Who read (the operator's subject).
+    pub reader: String,
+    pub person_id: ID,
+    pub scopes: Vec<String>,
+    pub consent_id: ID,
+    pub purpose: String,
+    #[graphql(skip)]
+    pub reader_tenant_id: TenantId,
+    #[graphql(skip)]
+    pub source_tenant_id: TenantId,
+}
+
+#[ComplexObject]
+impl AccessEntry {
+    /// The body that read.
+    async fn reader_tenant(&self, ctx: &Context<'_>) -> ApiResult<TenantRef> {
+        tenant_ref(ctx, self.reader_tenant_id).await
+    }
+
+    /// The body whose records were read.
+    async fn source_tenant(&self, ctx: &Context<'_>) -> ApiResult<TenantRef> {
+        tenant_ref(ctx, self.source_tenant_id).await
+    }
+}
+
+impl From<citizen_view::AccessEntry> for AccessEntry {
+    fn from(e: citizen_view::AccessEntry) -> Self {
+        AccessEntry {
+            id: id(e.id),
+            occurred_at: e.occurred_at,
+            reader: e.reader,
+            person_id: id(e.person_id),
+            scopes: e.scopes,
+            consent_id: id(e.consent_id),
+            purpose: e.purpose,
+            reader_tenant_id: e.reader_tenant_id,
+            source_tenant_id: e.source_tenant_id,
+        }
+    }
+}
+
+/// A page of search results.
+#[derive(SimpleObject)]
+pub struct ProfilePage {
+    pub items: Vec<Profile>,
+    /// Pass as `after` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// What every body holds about the signed-in citizen.
+#[derive(SimpleObject)]
+pub struct MyData {
+    pub person_id: ID,
+    pub profiles: Vec<Profile>,
+    pub privacy_consents: Vec<PrivacyConsent>,
+    pub sharing_consents: Vec<SharingConsent>,
+}

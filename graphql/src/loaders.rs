@@ -1,0 +1,63 @@
+//! Per-request DataLoaders: created for each request, never shared across tenants.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::{Context, ID, SimpleObject};
+use civitas_tenants::{Db, TenantId, entity::tenant};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+
+use crate::error::{ApiError, ApiResult};
+
+/// A body, as a label on records that come from it.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TenantRef {
+    pub id: ID,
+    pub slug: String,
+    pub display_name: String,
+}
+
+/// Batches the labels of every record in a response into one query.
+pub struct TenantLoader {
+    db: Db,
+}
+
+impl Loader<TenantId> for TenantLoader {
+    type Value = TenantRef;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[TenantId]) -> Result<HashMap<TenantId, TenantRef>, ApiError> {
+        let rows = tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(keys.iter().map(|k| k.0)))
+            .all(self.db.global())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|t| {
+                (
+                    TenantId(t.id),
+                    TenantRef {
+                        id: ID(t.id.to_string()),
+                        slug: t.slug,
+                        display_name: t.display_name,
+                    },
+                )
+            })
+            .collect())
+    }
+}
+
+pub fn tenant_loader(db: &Db) -> DataLoader<TenantLoader> {
+    DataLoader::new(TenantLoader { db: db.clone() }, tokio::spawn)
+}
+
+/// The label of a body, through the request's loader.
+pub async fn tenant_ref(ctx: &Context<'_>, id: TenantId) -> ApiResult<TenantRef> {
+    let loader = ctx
+        .data_opt::<DataLoader<TenantLoader>>()
+        .ok_or_else(|| ApiError::internal(&"tenant loader missing from the request"))?;
+    loader
+        .load_one(id)
+        .await?
+        .ok_or_else(|| ApiError::internal(&format!("tenant {id} referenced but absent")))
+}
