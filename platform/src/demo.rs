@@ -146,7 +146,16 @@ pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
 }
 
 /// `(tenant, codice fiscale, given name, family name, email, phone)`
-const CITIZENS: &[(&str, Option<&str>, &str, &str, Option<&str>, Option<&str>)] = &[
+type DemoCitizen = (
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+const CITIZENS: &[DemoCitizen] = &[
     (
         "roma",
         Some("RSSMRA85T10A562S"),
