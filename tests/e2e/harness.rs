@@ -4,7 +4,7 @@ use std::{net::SocketAddr, path::PathBuf, process::Command, sync::Arc, sync::Onc
 
 use civitas::dev_issuer::TokenRequest;
 use civitas::{App, Config, Environment};
-use civitas_tenants::{PrincipalKind, Role};
+use civitas_tenants::{Clock, PrincipalKind, Role};
 use serde_json::{Value, json};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,6 +94,8 @@ impl Drop for PgDatabase {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    pub clock: Clock,
+    pub config: Config,
     pub app: Arc<App>,
     pub client: reqwest::Client,
     pub data_dir: PathBuf,
@@ -140,23 +142,27 @@ impl TestApp {
         };
         let mut config = test_config(backend, dir.path(), pg.as_ref());
         tweak(&mut config);
-        let app = Arc::new(civitas::build(config).await.expect("build app"));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let router = civitas::router(app.clone());
-        tokio::spawn(async move {
-            let _ = axum::serve(listener, router).await;
-        });
+        let clock = Clock::default();
+        let (app, addr) = serve(config.clone(), clock.clone()).await;
         TestApp {
             addr,
+            clock,
+            config,
             app,
             client: reqwest::Client::new(),
             data_dir: dir.path().to_path_buf(),
             pg,
             _dir: dir,
         }
+    }
+
+    /// Another server on the same database and data directory (the same dev issuer key),
+    /// as a second replica behind a load balancer would be.
+    pub async fn replica(&self) -> Replica {
+        let mut config = self.config.clone();
+        config.migration_database_url = None;
+        let (app, addr) = serve(config, self.clock.clone()).await;
+        Replica { app, addr }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -183,6 +189,39 @@ impl TestApp {
             .expect("dev issuer")
             .mint(&req)
             .expect("mint")
+    }
+
+    /// A citizen's token, as SPID would vouch for their codice fiscale.
+    pub fn citizen(&self, fiscal_code: &str) -> String {
+        self.token_with(TokenRequest {
+            subject: format!("spid-{fiscal_code}"),
+            kind: PrincipalKind::Citizen,
+            name: None,
+            tenant: None,
+            roles: vec![],
+            fiscal_code: Some(fiscal_code.to_owned()),
+            ttl: chrono_minutes(30),
+        })
+    }
+
+    /// Registers a citizen in `slug` through its operator `op`; returns the profile.
+    pub async fn register(
+        &self,
+        op: &str,
+        fiscal_code: Option<&str>,
+        given: &str,
+        family: &str,
+        phones: &[&str],
+    ) -> Value {
+        let body = self
+            .gql(
+                op,
+                "mutation($i: RegisterCitizenInput!) { registerCitizen(input: $i) { id personId fiscalCode givenName familyName phones emails tenant { slug } } }",
+                json!({ "i": { "fiscalCode": fiscal_code, "givenName": given, "familyName": family, "phones": phones } }),
+            )
+            .await;
+        assert_no_errors(&body);
+        body["data"]["registerCitizen"].clone()
     }
 
     pub fn platform_admin(&self) -> String {
@@ -249,6 +288,28 @@ impl TestApp {
         assert_no_errors(&body);
         self.token(subject, Some(slug), &[])
     }
+}
+
+pub struct Replica {
+    pub app: Arc<App>,
+    pub addr: SocketAddr,
+}
+
+async fn serve(config: Config, clock: Clock) -> (Arc<App>, SocketAddr) {
+    let app = Arc::new(
+        civitas::build_with_clock(config, clock)
+            .await
+            .expect("build app"),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = civitas::router(app.clone());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    (app, addr)
 }
 
 pub fn chrono_minutes(m: i64) -> chrono::Duration {

@@ -3,7 +3,9 @@
 
 mod authz;
 mod bad_input;
+mod citizens;
 mod cli;
+mod consents;
 mod harness;
 mod isolation;
 mod tenancy;
