@@ -90,9 +90,12 @@ const OPS: &[Op] = &[
     },
 ];
 
+/// Whether the call got past authorization: an answer, or an error other than FORBIDDEN
+/// (such as NOT_FOUND for a citizen no one registered).
 fn outcome(body: &Value) -> Result<(), String> {
     match body.get("errors") {
         None => Ok(()),
+        Some(_) if error_code(body) != "FORBIDDEN" => Ok(()),
         Some(_) => Err(error_code(body).to_owned()),
     }
 }

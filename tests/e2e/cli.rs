@@ -248,6 +248,38 @@ async fn serve_with_demo_data_logs_json_with_request_context_and_stops_on_sigter
         .collect();
     assert_eq!(slugs, ["ama", "municipio-i", "municipio-ii", "roma"]);
 
+    // A citizen signs in with their codice fiscale and sees the demo's records of them.
+    let citizen = stdout(&run(civitas(dir.path()).args([
+        "dev",
+        "token",
+        "--subject",
+        "spid-mario",
+        "--fiscal-code",
+        "RSSMRA85T10A562S",
+    ])));
+    let me: Value = client
+        .post(format!("http://{}/graphql", server.addr))
+        .bearer_auth(citizen.trim())
+        .json(&json!({ "query": "{ me { kind citizen { profiles { tenant { slug } } sharingConsents { grantee { slug } } } } }" }))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(me["data"]["me"]["kind"], "CITIZEN");
+    assert_eq!(
+        me["data"]["me"]["citizen"]["profiles"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{me}"
+    );
+    assert_eq!(
+        me["data"]["me"]["citizen"]["sharingConsents"][0]["grantee"]["slug"],
+        "municipio-i"
+    );
+
     // The request's log line carries its id, tenant, principal and operation.
     let deadline = Instant::now() + Duration::from_secs(10);
     let line = loop {

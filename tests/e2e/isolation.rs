@@ -361,3 +361,108 @@ async fn the_server_refuses_to_run_as_a_role_that_bypasses_rls() {
         "{err:#}"
     );
 }
+
+async fn as_app_role(
+    conn: &DatabaseConnection,
+    tenant: &str,
+    person: &str,
+    sql: &str,
+) -> Vec<String> {
+    let txn = conn.begin().await.expect("begin");
+    txn.execute_raw(Statement::from_sql_and_values(
+        txn.get_database_backend(),
+        "SELECT set_config('app.tenant_id', $1, true), set_config('app.person_id', $2, true)",
+        [tenant.into(), person.into()],
+    ))
+    .await
+    .expect("set");
+    let rows = txn
+        .query_all_raw(Statement::from_string(txn.get_database_backend(), sql))
+        .await
+        .expect("query");
+    txn.rollback().await.ok();
+    let mut v: Vec<String> = rows
+        .iter()
+        .map(|r| r.try_get::<String>("", "t").expect("t"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[rstest]
+#[tokio::test]
+async fn the_database_policy_itself_enforces_sharing_consents() {
+    let app = TestApp::spawn(Postgres).await;
+    for slug in ["alfa", "beta", "gamma"] {
+        app.onboard(slug).await;
+    }
+    let alfa_op = app.member("alfa", "alfa-op", Role::Operator).await;
+    let beta_op = app.member("beta", "beta-op", Role::Operator).await;
+    let mario = app
+        .register(
+            &alfa_op,
+            Some("RSSMRA85T10A562S"),
+            "Mario",
+            "Rossi",
+            &["3331234567"],
+        )
+        .await;
+    app.register(&beta_op, Some("RSSMRA85T10A562S"), "Mario", "Rossi", &[])
+        .await;
+    app.register(&alfa_op, Some("BNCLRA90D45F205B"), "Laura", "Bianchi", &[])
+        .await;
+    let (alfa, beta, gamma) = (
+        tenant_id(&app, "alfa").await,
+        tenant_id(&app, "beta").await,
+        tenant_id(&app, "gamma").await,
+    );
+    let person = mario["personId"].as_str().expect("person").to_owned();
+    let conn = app_role(&app).await;
+    let profiles = "SELECT tenant_id::text AS t FROM profiles";
+    let contacts = "SELECT tenant_id::text AS t FROM contacts";
+
+    for table in civitas_migrations::CONSENT_TABLES {
+        assert_eq!(
+            count(&conn, table).await,
+            0,
+            "{table} without a tenant or person"
+        );
+    }
+    assert_eq!(
+        as_app_role(&conn, &beta, "", profiles).await,
+        [beta.clone()]
+    );
+
+    let citizen = app.citizen("RSSMRA85T10A562S");
+    let grant = app
+        .gql(&citizen, "mutation { grantSharingConsent(input: { source: \"alfa\", grantee: \"beta\", scopes: [PROFILE], purpose: \"p\" }) { id } }", json!({}))
+        .await;
+    assert_no_errors(&grant);
+
+    // With no filter of the application's, the database shows beta alfa's record of Mario
+    // (and its contacts), but not alfa's record of Laura; gamma still sees nothing.
+    let mut want = vec![alfa.clone(), beta.clone()];
+    want.sort();
+    assert_eq!(as_app_role(&conn, &beta, "", profiles).await, want);
+    assert_eq!(
+        as_app_role(&conn, &beta, "", contacts).await,
+        [alfa.clone()]
+    );
+    assert!(as_app_role(&conn, &gamma, "", profiles).await.is_empty());
+    // The citizen sees every record about themselves, and no one else's.
+    assert_eq!(as_app_role(&conn, "", &person, profiles).await, want);
+
+    let id = grant["data"]["grantSharingConsent"]["id"].clone();
+    let rv = app
+        .gql(
+            &citizen,
+            "mutation($id: ID!) { revokeSharingConsent(id: $id) { id } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_no_errors(&rv);
+    assert_eq!(
+        as_app_role(&conn, &beta, "", profiles).await,
+        [beta.clone()]
+    );
+}

@@ -5,6 +5,7 @@ mod authz;
 mod bad_input;
 mod citizens;
 mod cli;
+mod consent_model;
 mod consents;
 mod harness;
 mod isolation;
