@@ -430,7 +430,7 @@ async fn the_database_policy_itself_enforces_sharing_consents() {
     }
     assert_eq!(
         as_app_role(&conn, &beta, "", profiles).await,
-        [beta.clone()]
+        vec![beta.clone()]
     );
 
     let citizen = app.citizen("RSSMRA85T10A562S");
@@ -446,7 +446,7 @@ async fn the_database_policy_itself_enforces_sharing_consents() {
     assert_eq!(as_app_role(&conn, &beta, "", profiles).await, want);
     assert_eq!(
         as_app_role(&conn, &beta, "", contacts).await,
-        [alfa.clone()]
+        vec![alfa.clone()]
     );
     assert!(as_app_role(&conn, &gamma, "", profiles).await.is_empty());
     // The citizen sees every record about themselves, and no one else's.
@@ -463,6 +463,6 @@ async fn the_database_policy_itself_enforces_sharing_consents() {
     assert_no_errors(&rv);
     assert_eq!(
         as_app_role(&conn, &beta, "", profiles).await,
-        [beta.clone()]
+        vec![beta.clone()]
     );
 }
