@@ -100,9 +100,34 @@ impl ConsentQuery {
         let scope = s.db.person_scope(me.person_id, &me.merged).await?;
         let data = export::personal_data(&scope).await?;
         scope.commit().await?;
+        // Name the bodies the export mentions, and only those.
+        let mentioned: std::collections::BTreeSet<TenantId> = data
+            .profiles
+            .iter()
+            .map(|p| p.tenant_id)
+            .chain(data.privacy_consents.iter().map(|c| c.tenant_id))
+            .chain(
+                data.sharing_consents
+                    .iter()
+                    .flat_map(|c| {
+                        [
+                            Some(c.grantee_tenant_id),
+                            c.source_tenant_id,
+                            c.collected_in_tenant_id,
+                        ]
+                    })
+                    .flatten(),
+            )
+            .chain(
+                data.access_log
+                    .iter()
+                    .flat_map(|e| [e.reader_tenant_id, e.source_tenant_id]),
+            )
+            .collect();
         let tenants: std::collections::BTreeMap<String, String> = registry::list(&s.db)
             .await?
             .into_iter()
+            .filter(|t| mentioned.contains(&t.id))
             .map(|t| (t.id.to_string(), t.slug.to_string()))
             .collect();
         let value = serde_json::to_value(&data).map_err(|e| ApiError::internal(&e))?;

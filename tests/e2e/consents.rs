@@ -241,6 +241,12 @@ async fn the_citizen_sees_everything_about_themselves_and_withdraws_as_easily(
         data["access_log"].as_array().is_some_and(|l| l.len() == 2),
         "{data}"
     );
+    let bodies = &export["data"]["exportMyData"]["bodies"];
+    assert_eq!(
+        bodies.as_object().map(|b| b.len()),
+        Some(3),
+        "the bodies the export mentions: {bodies}"
+    );
 
     let rv = app
         .gql(&citizen, REVOKE, json!({ "id": receipt["id"] }))

@@ -310,6 +310,12 @@ async fn the_database_refuses_writes_across_tenants_and_audit_rewrites() {
             .is_err()
     );
     assert!(in_alfa("DELETE FROM audit_events".into()).await.is_err());
+    assert!(
+        in_alfa("UPDATE access_log SET reader = 'x'".into())
+            .await
+            .is_err()
+    );
+    assert!(in_alfa("DELETE FROM access_log".into()).await.is_err());
 }
 
 #[rstest]
