@@ -7,6 +7,7 @@ mod citizen_types;
 mod citizens;
 mod consents;
 mod error;
+mod identity;
 mod loaders;
 mod members;
 mod policies;
@@ -39,6 +40,7 @@ pub struct Query(
     catalogue::CatalogueQuery,
     citizens::CitizenQuery,
     consents::ConsentQuery,
+    identity::IdentityQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -49,6 +51,7 @@ pub struct Mutation(
     catalogue::CatalogueMutation,
     citizens::CitizenMutation,
     consents::ConsentMutation,
+    identity::IdentityMutation,
 );
 
 pub type CivitasSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -7,6 +7,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_tenancy;
 mod m20261122_000002_catalogue;
 mod m20261122_000003_citizens;
+mod m20261123_000004_identity;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_tenancy::Migration),
             Box::new(m20261122_000002_catalogue::Migration),
             Box::new(m20261122_000003_citizens::Migration),
+            Box::new(m20261123_000004_identity::Migration),
         ]
     }
 }

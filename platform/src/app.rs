@@ -12,6 +12,7 @@ use sea_orm::{ConnectionTrait, Database, Statement};
 
 use crate::config::{Config, redact};
 use crate::dev_issuer::DevIssuer;
+use crate::identity::Authenticator;
 
 /// Everything a request handler needs.
 pub struct App {
@@ -21,7 +22,7 @@ pub struct App {
     pub authorizer: Arc<Authorizer>,
     pub consents: ConsentCache,
     pub schema: CivitasSchema,
-    pub dev_issuer: Option<DevIssuer>,
+    pub auth: Authenticator,
     listener: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -128,14 +129,15 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
     };
     let schema = build_schema(state.clone(), config.graphql_limits);
     let listener = crate::invalidation::spawn(&db, consents.clone(), authorizer.clone());
+    let auth = Authenticator::new(db.clone(), dev_issuer, config.identity_providers.clone())?;
     Ok(App {
-        config,
         state,
         db,
         authorizer,
         consents,
+        config,
         schema,
-        dev_issuer,
+        auth,
         listener,
     })
 }

@@ -4,6 +4,7 @@
 use std::{fmt, net::SocketAddr, path::PathBuf};
 
 use anyhow::{Context, bail};
+use civitas_tenants::identity_providers::ProviderRegistration;
 use serde::Deserialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -29,6 +30,11 @@ pub struct Config {
     pub demo: bool,
     pub body_limit_bytes: usize,
     pub graphql_limits: civitas_graphql::Limits,
+    /// The URL browsers reach this server at (for the sign-in redirect); when unset, the
+    /// request's own host over http.
+    pub public_url: Option<String>,
+    /// Platform-wide identity providers (citizens' SPID/CIE broker, platform administrators).
+    pub identity_providers: Vec<ProviderRegistration>,
 }
 
 impl fmt::Debug for Config {
@@ -70,6 +76,59 @@ pub struct FileConfig {
     pub body_limit_bytes: Option<usize>,
     pub graphql_max_depth: Option<usize>,
     pub graphql_max_complexity: Option<usize>,
+    pub public_url: Option<String>,
+    #[serde(default)]
+    pub identity_providers: Vec<FileProvider>,
+}
+
+/// A platform-wide identity provider in the configuration file. Bodies register their own
+/// through GraphQL (`registerIdentityProvider`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileProvider {
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub client_id: Option<String>,
+    /// The name of the environment variable holding the client secret: secrets stay out of
+    /// the file.
+    pub client_secret_env: Option<String>,
+    #[serde(default = "default_fiscal_claim")]
+    pub fiscal_number_claim: String,
+    #[serde(default = "default_roles_claim")]
+    pub roles_claim: String,
+}
+
+fn default_fiscal_claim() -> String {
+    "fiscalNumber".into()
+}
+
+fn default_roles_claim() -> String {
+    "groups".into()
+}
+
+impl FileProvider {
+    fn registration(&self, index: usize) -> anyhow::Result<ProviderRegistration> {
+        let client_secret =
+            match &self.client_secret_env {
+                Some(var) => Some(std::env::var(var).with_context(|| {
+                    format!("identity provider {}: {var} is not set", self.issuer)
+                })?),
+                None => None,
+            };
+        Ok(ProviderRegistration {
+            // Stable across restarts and replicas, so that a sign-in started on one replica
+            // finishes on another.
+            id: uuid::Uuid::from_u128(index as u128 + 1),
+            tenant: None,
+            issuer: self.issuer.trim_end_matches('/').to_owned(),
+            audiences: self.audiences.clone(),
+            client_id: self.client_id.clone(),
+            client_secret,
+            fiscal_number_claim: self.fiscal_number_claim.clone(),
+            roles_claim: self.roles_claim.clone(),
+            service_clients: vec![],
+        })
+    }
 }
 
 impl FileConfig {
@@ -170,6 +229,13 @@ impl Config {
                     .unwrap_or(default_limits.complexity),
                 ..default_limits
             },
+            public_url: std::env::var("CIVITAS_PUBLIC_URL").ok().or(file.public_url),
+            identity_providers: file
+                .identity_providers
+                .iter()
+                .enumerate()
+                .map(|(i, p)| p.registration(i))
+                .collect::<anyhow::Result<_>>()?,
         };
         config.check()?;
         Ok(config)

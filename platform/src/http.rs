@@ -15,6 +15,7 @@ use civitas_graphql::{ApiError, Caller, Code};
 use tracing::{Instrument, field::Empty};
 
 use crate::app::App;
+use crate::identity::{Refused, browser, sessions};
 
 pub const TENANT_HEADER: &str = "x-civitas-tenant";
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -24,11 +25,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/auth/login", get(browser::login))
+        .route("/auth/callback", get(browser::callback))
+        .route("/auth/logout", get(browser::logout).post(browser::logout))
         .with_state(app)
 }
 
 async fn graphiql(State(app): State<Arc<App>>) -> Response {
-    if app.dev_issuer.is_none() {
+    if !app.config.dev {
         return (
             StatusCode::NOT_FOUND,
             "GraphiQL is enabled only in development (--dev); POST GraphQL requests here",
@@ -133,27 +137,33 @@ async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, (StatusCode,
             ApiError::new(Code::Unauthenticated, m),
         )
     };
-    let Some(auth) = headers.get(header::AUTHORIZATION) else {
-        return Ok(Caller::default());
+    let principal = match headers.get(header::AUTHORIZATION) {
+        Some(auth) => {
+            let token = auth
+                .to_str()
+                .ok()
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| {
+                    unauthenticated("the Authorization header must be 'Bearer <token>'")
+                })?;
+            app.auth.bearer(token).await.map_err(|Refused(why)| {
+                tracing::info!(reason = %why, "token refused");
+                unauthenticated("invalid or expired token")
+            })?
+        }
+        None => match sessions::cookie(headers, sessions::COOKIE) {
+            Some(token) => sessions::principal(&app.db, token)
+                .await
+                .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, ApiError::internal(&e)))?
+                .ok_or_else(|| unauthenticated("the session has ended; sign in again"))?,
+            None => return Ok(Caller::default()),
+        },
     };
-    let token = auth
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| unauthenticated("the Authorization header must be 'Bearer <token>'"))?;
-    let issuer = app
-        .dev_issuer
-        .as_ref()
-        .ok_or_else(|| unauthenticated("no configured identity provider accepts this token"))?;
-    let principal = issuer.verify(token).map_err(|e| {
-        tracing::info!(reason = %e, "token refused");
-        unauthenticated("invalid or expired token")
-    })?;
     let requested = match headers.get(TENANT_HEADER) {
         Some(v) => Some(v.to_str().map_err(|_| {
             (

@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod dev_issuer;
 mod http;
+pub mod identity;
 mod invalidation;
 pub mod telemetry;
 
@@ -28,7 +29,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;
-    tracing::info!(address = %listener.local_addr()?, dev = app.dev_issuer.is_some(), "civitas listening");
+    tracing::info!(address = %listener.local_addr()?, dev = app.config.dev, "civitas listening");
     axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown_signal())
         .await?;

@@ -7,6 +7,7 @@ mod clock;
 mod db;
 pub mod entity;
 mod error;
+pub mod identity_providers;
 mod ids;
 pub mod members;
 mod principal;

@@ -126,6 +126,8 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         demo: false,
         body_limit_bytes: 64 * 1024,
         graphql_limits: civitas_graphql::Limits::default(),
+        public_url: None,
+        identity_providers: vec![],
     }
 }
 
@@ -184,8 +186,8 @@ impl TestApp {
 
     pub fn token_with(&self, req: TokenRequest) -> String {
         self.app
-            .dev_issuer
-            .as_ref()
+            .auth
+            .dev_issuer()
             .expect("dev issuer")
             .mint(&req)
             .expect("mint")

@@ -1,0 +1,127 @@
+//! A body's identity providers, registered by its administrators.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use civitas_tenants::audit;
+use civitas_tenants::identity_providers::{self, ProviderRegistration};
+use serde_json::json;
+
+use crate::caller::{authorize, state};
+use crate::citizens::parse_id;
+use crate::error::ApiResult;
+
+/// An OpenID provider this body accepts. The client secret is never returned.
+#[derive(SimpleObject)]
+pub struct IdentityProvider {
+    pub id: ID,
+    pub issuer: String,
+    pub audiences: Vec<String>,
+    pub client_id: Option<String>,
+    pub has_client_secret: bool,
+    pub fiscal_number_claim: String,
+    pub roles_claim: String,
+    pub service_clients: Vec<String>,
+}
+
+impl From<ProviderRegistration> for IdentityProvider {
+    fn from(r: ProviderRegistration) -> Self {
+        IdentityProvider {
+            id: ID(r.id.to_string()),
+            issuer: r.issuer,
+            audiences: r.audiences,
+            client_id: r.client_id,
+            has_client_secret: r.client_secret.is_some(),
+            fiscal_number_claim: r.fiscal_number_claim,
+            roles_claim: r.roles_claim,
+            service_clients: r.service_clients,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegisterIdentityProviderInput {
+    /// The issuer URL, as in the provider's discovery document.
+    pub issuer: String,
+    /// Accepted `aud` values of bearer tokens.
+    pub audiences: Vec<String>,
+    /// For the browser sign-in: this body's client at the provider.
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    #[graphql(default = "fiscalNumber")]
+    pub fiscal_number_claim: String,
+    #[graphql(default = "groups")]
+    pub roles_claim: String,
+    /// Client ids whose client-credentials tokens are this body's integrators.
+    #[graphql(default)]
+    pub service_clients: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    async fn identity_providers(&self, ctx: &Context<'_>) -> ApiResult<Vec<IdentityProvider>> {
+        let tc = authorize(ctx, "tenant", "update").await?;
+        let list = identity_providers::of_tenant(&state(ctx).db, tc.tenant.id).await?;
+        Ok(list.into_iter().map(Into::into).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Accepts tokens from an OpenID provider for this body: its operators (roles from
+    /// `rolesClaim`), its integrators (`serviceClients`) and citizens (`fiscalNumberClaim`).
+    async fn register_identity_provider(
+        &self,
+        ctx: &Context<'_>,
+        input: RegisterIdentityProviderInput,
+    ) -> ApiResult<IdentityProvider> {
+        let tc = authorize(ctx, "tenant", "update").await?;
+        let s = state(ctx);
+        let reg = ProviderRegistration {
+            id: uuid::Uuid::nil(),
+            tenant: Some(tc.tenant.id),
+            issuer: input.issuer,
+            audiences: input.audiences,
+            client_id: input.client_id,
+            client_secret: input.client_secret,
+            fiscal_number_claim: input.fiscal_number_claim,
+            roles_claim: input.roles_claim,
+            service_clients: input.service_clients,
+        };
+        let saved = identity_providers::register(&s.db, tc.tenant.id, reg).await?;
+        let scope = s.db.scope(tc).await?;
+        audit::record(
+            &scope,
+            &tc.actor(),
+            "identity_provider.registered",
+            Some(&saved.issuer),
+            json!({ "id": saved.id }),
+        )
+        .await?;
+        scope.commit().await?;
+        Ok(saved.into())
+    }
+
+    /// Stops accepting a provider's tokens, from the next request.
+    async fn remove_identity_provider(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
+        let tc = authorize(ctx, "tenant", "update").await?;
+        let s = state(ctx);
+        let id = parse_id("id", &id)?;
+        identity_providers::remove(&s.db, tc.tenant.id, id).await?;
+        let scope = s.db.scope(tc).await?;
+        audit::record(
+            &scope,
+            &tc.actor(),
+            "identity_provider.removed",
+            Some(&id.to_string()),
+            json!({}),
+        )
+        .await?;
+        scope.commit().await?;
+        Ok(true)
+    }
+}

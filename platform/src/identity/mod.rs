@@ -1,0 +1,237 @@
+//! Authentication: bearer tokens from each body's OpenID providers (and, in development
+//! only, from the local development issuer), and browser sessions from the authorization
+//! code flow.
+
+pub mod browser;
+mod claims;
+mod keys;
+pub mod sessions;
+
+use std::str::FromStr;
+
+use civitas_tenants::identity_providers::{self, ProviderRegistration};
+use civitas_tenants::{Db, Principal, registry};
+use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJwsSigningAlgorithm};
+use openidconnect::{
+    ClaimsVerificationError, ClientId, IssuerUrl, JsonWebTokenType, Nonce,
+    SignatureVerificationError,
+};
+
+use crate::dev_issuer::{self, DevIssuer};
+pub use keys::IssuerKeys;
+
+/// Why a token was refused. The detail is logged; clients only learn that it was.
+#[derive(Debug)]
+pub struct Refused(pub String);
+
+pub struct Authenticator {
+    db: Db,
+    dev: Option<DevIssuer>,
+    /// Platform-wide providers from the configuration file.
+    configured: Vec<ProviderRegistration>,
+    keys: keys::KeyCache,
+    http: reqwest::Client,
+}
+
+/// Asymmetric algorithms only: an HMAC-signed token would have to share a secret with the
+/// provider, and `none` signs nothing.
+const ALGS: [CoreJwsSigningAlgorithm; 10] = [
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+    CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+    CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+    CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+    CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+    CoreJwsSigningAlgorithm::EcdsaP521Sha512,
+    CoreJwsSigningAlgorithm::EdDsa,
+];
+
+impl Authenticator {
+    pub fn new(
+        db: Db,
+        dev: Option<DevIssuer>,
+        configured: Vec<ProviderRegistration>,
+    ) -> anyhow::Result<Self> {
+        // Never follow redirects when talking to a provider (SSRF, and the spec says not to).
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()?;
+        Ok(Authenticator {
+            db,
+            dev,
+            configured,
+            keys: keys::KeyCache::new(http.clone()),
+            http,
+        })
+    }
+
+    pub fn dev_issuer(&self) -> Option<&DevIssuer> {
+        self.dev.as_ref()
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    pub(crate) fn keys(&self) -> &keys::KeyCache {
+        &self.keys
+    }
+
+    /// Every registration of `issuer`: the configuration file's and the bodies'.
+    pub(crate) async fn registrations(
+        &self,
+        issuer: &str,
+    ) -> Result<Vec<ProviderRegistration>, Refused> {
+        let issuer = issuer.trim_end_matches('/');
+        let mut regs: Vec<ProviderRegistration> = self
+            .configured
+            .iter()
+            .filter(|r| r.issuer.trim_end_matches('/') == issuer)
+            .cloned()
+            .collect();
+        regs.extend(
+            identity_providers::by_issuer(self.db.global(), issuer)
+                .await
+                .map_err(|e| Refused(format!("reading identity providers: {e}")))?,
+        );
+        Ok(regs)
+    }
+
+    pub(crate) async fn registration(&self, id: uuid::Uuid) -> Option<ProviderRegistration> {
+        if let Some(r) = self.configured.iter().find(|r| r.id == id) {
+            return Some(r.clone());
+        }
+        identity_providers::find(&self.db, id).await.ok().flatten()
+    }
+
+    /// The principal behind a bearer token.
+    pub async fn bearer(&self, token: &str) -> Result<Principal, Refused> {
+        let payload = claims::unverified_payload(token)?;
+        let issuer = payload["iss"]
+            .as_str()
+            .ok_or_else(|| Refused("no iss claim".into()))?
+            .to_owned();
+        if issuer == dev_issuer::ISSUER {
+            let dev = self
+                .dev
+                .as_ref()
+                .ok_or_else(|| Refused("the development issuer is off".into()))?;
+            return dev.verify(token).map_err(|e| Refused(e.to_string()));
+        }
+        let regs = self.registrations(&issuer).await?;
+        if regs.is_empty() {
+            return Err(Refused(format!("no body registered issuer {issuer}")));
+        }
+        let mut matched = Vec::new();
+        for reg in &regs {
+            if self.verify(reg, token, None).await.is_ok() {
+                matched.push(reg);
+            }
+        }
+        let Some(reg) = matched.first() else {
+            // Report the first registration's reason.
+            return Err(self
+                .verify(&regs[0], token, None)
+                .await
+                .err()
+                .unwrap_or(Refused("unverifiable".into())));
+        };
+        let principal = self.principal(reg, &payload).await?;
+        if matched.len() > 1 && principal.kind != civitas_tenants::PrincipalKind::Citizen {
+            return Err(Refused(format!(
+                "issuer {issuer} is registered by several bodies for this audience"
+            )));
+        }
+        Ok(principal)
+    }
+
+    /// Checks a JWT against a registration: signature with the issuer's published keys
+    /// (fetched again once when the key id is unknown), issuer, audience, expiry, not-before,
+    /// algorithm. `nonce` for ID tokens from the browser flow.
+    pub(crate) async fn verify(
+        &self,
+        reg: &ProviderRegistration,
+        token: &str,
+        nonce: Option<&Nonce>,
+    ) -> Result<(), Refused> {
+        let parsed =
+            CoreIdToken::from_str(token).map_err(|e| Refused(format!("malformed token: {e}")))?;
+        let issuer =
+            IssuerUrl::new(reg.issuer.clone()).map_err(|e| Refused(format!("issuer URL: {e}")))?;
+        for attempt in 0..2 {
+            let keys = if attempt == 0 {
+                self.keys.get(&issuer).await?
+            } else {
+                self.keys.refresh(&issuer).await?
+            };
+            let mut last = None;
+            for aud in audiences(reg, nonce.is_some()) {
+                let clock = self.db.clock().clone();
+                let verifier = CoreIdTokenVerifier::new_public_client(
+                    ClientId::new(aud),
+                    issuer.clone(),
+                    keys.jwks.clone(),
+                )
+                .set_allowed_algs(ALGS)
+                .set_allowed_jose_types(jose_types())
+                .set_other_audience_verifier_fn(|_| true)
+                .set_time_fn(move || clock.now());
+                let result = match nonce {
+                    Some(n) => parsed.claims(&verifier, n).map(|_| ()),
+                    None => parsed
+                        .claims(&verifier, |_: Option<&Nonce>| Ok(()))
+                        .map(|_| ()),
+                };
+                match result {
+                    Ok(()) => return claims::check_not_before(token, self.db.clock().now()),
+                    Err(e) => last = Some(e),
+                }
+            }
+            match last {
+                Some(ClaimsVerificationError::SignatureVerification(
+                    SignatureVerificationError::NoMatchingKey,
+                )) if attempt == 0 => continue,
+                Some(e) => return Err(Refused(e.to_string())),
+                None => return Err(Refused("no audience accepted".into())),
+            }
+        }
+        Err(Refused("no key of the issuer verifies this token".into()))
+    }
+
+    async fn principal(
+        &self,
+        reg: &ProviderRegistration,
+        payload: &serde_json::Value,
+    ) -> Result<Principal, Refused> {
+        let slug = match reg.tenant {
+            Some(t) => Some(
+                registry::find_by_id(&self.db, t)
+                    .await
+                    .map_err(|e| Refused(format!("reading tenant: {e}")))?
+                    .ok_or_else(|| Refused("the registering body no longer exists".into()))?
+                    .slug
+                    .to_string(),
+            ),
+            None => None,
+        };
+        claims::principal(reg, payload, slug)
+    }
+}
+
+/// For access tokens, any accepted audience; for ID tokens, the client itself.
+fn audiences(reg: &ProviderRegistration, id_token: bool) -> Vec<String> {
+    match (&reg.client_id, id_token) {
+        (Some(c), true) => vec![c.clone()],
+        _ => reg.audiences.clone(),
+    }
+}
+
+fn jose_types() -> Vec<openidconnect::NormalizedJsonWebTokenType> {
+    ["JWT", "at+jwt", "application/at+jwt"]
+        .into_iter()
+        .filter_map(|t| JsonWebTokenType::new(t.to_owned()).normalize().ok())
+        .collect()
+}

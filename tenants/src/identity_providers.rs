@@ -1,0 +1,156 @@
+//! The OpenID providers a body accepts: for its operators, its integrators' service
+//! accounts, and citizens signing in through it.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use crate::entity::identity_provider;
+use crate::{Db, Error, Result, TenantId};
+
+/// How a body's provider is trusted and how its claims map to principals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProviderRegistration {
+    pub id: Uuid,
+    /// `None` for a platform-wide provider from the configuration file.
+    pub tenant: Option<TenantId>,
+    pub issuer: String,
+    /// Accepted `aud` values; a token must carry one of them.
+    pub audiences: Vec<String>,
+    /// For the browser sign-in (authorization code flow).
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// The claim that carries a citizen's fiscal number (SPID: `fiscalNumber`, `TINIT-<cf>`).
+    pub fiscal_number_claim: String,
+    /// The claim whose values name operator roles.
+    pub roles_claim: String,
+    /// Client ids whose client-credentials tokens are this body's integrators.
+    pub service_clients: Vec<String>,
+}
+
+fn list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl From<identity_provider::Model> for ProviderRegistration {
+    fn from(m: identity_provider::Model) -> Self {
+        ProviderRegistration {
+            id: m.id,
+            tenant: Some(TenantId(m.owner_tenant_id)),
+            issuer: m.issuer,
+            audiences: list(&m.audiences),
+            client_id: m.client_id,
+            client_secret: m.client_secret,
+            fiscal_number_claim: m.fiscal_number_claim,
+            roles_claim: m.roles_claim,
+            service_clients: list(&m.service_clients),
+        }
+    }
+}
+
+fn validate(r: &ProviderRegistration) -> Result<()> {
+    let url_ok = (r.issuer.starts_with("https://") || r.issuer.starts_with("http://"))
+        && r.issuer.len() <= 500
+        && !r.issuer.contains(char::is_whitespace);
+    if !url_ok {
+        return Err(Error::Validation("issuer must be an http(s) URL".into()));
+    }
+    if r.audiences.is_empty() || r.audiences.iter().any(|a| a.contains(',') || a.len() > 200) {
+        return Err(Error::Validation(
+            "audiences must name at least one audience".into(),
+        ));
+    }
+    if r.client_secret.is_some() && r.client_id.is_none() {
+        return Err(Error::Validation(
+            "a client secret needs a client id".into(),
+        ));
+    }
+    for (field, v) in [
+        ("fiscalNumberClaim", &r.fiscal_number_claim),
+        ("rolesClaim", &r.roles_claim),
+    ] {
+        if v.is_empty() || v.len() > 100 {
+            return Err(Error::Validation(format!(
+                "{field} must be 1 to 100 characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
+pub async fn register(
+    db: &Db,
+    tenant: TenantId,
+    r: ProviderRegistration,
+) -> Result<ProviderRegistration> {
+    validate(&r)?;
+    let row = identity_provider::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        owner_tenant_id: Set(tenant.0),
+        issuer: Set(r.issuer.trim_end_matches('/').to_owned()),
+        audiences: Set(r.audiences.join(",")),
+        client_id: Set(r.client_id),
+        client_secret: Set(r.client_secret),
+        fiscal_number_claim: Set(r.fiscal_number_claim),
+        roles_claim: Set(r.roles_claim),
+        service_clients: Set(r.service_clients.join(",")),
+        created_at: Set(Utc::now()),
+    };
+    let m = identity_provider::Entity::insert(row)
+        .exec_with_returning(db.global())
+        .await
+        .map_err(|e| Error::conflict_on_unique(e, "this body already registered that issuer"))?;
+    Ok(m.into())
+}
+
+/// A body's registrations (its administrators' view).
+pub async fn of_tenant(db: &Db, tenant: TenantId) -> Result<Vec<ProviderRegistration>> {
+    Ok(identity_provider::Entity::find()
+        .filter(identity_provider::Column::OwnerTenantId.eq(tenant.0))
+        .order_by_asc(identity_provider::Column::CreatedAt)
+        .all(db.global())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Every registration of an issuer, whichever body made it (token validation).
+pub async fn by_issuer<C: ConnectionTrait>(
+    conn: &C,
+    issuer: &str,
+) -> Result<Vec<ProviderRegistration>> {
+    Ok(identity_provider::Entity::find()
+        .filter(identity_provider::Column::Issuer.eq(issuer.trim_end_matches('/')))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+pub async fn find(db: &Db, id: Uuid) -> Result<Option<ProviderRegistration>> {
+    Ok(identity_provider::Entity::find_by_id(id)
+        .one(db.global())
+        .await?
+        .map(Into::into))
+}
+
+/// Removes one of the body's registrations; another body's is NOT_FOUND.
+pub async fn remove(db: &Db, tenant: TenantId, id: Uuid) -> Result<()> {
+    let res = identity_provider::Entity::delete_many()
+        .filter(identity_provider::Column::Id.eq(id))
+        .filter(identity_provider::Column::OwnerTenantId.eq(tenant.0))
+        .exec(db.global())
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(Error::NotFound("identity provider"));
+    }
+    Ok(())
+}
