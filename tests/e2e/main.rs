@@ -9,4 +9,5 @@ mod consent_model;
 mod consents;
 mod harness;
 mod isolation;
+mod oidc;
 mod tenancy;

@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use super::Refused;
 
-const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(5);
+const MIN_REFRESH_INTERVAL: Duration = Duration::from_secs(2);
 
 pub struct IssuerKeys {
     pub metadata: CoreProviderMetadata,
