@@ -2,15 +2,17 @@
 //! hold that an active sharing consent lets it read, each labelled with its owner and the
 //! consent. Every cross-body read is written to the access log.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, PersonScope, Scope, Sources, TenantId};
-use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
+use civitas_tenants::{Error as TenancyError, PersonOwned, PersonScope, Scope, Sources, TenantId, TenantOwned};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ModelTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::entity::{access_log, profile};
+use crate::cases::Case;
+use crate::entity::{access_log, case, interaction, profile};
+use crate::interactions::Interaction;
 use crate::persons::{self, parse_fiscal_code};
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile};
@@ -27,11 +29,13 @@ pub struct Labelled<T> {
     pub record: T,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct CitizenView {
     pub person_id: Uuid,
     pub fiscal_code: Option<String>,
     pub profiles: Vec<Labelled<Profile>>,
+    pub cases: Vec<Labelled<Case>>,
+    pub interactions: Vec<Labelled<Interaction>>,
     /// The reader's body's privacy consents of this person.
     pub privacy_consents: Vec<PrivacyConsent>,
     /// Sharing consents of this person that involve the reader's body.
@@ -43,6 +47,40 @@ pub struct CitizenView {
 pub enum Lookup {
     FiscalCode(String),
     Person(Uuid),
+}
+
+/// Rows about `family` of the reader's body and of the bodies an active consent for `what`
+/// covers, each with the consent that allowed it (`None`: the reader's own).
+async fn shared_rows<E>(
+    scope: &Scope,
+    family: &[Uuid],
+    consents: &[SharingConsent],
+    what: ConsentScope,
+    now: DateTime<Utc>,
+) -> Result<Vec<(E::Model, Option<Uuid>)>>
+where
+    E: TenantOwned + PersonOwned,
+{
+    let covering: Vec<&SharingConsent> =
+        consents.iter().filter(|c| c.is_active(now) && c.scopes.contains(&what)).collect();
+    let sources = if covering.iter().any(|c| c.source_tenant_id.is_none()) {
+        Sources::Any
+    } else {
+        Sources::Only(covering.iter().filter_map(|c| c.source_tenant_id).collect())
+    };
+    let own = scope.tenant_id();
+    let rows = scope.find_shared::<E>(family, &sources).all(scope.conn()).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let tenant = TenantId(<Uuid as sea_orm::sea_query::ValueType>::try_from(row.get(E::tenant_column())).ok()?);
+            if tenant == own {
+                return Some((row, None));
+            }
+            // A row no consent covers is dropped (on PostgreSQL the policy kept it out already).
+            covering.iter().find(|c| c.covers(tenant, what, now)).map(|c| (row, Some(c.id)))
+        })
+        .collect())
 }
 
 /// Builds the view for the scope's body. A person of whom the body can see nothing is
@@ -66,83 +104,66 @@ pub async fn view(
     let own = scope.tenant_id();
 
     let consents = cache.for_grantee(scope.conn(), own, &family).await?;
-    let covering: Vec<&SharingConsent> = consents
-        .iter()
-        .filter(|c| c.is_active(now) && c.scopes.contains(&ConsentScope::Profile))
-        .collect();
-    let sources = if covering.iter().any(|c| c.source_tenant_id.is_none()) {
-        Sources::Any
-    } else {
-        Sources::Only(covering.iter().filter_map(|c| c.source_tenant_id).collect())
-    };
-    let rows: Vec<profile::Model> = scope
-        .find_shared::<profile::Entity>(&family, &sources)
-        .filter(profile::Column::MergedInto.is_null())
-        .order_by_asc(profile::Column::CreatedAt)
-        .all(scope.conn())
-        .await?;
-    // Decide, row by row, which consent allows a foreign record; a row no consent covers
-    // is dropped (on PostgreSQL the policy has already kept it out).
-    let mut labelled = Vec::new();
-    let mut allowed_rows = Vec::new();
-    for row in rows {
-        let tenant = TenantId(row.tenant_id);
-        let consent = if tenant == own {
-            None
-        } else {
-            match covering
-                .iter()
-                .find(|c| c.covers(tenant, ConsentScope::Profile, now))
-            {
-                Some(c) => Some(c.id),
-                None => continue,
-            }
-        };
-        labelled.push((tenant, consent));
-        allowed_rows.push(row);
-    }
-    if allowed_rows.is_empty() {
+    let profile_rows: Vec<(profile::Model, Option<Uuid>)> =
+        shared_rows::<profile::Entity>(scope, &family, &consents, ConsentScope::Profile, now)
+            .await?
+            .into_iter()
+            .filter(|(p, _)| p.merged_into.is_none())
+            .collect();
+    if profile_rows.is_empty() {
         return Err(not_found());
     }
-    let views = profiles::views(scope.conn(), allowed_rows).await?;
+    let case_rows = shared_rows::<case::Entity>(scope, &family, &consents, ConsentScope::Cases, now).await?;
+    let interaction_rows =
+        shared_rows::<interaction::Entity>(scope, &family, &consents, ConsentScope::Interactions, now).await?;
 
-    let mut logged = BTreeSet::new();
-    for (tenant, consent) in &labelled {
-        if let Some(consent_id) = consent
-            && logged.insert((tenant.0, *consent_id))
-        {
-            let purpose = covering
-                .iter()
-                .find(|c| c.id == *consent_id)
-                .map(|c| c.purpose.clone())
-                .unwrap_or_default();
-            let row = access_log::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                occurred_at: Set(now),
-                person_id: Set(person.id),
-                reader: Set(reader.to_owned()),
-                source_tenant_id: Set(tenant.0),
-                scopes: Set(ConsentScope::Profile.as_str().to_owned()),
-                consent_id: Set(*consent_id),
-                purpose: Set(purpose),
-                ..Default::default()
-            };
-            scope.insert(row).await?;
+    // One access-log entry per other body and consent, naming the scopes read.
+    let mut reads: BTreeMap<(Uuid, Uuid), BTreeSet<&'static str>> = BTreeMap::new();
+    let mut note = |tenant: Uuid, consent: Option<Uuid>, what: ConsentScope| {
+        if let Some(c) = consent {
+            reads.entry((tenant, c)).or_default().insert(what.as_str());
         }
+    };
+    profile_rows.iter().for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Profile));
+    case_rows.iter().for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Cases));
+    interaction_rows.iter().for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Interactions));
+    for ((tenant, consent_id), scopes) in reads {
+        let purpose = consents.iter().find(|c| c.id == consent_id).map(|c| c.purpose.clone()).unwrap_or_default();
+        let row = access_log::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            occurred_at: Set(now),
+            person_id: Set(person.id),
+            reader: Set(reader.to_owned()),
+            source_tenant_id: Set(tenant),
+            scopes: Set(scopes.into_iter().collect::<Vec<_>>().join(",")),
+            consent_id: Set(consent_id),
+            purpose: Set(purpose),
+            ..Default::default()
+        };
+        scope.insert(row).await?;
     }
+
+    let labels: Vec<(TenantId, Option<Uuid>)> = profile_rows.iter().map(|(p, c)| (TenantId(p.tenant_id), *c)).collect();
+    let views = profiles::views(scope.conn(), profile_rows.into_iter().map(|(p, _)| p).collect()).await?;
+    let mut cases = Vec::new();
+    for (row, consent_id) in case_rows {
+        cases.push(Labelled { tenant_id: TenantId(row.tenant_id), consent_id, record: Case::try_from(row)? });
+    }
+    let interactions = interaction_rows
+        .into_iter()
+        .map(|(row, consent_id)| Labelled { tenant_id: TenantId(row.tenant_id), consent_id, record: Interaction::from(row) })
+        .collect();
 
     Ok(CitizenView {
         person_id: person.id,
         fiscal_code: person.fiscal_code,
-        profiles: labelled
+        profiles: labels
             .into_iter()
             .zip(views)
-            .map(|((tenant_id, consent_id), record)| Labelled {
-                tenant_id,
-                consent_id,
-                record,
-            })
+            .map(|((tenant_id, consent_id), record)| Labelled { tenant_id, consent_id, record })
             .collect(),
+        cases,
+        interactions,
         privacy_consents: privacy::history(scope, &family).await?,
         sharing_consents: sharing::list(scope.conn(), &family, Visibility::Tenant(own)).await?,
     })

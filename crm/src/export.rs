@@ -6,18 +6,22 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::citizen_view::{self, AccessEntry};
-use crate::entity::profile;
+use crate::cases::Case;
+use crate::entity::{case, interaction, profile};
+use crate::interactions::Interaction;
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile};
 use crate::sharing::{self, SharingConsent, Visibility};
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PersonalData {
     pub person_id: uuid::Uuid,
     pub profiles: Vec<Profile>,
     pub privacy_consents: Vec<PrivacyConsent>,
     pub sharing_consents: Vec<SharingConsent>,
     pub access_log: Vec<AccessEntry>,
+    pub cases: Vec<Case>,
+    pub interactions: Vec<Interaction>,
 }
 
 /// Reads, in the person's scope, every record about them in every body.
@@ -40,5 +44,21 @@ pub async fn personal_data(scope: &PersonScope) -> Result<PersonalData> {
         )
         .await?,
         access_log: citizen_view::access_log_of_person(scope).await?,
+        cases: scope
+            .find::<case::Entity>()
+            .order_by_desc(case::Column::CreatedAt)
+            .all(scope.conn())
+            .await?
+            .into_iter()
+            .map(Case::try_from)
+            .collect::<Result<_>>()?,
+        interactions: scope
+            .find::<interaction::Entity>()
+            .order_by_desc(interaction::Column::OccurredAt)
+            .all(scope.conn())
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
     })
 }

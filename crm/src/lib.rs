@@ -3,12 +3,15 @@
 //! Every read or write of tenant-owned rows goes through a [`civitas_tenants::Scope`] (or,
 //! for a citizen reading about themselves, a [`civitas_tenants::PersonScope`]).
 
+pub mod cases;
 pub mod catalogue;
 pub mod citizen_view;
+pub mod delegations;
 pub mod entity;
 mod error;
 pub mod export;
 pub mod identity;
+pub mod interactions;
 pub mod merge;
 pub mod onboarding;
 pub mod persons;

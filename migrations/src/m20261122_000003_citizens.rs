@@ -390,7 +390,7 @@ impl MigrationTrait for Migration {
         .await?;
         rls::protect_person_table(m, "access_log", "SELECT, INSERT").await?;
 
-        add_rules_to_existing_tenants(m).await
+        add_rules_to_existing_tenants(m, NEW_GRANTS).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -409,7 +409,8 @@ impl MigrationTrait for Migration {
     }
 }
 
-async fn add_rules_to_existing_tenants(m: &SchemaManager<'_>) -> Result<(), DbErr> {
+/// Adds `grants` to the domain of every tenant that exists when the migration runs.
+pub(crate) async fn add_rules_to_existing_tenants(m: &SchemaManager<'_>, grants: &[(&str, &str, &str)]) -> Result<(), DbErr> {
     let conn = m.get_connection();
     let backend = m.get_database_backend();
     let tenants = conn
@@ -421,7 +422,7 @@ async fn add_rules_to_existing_tenants(m: &SchemaManager<'_>) -> Result<(), DbEr
     };
     for row in tenants {
         let id: uuid::Uuid = row.try_get("", "id")?;
-        for (role, obj, act) in NEW_GRANTS {
+        for (role, obj, act) in grants {
             conn.execute_raw(Statement::from_sql_and_values(
                 backend,
                 format!("INSERT INTO casbin_rule (ptype, v0, v1, v2, v3) VALUES {placeholders}"),

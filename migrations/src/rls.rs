@@ -17,6 +17,11 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "contacts",
     "privacy_consents",
     "access_log",
+    "cases",
+    "case_events",
+    "interactions",
+    "delegations",
+    "counters",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

@@ -133,6 +133,7 @@ pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
                 name: (*name).into(),
                 area: (*area).into(),
                 description: String::new(),
+                ..Default::default()
             };
             catalogue::create(&scope, new)
                 .await

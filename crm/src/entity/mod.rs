@@ -1,7 +1,11 @@
 //! sea-orm entities of the domain, kept apart from the behaviour written around them.
 
 pub mod access_log;
+pub mod case;
+pub mod case_event;
 pub mod contact;
+pub mod delegation;
+pub mod interaction;
 pub mod person;
 pub mod privacy_consent;
 pub mod profile;

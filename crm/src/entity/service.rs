@@ -1,6 +1,6 @@
 use sea_orm::entity::prelude::*;
 
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
 #[sea_orm(table_name = "services")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
@@ -12,6 +12,12 @@ pub struct Model {
     pub area: String,
     pub description: String,
     pub created_at: DateTimeUtc,
+    /// Comma-separated channels the service accepts; empty: every channel.
+    pub channels: String,
+    pub sla_hours: i32,
+    /// The service's custom field definitions (see `catalogue::FieldDef`).
+    #[sea_orm(column_type = "JsonBinary")]
+    pub custom_fields: Json,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

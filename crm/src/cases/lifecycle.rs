@@ -1,0 +1,99 @@
+//! The typed lifecycle of a case, enforced here and nowhere else.
+
+use std::{fmt, str::FromStr};
+
+use civitas_tenants::Error as TenancyError;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    #[default]
+    New,
+    Assigned,
+    InProgress,
+    WaitingCitizen,
+    Resolved,
+    Closed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    Normal,
+    High,
+    Urgent,
+}
+
+macro_rules! names {
+    ($ty:ident { $($v:ident => $s:literal),* $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$v),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$v => $s),* }
+            }
+        }
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl FromStr for $ty {
+            type Err = TenancyError;
+            fn from_str(s: &str) -> Result<Self, TenancyError> {
+                match s {
+                    $($s => Ok($ty::$v),)*
+                    _ => Err(TenancyError::Validation(format!("unknown {} {s:?}", stringify!($ty)))),
+                }
+            }
+        }
+    };
+}
+
+names!(CaseStatus {
+    New => "new",
+    Assigned => "assigned",
+    InProgress => "in_progress",
+    WaitingCitizen => "waiting_citizen",
+    Resolved => "resolved",
+    Closed => "closed",
+});
+names!(Priority { Low => "low", Normal => "normal", High => "high", Urgent => "urgent" });
+
+impl CaseStatus {
+    /// The statuses a case may move to from this one. `Resolved -> InProgress` is a reopening.
+    pub fn next(self) -> &'static [CaseStatus] {
+        use CaseStatus::*;
+        match self {
+            New => &[Assigned, InProgress],
+            Assigned => &[InProgress],
+            InProgress => &[WaitingCitizen, Resolved],
+            WaitingCitizen => &[InProgress, Resolved],
+            Resolved => &[Closed, InProgress],
+            Closed => &[],
+        }
+    }
+
+    pub fn can_become(self, to: CaseStatus) -> bool {
+        self.next().contains(&to)
+    }
+
+    /// Still in someone's hands: counts towards SLAs and open-case figures.
+    pub fn is_open(self) -> bool {
+        !matches!(self, CaseStatus::Resolved | CaseStatus::Closed)
+    }
+
+    /// Checks a move, with the error a client sees for an illegal one.
+    pub fn check_move(self, to: CaseStatus) -> Result<(), TenancyError> {
+        if self.can_become(to) {
+            Ok(())
+        } else {
+            let allowed: Vec<&str> = self.next().iter().map(|s| s.as_str()).collect();
+            Err(TenancyError::Validation(format!(
+                "a {self} case cannot become {to} (allowed: {})",
+                if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }
+            )))
+        }
+    }
+}

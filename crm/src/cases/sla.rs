@@ -1,0 +1,55 @@
+//! SLA escalation: overdue open cases climb one level at a time (operator, supervisor,
+//! head of office), one more level for each further SLA period overdue.
+
+use chrono::{DateTime, Utc};
+use civitas_tenants::{Db, TenantContext, TenantStatus, registry};
+use sea_orm::{ColumnTrait, QueryFilter};
+
+use super::{Actor, CaseStatus, ESCALATION_OWNERS, escalate};
+use crate::Result;
+use crate::entity::case;
+
+/// The level an open case should have reached by `now`.
+fn due_level(c: &case::Model, now: DateTime<Utc>) -> i32 {
+    if now <= c.due_at {
+        return 0;
+    }
+    let period = (c.due_at - c.created_at).num_seconds().max(1);
+    let overdue = (now - c.due_at).num_seconds();
+    let level = 1 + overdue / period;
+    level.min(ESCALATION_OWNERS.len() as i64 - 1) as i32
+}
+
+/// Escalates every overdue case of every active body by one level where it is behind.
+/// Returns how many cases were escalated. Safe to run on several replicas at once: each
+/// case's level only ever grows to its due level.
+pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<usize> {
+    let actor = Actor { subject: "system:sla".into(), on_behalf_of: None, channel: "web".into() };
+    let mut escalated = 0;
+    for tenant in registry::list(db).await? {
+        if tenant.status != TenantStatus::Active {
+            continue;
+        }
+        let ctx = TenantContext::system(tenant, "sla");
+        let scope = db.scope(&ctx).await?;
+        let open = [CaseStatus::Resolved, CaseStatus::Closed].map(|s| s.to_string());
+        let overdue = scope
+            .find::<case::Entity>()
+            .filter(case::Column::DueAt.lt(now))
+            .filter(case::Column::Status.is_not_in(open))
+            .all(scope.conn())
+            .await?;
+        for c in overdue {
+            if c.escalation_level < due_level(&c, now) {
+                let reason = format!("overdue since {}", c.due_at.to_rfc3339());
+                escalate(&scope, &actor, c.id, &reason, now).await?;
+                escalated += 1;
+            }
+        }
+        scope.commit().await?;
+    }
+    if escalated > 0 {
+        tracing::info!(escalated, "overdue cases escalated");
+    }
+    Ok(escalated)
+}

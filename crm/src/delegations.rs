@@ -1,0 +1,105 @@
+//! Tutors: an operator with the tutor role acts for a citizen who delegated them.
+
+use chrono::{DateTime, Utc};
+use civitas_tenants::{Error as TenancyError, Scope, audit};
+use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::citizen_view::{Lookup, registered_person};
+use crate::entity::delegation;
+use crate::{Error, Result};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Delegation {
+    pub id: Uuid,
+    pub person_id: Uuid,
+    pub tutor_subject: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<delegation::Model> for Delegation {
+    fn from(m: delegation::Model) -> Self {
+        Delegation {
+            id: m.id,
+            person_id: m.person_id,
+            tutor_subject: m.tutor_subject,
+            scopes: m.scopes.split(',').map(str::to_owned).collect(),
+            expires_at: m.expires_at,
+            revoked_at: m.revoked_at,
+            created_by: m.created_by,
+            created_at: m.created_at,
+        }
+    }
+}
+
+/// What a delegation may cover.
+pub const SCOPES: [&str; 2] = ["cases", "interactions"];
+
+fn invalid(m: impl Into<String>) -> Error {
+    TenancyError::Validation(m.into()).into()
+}
+
+/// Records that a citizen known to the body delegates `tutor` for `scopes`.
+pub async fn grant(scope: &Scope, by: &str, person: Uuid, tutor: &str, scopes: &[String], expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<Delegation> {
+    let (root, _) = registered_person(scope, Lookup::Person(person)).await?;
+    if scopes.is_empty() || scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
+        return Err(invalid(format!("scopes must be some of {}", SCOPES.join(", "))));
+    }
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(invalid("expiresAt must be in the future"));
+    }
+    let tutor = tutor.trim();
+    if tutor.is_empty() {
+        return Err(invalid("tutor must name a member"));
+    }
+    let row = delegation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(root),
+        tutor_subject: Set(tutor.to_owned()),
+        scopes: Set(scopes.join(",")),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        created_by: Set(by.to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    };
+    let d = scope.insert(row).await?;
+    audit::record(scope, by, "delegation.granted", Some(&d.id.to_string()), json!({ "tutor": tutor, "person": root })).await?;
+    Ok(d.into())
+}
+
+pub async fn revoke(scope: &Scope, by: &str, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+    let res = scope
+        .update_many::<delegation::Entity>()
+        .set(delegation::ActiveModel { revoked_at: Set(Some(now)), ..Default::default() })
+        .filter(delegation::Column::Id.eq(id))
+        .filter(delegation::Column::RevokedAt.is_null())
+        .exec(scope.conn())
+        .await?;
+    if res.rows_affected == 0 {
+        return Err(TenancyError::NotFound("delegation").into());
+    }
+    audit::record(scope, by, "delegation.revoked", Some(&id.to_string()), json!({})).await?;
+    Ok(())
+}
+
+/// Checks that `tutor` may act for `person` in `scope_name` now; FORBIDDEN otherwise.
+pub async fn check(scope: &Scope, tutor: &str, person: Uuid, scope_name: &str, now: DateTime<Utc>) -> Result<Uuid> {
+    let (root, family) = registered_person(scope, Lookup::Person(person)).await?;
+    let active = scope
+        .find::<delegation::Entity>()
+        .filter(delegation::Column::TutorSubject.eq(tutor))
+        .filter(delegation::Column::PersonId.is_in(family))
+        .filter(delegation::Column::RevokedAt.is_null())
+        .all(scope.conn())
+        .await?
+        .into_iter()
+        .any(|d| d.expires_at.is_none_or(|e| e > now) && d.scopes.split(',').any(|s| s == scope_name));
+    if active { Ok(root) } else { Err(TenancyError::Forbidden.into()) }
+}

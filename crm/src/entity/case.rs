@@ -1,0 +1,41 @@
+use sea_orm::entity::prelude::*;
+
+/// A citizen's request, report or complaint ("pratica", "segnalazione").
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "cases")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub number: String,
+    pub person_id: Option<Uuid>,
+    pub service_id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub status: String,
+    pub priority: String,
+    pub channel: String,
+    pub assigned_team: Option<String>,
+    pub assigned_to: Option<String>,
+    pub escalation_level: i32,
+    #[sea_orm(column_type = "JsonBinary")]
+    pub custom_fields: Json,
+    pub resolution_note: Option<String>,
+    pub source: Option<String>,
+    pub external_ref: Option<String>,
+    pub due_at: DateTimeUtc,
+    pub created_by: String,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+    pub resolved_at: Option<DateTimeUtc>,
+    pub closed_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+super::owned_by!(tenant);
+super::owned_by!(person);
