@@ -58,13 +58,22 @@ impl FieldDef {
     fn validate(&self) -> Result<(), TenancyError> {
         let key_ok = !self.key.is_empty()
             && self.key.len() <= 40
-            && self.key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && self
+                .key
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !key_ok {
-            return Err(invalid(format!("custom field key {:?} must be 1 to 40 characters of a-z, 0-9, '_'", self.key)));
+            return Err(invalid(format!(
+                "custom field key {:?} must be 1 to 40 characters of a-z, 0-9, '_'",
+                self.key
+            )));
         }
         let choice = matches!(self.kind, FieldType::Select | FieldType::MultiSelect);
         if choice == self.options.is_empty() {
-            return Err(invalid(format!("custom field {}: options are for select and multi_select fields, which need them", self.key)));
+            return Err(invalid(format!(
+                "custom field {}: options are for select and multi_select fields, which need them",
+                self.key
+            )));
         }
         Ok(())
     }
@@ -76,14 +85,24 @@ impl FieldDef {
             (FieldType::String, Value::String(s)) => s.chars().count() <= 200,
             (FieldType::Text, Value::String(s)) => s.chars().count() <= 10_000,
             (FieldType::Number, Value::Number(_)) => true,
-            (FieldType::Datetime, Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s).is_ok(),
-            (FieldType::Select, Value::String(s)) => self.options.contains(s),
-            (FieldType::MultiSelect, Value::Array(a)) => {
-                a.iter().all(|x| x.as_str().is_some_and(|s| self.options.iter().any(|o| o == s)))
+            (FieldType::Datetime, Value::String(s)) => {
+                chrono::DateTime::parse_from_rfc3339(s).is_ok()
             }
+            (FieldType::Select, Value::String(s)) => self.options.contains(s),
+            (FieldType::MultiSelect, Value::Array(a)) => a.iter().all(|x| {
+                x.as_str()
+                    .is_some_and(|s| self.options.iter().any(|o| o == s))
+            }),
             _ => false,
         };
-        if ok { Ok(()) } else { Err(invalid(format!("custom field {}: {v} is not a valid {:?} value", self.key, self.kind))) }
+        if ok {
+            Ok(())
+        } else {
+            Err(invalid(format!(
+                "custom field {}: {v} is not a valid {:?} value",
+                self.key, self.kind
+            )))
+        }
     }
 }
 
@@ -98,7 +117,9 @@ pub fn validate_values(defs: &[FieldDef], values: &serde_json::Value) -> Result<
     };
     for k in map.keys() {
         if !defs.iter().any(|d| &d.key == k) {
-            return Err(invalid(format!("custom field {k} is not defined for this service")));
+            return Err(invalid(format!(
+                "custom field {k} is not defined for this service"
+            )));
         }
     }
     for d in defs {
@@ -120,7 +141,11 @@ pub fn field_defs(s: &Service) -> Vec<FieldDef> {
 
 /// The channels a service row accepts (empty: all).
 pub fn channels(s: &Service) -> Vec<String> {
-    s.channels.split(',').filter(|c| !c.is_empty()).map(str::to_owned).collect()
+    s.channels
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 impl NewService {
@@ -147,7 +172,8 @@ impl NewService {
             return Err(invalid("slaHours must be between 1 and 8760"));
         }
         for c in &self.channels {
-            crate::sharing::validate_channel(c).map_err(|_| invalid(format!("unknown channel {c:?}")))?;
+            crate::sharing::validate_channel(c)
+                .map_err(|_| invalid(format!("unknown channel {c:?}")))?;
         }
         for (i, d) in self.custom_fields.iter().enumerate() {
             d.validate()?;
@@ -168,7 +194,12 @@ pub async fn create(scope: &Scope, new: NewService) -> Result<Service> {
         area: Set(new.area.trim().to_owned()),
         description: Set(new.description),
         created_at: Set(Utc::now()),
-        channels: Set(new.channels.iter().map(|c| c.trim().to_lowercase()).collect::<Vec<_>>().join(",")),
+        channels: Set(new
+            .channels
+            .iter()
+            .map(|c| c.trim().to_lowercase())
+            .collect::<Vec<_>>()
+            .join(",")),
         sla_hours: Set(new.sla_hours.unwrap_or(72)),
         custom_fields: Set(serde_json::to_value(&new.custom_fields).unwrap_or_default()),
         ..Default::default()

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, PersonOwned, PersonScope, Scope, Sources, TenantId, TenantOwned};
+use civitas_tenants::{
+    Error as TenancyError, PersonOwned, PersonScope, Scope, Sources, TenantId, TenantOwned,
+};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ModelTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;
@@ -61,24 +63,35 @@ async fn shared_rows<E>(
 where
     E: TenantOwned + PersonOwned,
 {
-    let covering: Vec<&SharingConsent> =
-        consents.iter().filter(|c| c.is_active(now) && c.scopes.contains(&what)).collect();
+    let covering: Vec<&SharingConsent> = consents
+        .iter()
+        .filter(|c| c.is_active(now) && c.scopes.contains(&what))
+        .collect();
     let sources = if covering.iter().any(|c| c.source_tenant_id.is_none()) {
         Sources::Any
     } else {
         Sources::Only(covering.iter().filter_map(|c| c.source_tenant_id).collect())
     };
     let own = scope.tenant_id();
-    let rows = scope.find_shared::<E>(family, &sources).all(scope.conn()).await?;
+    let rows = scope
+        .find_shared::<E>(family, &sources)
+        .all(scope.conn())
+        .await?;
     Ok(rows
         .into_iter()
         .filter_map(|row| {
-            let tenant = TenantId(<Uuid as sea_orm::sea_query::ValueType>::try_from(row.get(E::tenant_column())).ok()?);
+            let tenant = TenantId(
+                <Uuid as sea_orm::sea_query::ValueType>::try_from(row.get(E::tenant_column()))
+                    .ok()?,
+            );
             if tenant == own {
                 return Some((row, None));
             }
             // A row no consent covers is dropped (on PostgreSQL the policy kept it out already).
-            covering.iter().find(|c| c.covers(tenant, what, now)).map(|c| (row, Some(c.id)))
+            covering
+                .iter()
+                .find(|c| c.covers(tenant, what, now))
+                .map(|c| (row, Some(c.id)))
         })
         .collect())
 }
@@ -113,9 +126,16 @@ pub async fn view(
     if profile_rows.is_empty() {
         return Err(not_found());
     }
-    let case_rows = shared_rows::<case::Entity>(scope, &family, &consents, ConsentScope::Cases, now).await?;
-    let interaction_rows =
-        shared_rows::<interaction::Entity>(scope, &family, &consents, ConsentScope::Interactions, now).await?;
+    let case_rows =
+        shared_rows::<case::Entity>(scope, &family, &consents, ConsentScope::Cases, now).await?;
+    let interaction_rows = shared_rows::<interaction::Entity>(
+        scope,
+        &family,
+        &consents,
+        ConsentScope::Interactions,
+        now,
+    )
+    .await?;
 
     // One access-log entry per other body and consent, naming the scopes read.
     let mut reads: BTreeMap<(Uuid, Uuid), BTreeSet<&'static str>> = BTreeMap::new();
@@ -124,11 +144,21 @@ pub async fn view(
             reads.entry((tenant, c)).or_default().insert(what.as_str());
         }
     };
-    profile_rows.iter().for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Profile));
-    case_rows.iter().for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Cases));
-    interaction_rows.iter().for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Interactions));
+    profile_rows
+        .iter()
+        .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Profile));
+    case_rows
+        .iter()
+        .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Cases));
+    interaction_rows
+        .iter()
+        .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Interactions));
     for ((tenant, consent_id), scopes) in reads {
-        let purpose = consents.iter().find(|c| c.id == consent_id).map(|c| c.purpose.clone()).unwrap_or_default();
+        let purpose = consents
+            .iter()
+            .find(|c| c.id == consent_id)
+            .map(|c| c.purpose.clone())
+            .unwrap_or_default();
         let row = access_log::ActiveModel {
             id: Set(Uuid::now_v7()),
             occurred_at: Set(now),
@@ -143,15 +173,30 @@ pub async fn view(
         scope.insert(row).await?;
     }
 
-    let labels: Vec<(TenantId, Option<Uuid>)> = profile_rows.iter().map(|(p, c)| (TenantId(p.tenant_id), *c)).collect();
-    let views = profiles::views(scope.conn(), profile_rows.into_iter().map(|(p, _)| p).collect()).await?;
+    let labels: Vec<(TenantId, Option<Uuid>)> = profile_rows
+        .iter()
+        .map(|(p, c)| (TenantId(p.tenant_id), *c))
+        .collect();
+    let views = profiles::views(
+        scope.conn(),
+        profile_rows.into_iter().map(|(p, _)| p).collect(),
+    )
+    .await?;
     let mut cases = Vec::new();
     for (row, consent_id) in case_rows {
-        cases.push(Labelled { tenant_id: TenantId(row.tenant_id), consent_id, record: Case::try_from(row)? });
+        cases.push(Labelled {
+            tenant_id: TenantId(row.tenant_id),
+            consent_id,
+            record: Case::try_from(row)?,
+        });
     }
     let interactions = interaction_rows
         .into_iter()
-        .map(|(row, consent_id)| Labelled { tenant_id: TenantId(row.tenant_id), consent_id, record: Interaction::from(row) })
+        .map(|(row, consent_id)| Labelled {
+            tenant_id: TenantId(row.tenant_id),
+            consent_id,
+            record: Interaction::from(row),
+        })
         .collect();
 
     Ok(CitizenView {
@@ -160,7 +205,11 @@ pub async fn view(
         profiles: labels
             .into_iter()
             .zip(views)
-            .map(|((tenant_id, consent_id), record)| Labelled { tenant_id, consent_id, record })
+            .map(|((tenant_id, consent_id), record)| Labelled {
+                tenant_id,
+                consent_id,
+                record,
+            })
             .collect(),
         cases,
         interactions,

@@ -46,10 +46,21 @@ fn invalid(m: impl Into<String>) -> Error {
 }
 
 /// Records that a citizen known to the body delegates `tutor` for `scopes`.
-pub async fn grant(scope: &Scope, by: &str, person: Uuid, tutor: &str, scopes: &[String], expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<Delegation> {
+pub async fn grant(
+    scope: &Scope,
+    by: &str,
+    person: Uuid,
+    tutor: &str,
+    scopes: &[String],
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<Delegation> {
     let (root, _) = registered_person(scope, Lookup::Person(person)).await?;
     if scopes.is_empty() || scopes.iter().any(|s| !SCOPES.contains(&s.as_str())) {
-        return Err(invalid(format!("scopes must be some of {}", SCOPES.join(", "))));
+        return Err(invalid(format!(
+            "scopes must be some of {}",
+            SCOPES.join(", ")
+        )));
     }
     if expires_at.is_some_and(|e| e <= now) {
         return Err(invalid("expiresAt must be in the future"));
@@ -70,14 +81,24 @@ pub async fn grant(scope: &Scope, by: &str, person: Uuid, tutor: &str, scopes: &
         ..Default::default()
     };
     let d = scope.insert(row).await?;
-    audit::record(scope, by, "delegation.granted", Some(&d.id.to_string()), json!({ "tutor": tutor, "person": root })).await?;
+    audit::record(
+        scope,
+        by,
+        "delegation.granted",
+        Some(&d.id.to_string()),
+        json!({ "tutor": tutor, "person": root }),
+    )
+    .await?;
     Ok(d.into())
 }
 
 pub async fn revoke(scope: &Scope, by: &str, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     let res = scope
         .update_many::<delegation::Entity>()
-        .set(delegation::ActiveModel { revoked_at: Set(Some(now)), ..Default::default() })
+        .set(delegation::ActiveModel {
+            revoked_at: Set(Some(now)),
+            ..Default::default()
+        })
         .filter(delegation::Column::Id.eq(id))
         .filter(delegation::Column::RevokedAt.is_null())
         .exec(scope.conn())
@@ -85,12 +106,25 @@ pub async fn revoke(scope: &Scope, by: &str, id: Uuid, now: DateTime<Utc>) -> Re
     if res.rows_affected == 0 {
         return Err(TenancyError::NotFound("delegation").into());
     }
-    audit::record(scope, by, "delegation.revoked", Some(&id.to_string()), json!({})).await?;
+    audit::record(
+        scope,
+        by,
+        "delegation.revoked",
+        Some(&id.to_string()),
+        json!({}),
+    )
+    .await?;
     Ok(())
 }
 
 /// Checks that `tutor` may act for `person` in `scope_name` now; FORBIDDEN otherwise.
-pub async fn check(scope: &Scope, tutor: &str, person: Uuid, scope_name: &str, now: DateTime<Utc>) -> Result<Uuid> {
+pub async fn check(
+    scope: &Scope,
+    tutor: &str,
+    person: Uuid,
+    scope_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid> {
     let (root, family) = registered_person(scope, Lookup::Person(person)).await?;
     let active = scope
         .find::<delegation::Entity>()
@@ -100,6 +134,12 @@ pub async fn check(scope: &Scope, tutor: &str, person: Uuid, scope_name: &str, n
         .all(scope.conn())
         .await?
         .into_iter()
-        .any(|d| d.expires_at.is_none_or(|e| e > now) && d.scopes.split(',').any(|s| s == scope_name));
-    if active { Ok(root) } else { Err(TenancyError::Forbidden.into()) }
+        .any(|d| {
+            d.expires_at.is_none_or(|e| e > now) && d.scopes.split(',').any(|s| s == scope_name)
+        });
+    if active {
+        Ok(root)
+    } else {
+        Err(TenancyError::Forbidden.into())
+    }
 }

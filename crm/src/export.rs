@@ -5,8 +5,8 @@ use sea_orm::{QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use crate::Result;
-use crate::citizen_view::{self, AccessEntry};
 use crate::cases::Case;
+use crate::citizen_view::{self, AccessEntry};
 use crate::entity::{case, interaction, profile};
 use crate::interactions::Interaction;
 use crate::privacy::{self, PrivacyConsent};

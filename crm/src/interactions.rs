@@ -62,7 +62,12 @@ fn invalid(m: impl Into<String>) -> Error {
 
 /// Records a contact on `actor.channel`, against a citizen the body knows and optionally a
 /// case of the body.
-pub async fn record(scope: &Scope, actor: &Actor, new: NewInteraction, now: DateTime<Utc>) -> Result<Interaction> {
+pub async fn record(
+    scope: &Scope,
+    actor: &Actor,
+    new: NewInteraction,
+    now: DateTime<Utc>,
+) -> Result<Interaction> {
     let channel = validate_channel(&actor.channel)?;
     if !matches!(new.direction.as_str(), "inbound" | "outbound") {
         return Err(invalid("direction must be inbound or outbound"));
@@ -116,7 +121,12 @@ pub struct Caller {
     pub open_cases: Vec<Case>,
 }
 
-pub async fn identify_caller(scope: &Scope, actor: &str, raw_phone: &str, now: DateTime<Utc>) -> Result<Option<Caller>> {
+pub async fn identify_caller(
+    scope: &Scope,
+    actor: &str,
+    raw_phone: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Caller>> {
     let phone = Phone::parse(raw_phone).map_err(invalid)?;
     let found = scope
         .find::<contact::Entity>()
@@ -137,16 +147,35 @@ pub async fn identify_caller(scope: &Scope, actor: &str, raw_phone: &str, now: D
                 .one(scope.conn())
                 .await?;
             let filter = CaseFilter {
-                statuses: CaseStatus::ALL.iter().copied().filter(|s| s.is_open()).collect(),
+                statuses: CaseStatus::ALL
+                    .iter()
+                    .copied()
+                    .filter(|s| s.is_open())
+                    .collect(),
                 person_id: Some(root.id),
                 ..Default::default()
             };
             let (open_cases, _) = crate::cases::list(scope, &filter, 20, None, now).await?;
-            result = p.map(|p| Caller { person_id: root.id, greeting_name: format!("{} {}", p.given_name, p.family_name), open_cases });
+            result = p.map(|p| Caller {
+                person_id: root.id,
+                greeting_name: format!("{} {}", p.given_name, p.family_name),
+                open_cases,
+            });
         }
     }
-    let outcome = if result.is_some() { "caller.recognised" } else { "caller.not_recognised" };
+    let outcome = if result.is_some() {
+        "caller.recognised"
+    } else {
+        "caller.not_recognised"
+    };
     // The number is kept out of the log: only whether a recognisable caller was found.
-    audit::record(scope, actor, outcome, result.as_ref().map(|c| c.person_id.to_string()).as_deref(), json!({})).await?;
+    audit::record(
+        scope,
+        actor,
+        outcome,
+        result.as_ref().map(|c| c.person_id.to_string()).as_deref(),
+        json!({}),
+    )
+    .await?;
     Ok(result)
 }

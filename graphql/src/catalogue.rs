@@ -70,13 +70,25 @@ pub struct FieldDefInput {
 
 impl From<FieldDefInput> for FieldDef {
     fn from(f: FieldDefInput) -> Self {
-        FieldDef { key: f.key, label: f.label, kind: f.kind.into(), required: f.required, options: f.options }
+        FieldDef {
+            key: f.key,
+            label: f.label,
+            kind: f.kind.into(),
+            required: f.required,
+            options: f.options,
+        }
     }
 }
 
 impl From<FieldDef> for FieldDefInput {
     fn from(f: FieldDef) -> Self {
-        FieldDefInput { key: f.key, label: f.label, kind: f.kind.into(), required: f.required, options: f.options }
+        FieldDefInput {
+            key: f.key,
+            label: f.label,
+            kind: f.kind.into(),
+            required: f.required,
+            options: f.options,
+        }
     }
 }
 
@@ -103,7 +115,14 @@ impl CatalogueMutation {
         let scope = s.db.scope(tc).await?;
         let copied = catalogue::copy_from(&parent_scope, &scope).await?;
         parent_scope.commit().await?;
-        audit::record(&scope, &tc.actor(), "catalogue.imported", None, json!({ "copied": copied })).await?;
+        audit::record(
+            &scope,
+            &tc.actor(),
+            "catalogue.imported",
+            None,
+            json!({ "copied": copied }),
+        )
+        .await?;
         scope.commit().await?;
         Ok(copied as i32)
     }

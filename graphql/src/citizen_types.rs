@@ -79,11 +79,29 @@ pub struct SharedProfile {
     pub profile: Profile,
 }
 
+/// A case in the citizen view, with the consent that allowed reading it.
+#[derive(SimpleObject)]
+pub struct SharedCase {
+    pub consent_id: Option<ID>,
+    pub shared: bool,
+    pub case: crate::cases::Case,
+}
+
+/// A contact in the citizen view, with the consent that allowed reading it.
+#[derive(SimpleObject)]
+pub struct SharedInteraction {
+    pub consent_id: Option<ID>,
+    pub shared: bool,
+    pub interaction: crate::cases::Interaction,
+}
+
 #[derive(SimpleObject)]
 pub struct CitizenView {
     pub person_id: ID,
     pub fiscal_code: Option<String>,
     pub profiles: Vec<SharedProfile>,
+    pub cases: Vec<SharedCase>,
+    pub interactions: Vec<SharedInteraction>,
     /// This body's privacy consents of the person, given and withdrawn.
     pub privacy_consents: Vec<PrivacyConsent>,
     /// Sharing consents of the person that involve this body.
@@ -102,6 +120,24 @@ impl From<citizen_view::CitizenView> for CitizenView {
                     consent_id: l.consent_id.map(id),
                     shared: l.consent_id.is_some(),
                     profile: l.record.into(),
+                })
+                .collect(),
+            cases: v
+                .cases
+                .into_iter()
+                .map(|l| SharedCase {
+                    consent_id: l.consent_id.map(id),
+                    shared: l.consent_id.is_some(),
+                    case: l.record.into(),
+                })
+                .collect(),
+            interactions: v
+                .interactions
+                .into_iter()
+                .map(|l| SharedInteraction {
+                    consent_id: l.consent_id.map(id),
+                    shared: l.consent_id.is_some(),
+                    interaction: l.record.into(),
                 })
                 .collect(),
             privacy_consents: v.privacy_consents.into_iter().map(Into::into).collect(),
@@ -286,6 +322,9 @@ pub struct ProfilePage {
 pub struct MyData {
     pub person_id: ID,
     pub profiles: Vec<Profile>,
+    /// Their cases in every body.
+    pub cases: Vec<crate::cases::Case>,
+    pub interactions: Vec<crate::cases::Interaction>,
     pub privacy_consents: Vec<PrivacyConsent>,
     pub sharing_consents: Vec<SharingConsent>,
 }

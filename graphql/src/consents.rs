@@ -144,6 +144,8 @@ async fn my_data(ctx: &Context<'_>, me: &CitizenIdentity) -> ApiResult<MyData> {
     Ok(MyData {
         person_id: ID(data.person_id.to_string()),
         profiles: data.profiles.into_iter().map(Into::into).collect(),
+        cases: data.cases.into_iter().map(Into::into).collect(),
+        interactions: data.interactions.into_iter().map(Into::into).collect(),
         privacy_consents: data.privacy_consents.into_iter().map(Into::into).collect(),
         sharing_consents: data.sharing_consents.into_iter().map(Into::into).collect(),
     })

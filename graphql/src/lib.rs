@@ -2,6 +2,7 @@
 //! and what their roles allow in their tenant, then calls into the domain.
 
 mod caller;
+mod cases;
 mod catalogue;
 mod citizen_types;
 mod citizens;
@@ -41,6 +42,7 @@ pub struct Query(
     citizens::CitizenQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
+    cases::CaseQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -52,6 +54,7 @@ pub struct Mutation(
     citizens::CitizenMutation,
     consents::ConsentMutation,
     identity::IdentityMutation,
+    cases::CaseMutation,
 );
 
 pub type CivitasSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -166,7 +166,10 @@ pub struct Service {
 impl From<civitas_crm::catalogue::Service> for Service {
     fn from(s: civitas_crm::catalogue::Service) -> Self {
         let channels = civitas_crm::catalogue::channels(&s);
-        let custom_fields = civitas_crm::catalogue::field_defs(&s).into_iter().map(Into::into).collect();
+        let custom_fields = civitas_crm::catalogue::field_defs(&s)
+            .into_iter()
+            .map(Into::into)
+            .collect();
         Service {
             id: ID(s.id.to_string()),
             code: s.code,

@@ -410,7 +410,10 @@ impl MigrationTrait for Migration {
 }
 
 /// Adds `grants` to the domain of every tenant that exists when the migration runs.
-pub(crate) async fn add_rules_to_existing_tenants(m: &SchemaManager<'_>, grants: &[(&str, &str, &str)]) -> Result<(), DbErr> {
+pub(crate) async fn add_rules_to_existing_tenants(
+    m: &SchemaManager<'_>,
+    grants: &[(&str, &str, &str)],
+) -> Result<(), DbErr> {
     let conn = m.get_connection();
     let backend = m.get_database_backend();
     let tenants = conn

@@ -120,7 +120,13 @@ const NEW_GRANTS: &[(&str, &str, &str)] = &[
     ("integrator", "interaction", "create"),
 ];
 
-async fn index(m: &SchemaManager<'_>, name: &str, table: impl IntoIden + Clone, cols: &[&str], unique: bool) -> Result<(), DbErr> {
+async fn index(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden + Clone,
+    cols: &[&str],
+    unique: bool,
+) -> Result<(), DbErr> {
     let mut i = Index::create();
     i.name(name).table(table);
     for c in cols {
@@ -141,7 +147,13 @@ impl MigrationTrait for Migration {
             integer(Services::SlaHours).default(72).to_owned(),
             json_binary(Services::CustomFields).default("[]").to_owned(),
         ] {
-            m.alter_table(Table::alter().table(Services::Table).add_column(col).to_owned()).await?;
+            m.alter_table(
+                Table::alter()
+                    .table(Services::Table)
+                    .add_column(col)
+                    .to_owned(),
+            )
+            .await?;
         }
 
         m.create_table(
@@ -174,10 +186,38 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(m, "ux_cases_number", Cases::Table, &["tenant_id", "number"], true).await?;
-        index(m, "ux_cases_external_ref", Cases::Table, &["tenant_id", "source", "external_ref"], true).await?;
-        index(m, "ix_cases_status_due", Cases::Table, &["tenant_id", "status", "due_at"], false).await?;
-        index(m, "ix_cases_person_any_tenant", Cases::Table, &["person_id"], false).await?;
+        index(
+            m,
+            "ux_cases_number",
+            Cases::Table,
+            &["tenant_id", "number"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ux_cases_external_ref",
+            Cases::Table,
+            &["tenant_id", "source", "external_ref"],
+            true,
+        )
+        .await?;
+        index(
+            m,
+            "ix_cases_status_due",
+            Cases::Table,
+            &["tenant_id", "status", "due_at"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_cases_person_any_tenant",
+            Cases::Table,
+            &["person_id"],
+            false,
+        )
+        .await?;
         rls::protect_shared_table(m, "cases", "cases", "SELECT, INSERT, UPDATE").await?;
 
         m.create_table(
@@ -195,11 +235,22 @@ impl MigrationTrait for Migration {
                 .col(text_null(CaseEvents::FromStatus))
                 .col(text_null(CaseEvents::ToStatus))
                 .col(json_binary(CaseEvents::Detail))
-                .primary_key(Index::create().col(CaseEvents::TenantId).col(CaseEvents::Id))
+                .primary_key(
+                    Index::create()
+                        .col(CaseEvents::TenantId)
+                        .col(CaseEvents::Id),
+                )
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_case_events_case", CaseEvents::Table, &["tenant_id", "case_id", "occurred_at"], false).await?;
+        index(
+            m,
+            "ix_case_events_case",
+            CaseEvents::Table,
+            &["tenant_id", "case_id", "occurred_at"],
+            false,
+        )
+        .await?;
         // The history is append-only.
         rls::protect_shared_table(m, "case_events", "cases", "SELECT, INSERT").await?;
 
@@ -216,12 +267,30 @@ impl MigrationTrait for Migration {
                 .col(text_null(Interactions::OnBehalfOf))
                 .col(text(Interactions::Summary))
                 .col(timestamp_with_time_zone(Interactions::OccurredAt))
-                .primary_key(Index::create().col(Interactions::TenantId).col(Interactions::Id))
+                .primary_key(
+                    Index::create()
+                        .col(Interactions::TenantId)
+                        .col(Interactions::Id),
+                )
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_interactions_person", Interactions::Table, &["tenant_id", "person_id", "occurred_at"], false).await?;
-        index(m, "ix_interactions_person_any_tenant", Interactions::Table, &["person_id"], false).await?;
+        index(
+            m,
+            "ix_interactions_person",
+            Interactions::Table,
+            &["tenant_id", "person_id", "occurred_at"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "ix_interactions_person_any_tenant",
+            Interactions::Table,
+            &["person_id"],
+            false,
+        )
+        .await?;
         rls::protect_shared_table(m, "interactions", "interactions", "SELECT, INSERT").await?;
 
         m.create_table(
@@ -236,11 +305,22 @@ impl MigrationTrait for Migration {
                 .col(timestamp_with_time_zone_null(Delegations::RevokedAt))
                 .col(text(Delegations::CreatedBy))
                 .col(timestamp_with_time_zone(Delegations::CreatedAt))
-                .primary_key(Index::create().col(Delegations::TenantId).col(Delegations::Id))
+                .primary_key(
+                    Index::create()
+                        .col(Delegations::TenantId)
+                        .col(Delegations::Id),
+                )
                 .to_owned(),
         )
         .await?;
-        index(m, "ix_delegations_tutor", Delegations::Table, &["tenant_id", "tutor_subject", "person_id"], false).await?;
+        index(
+            m,
+            "ix_delegations_tutor",
+            Delegations::Table,
+            &["tenant_id", "tutor_subject", "person_id"],
+            false,
+        )
+        .await?;
         rls::protect_person_table(m, "delegations", "SELECT, INSERT, UPDATE").await?;
 
         m.create_table(
@@ -258,8 +338,15 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        for t in ["counters", "delegations", "interactions", "case_events", "cases"] {
-            m.drop_table(Table::drop().table(Alias::new(t)).to_owned()).await?;
+        for t in [
+            "counters",
+            "delegations",
+            "interactions",
+            "case_events",
+            "cases",
+        ] {
+            m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
+                .await?;
         }
         Ok(())
     }

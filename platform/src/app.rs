@@ -24,14 +24,32 @@ pub struct App {
     pub schema: CivitasSchema,
     pub auth: Authenticator,
     listener: Option<tokio::task::JoinHandle<()>>,
+    sla_job: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        if let Some(l) = &self.listener {
-            l.abort();
+        for task in [&self.listener, &self.sla_job].into_iter().flatten() {
+            task.abort();
         }
     }
+}
+
+/// Escalates overdue cases every `seconds`, on every replica (escalation is idempotent).
+fn spawn_sla_job(db: &Db, seconds: u64) -> Option<tokio::task::JoinHandle<()>> {
+    if seconds == 0 {
+        return None;
+    }
+    let db = db.clone();
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds));
+        loop {
+            tick.tick().await;
+            if let Err(e) = civitas_crm::cases::sla::escalate_overdue(&db, db.clock().now()).await {
+                tracing::error!(error = %e, "SLA escalation run failed");
+            }
+        }
+    }))
 }
 
 /// Applies pending migrations, as the schema owner.
@@ -129,6 +147,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
     };
     let schema = build_schema(state.clone(), config.graphql_limits);
     let listener = crate::invalidation::spawn(&db, consents.clone(), authorizer.clone());
+    let sla_job = spawn_sla_job(&db, config.sla_check_seconds);
     let auth = Authenticator::new(db.clone(), dev_issuer, config.identity_providers.clone())?;
     Ok(App {
         state,
@@ -139,5 +158,6 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         schema,
         auth,
         listener,
+        sla_job,
     })
 }

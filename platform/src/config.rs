@@ -35,6 +35,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Platform-wide identity providers (citizens' SPID/CIE broker, platform administrators).
     pub identity_providers: Vec<ProviderRegistration>,
+    /// How often overdue cases are escalated; 0 turns the job off.
+    pub sla_check_seconds: u64,
 }
 
 impl fmt::Debug for Config {
@@ -79,6 +81,7 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     #[serde(default)]
     pub identity_providers: Vec<FileProvider>,
+    pub sla_check_seconds: Option<u64>,
 }
 
 /// A platform-wide identity provider in the configuration file. Bodies register their own
@@ -230,6 +233,7 @@ impl Config {
                 ..default_limits
             },
             public_url: std::env::var("CIVITAS_PUBLIC_URL").ok().or(file.public_url),
+            sla_check_seconds: file.sla_check_seconds.unwrap_or(60),
             identity_providers: file
                 .identity_providers
                 .iter()

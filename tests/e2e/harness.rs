@@ -128,6 +128,7 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         graphql_limits: civitas_graphql::Limits::default(),
         public_url: None,
         identity_providers: vec![],
+        sla_check_seconds: 0,
     }
 }
 

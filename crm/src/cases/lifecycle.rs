@@ -92,7 +92,11 @@ impl CaseStatus {
             let allowed: Vec<&str> = self.next().iter().map(|s| s.as_str()).collect();
             Err(TenancyError::Validation(format!(
                 "a {self} case cannot become {to} (allowed: {})",
-                if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }
+                if allowed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    allowed.join(", ")
+                }
             )))
         }
     }

@@ -24,7 +24,11 @@ fn due_level(c: &case::Model, now: DateTime<Utc>) -> i32 {
 /// Returns how many cases were escalated. Safe to run on several replicas at once: each
 /// case's level only ever grows to its due level.
 pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<usize> {
-    let actor = Actor { subject: "system:sla".into(), on_behalf_of: None, channel: "web".into() };
+    let actor = Actor {
+        subject: "system:sla".into(),
+        on_behalf_of: None,
+        channel: "web".into(),
+    };
     let mut escalated = 0;
     for tenant in registry::list(db).await? {
         if tenant.status != TenantStatus::Active {

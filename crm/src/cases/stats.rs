@@ -25,7 +25,14 @@ pub struct CaseStats {
 }
 
 /// status, service, team, due, created, resolved
-type Row = (String, uuid::Uuid, Option<String>, DateTime<Utc>, DateTime<Utc>, Option<DateTime<Utc>>);
+type Row = (
+    String,
+    uuid::Uuid,
+    Option<String>,
+    DateTime<Utc>,
+    DateTime<Utc>,
+    Option<DateTime<Utc>>,
+);
 
 /// The figures of the scope's body. Reads only the columns it needs.
 pub async fn compute(scope: &Scope, now: DateTime<Utc>) -> Result<CaseStats> {
@@ -45,11 +52,17 @@ pub async fn compute(scope: &Scope, now: DateTime<Utc>) -> Result<CaseStats> {
     let mut stats = CaseStats::default();
     let mut durations = Vec::new();
     for (status, service, team, due, created, resolved) in rows {
-        let open = status.parse::<CaseStatus>().map(|s| s.is_open()).unwrap_or(false);
+        let open = status
+            .parse::<CaseStatus>()
+            .map(|s| s.is_open())
+            .unwrap_or(false);
         if open {
             *stats.open_by_status.entry(status).or_default() += 1;
             *stats.open_by_service.entry(service).or_default() += 1;
-            *stats.open_by_team.entry(team.unwrap_or_default()).or_default() += 1;
+            *stats
+                .open_by_team
+                .entry(team.unwrap_or_default())
+                .or_default() += 1;
             if due < now {
                 stats.overdue += 1;
             }

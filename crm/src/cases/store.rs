@@ -3,7 +3,8 @@
 use chrono::{DateTime, Duration, Utc};
 use civitas_tenants::{Error as TenancyError, Scope, TenantId};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryOrder, QuerySelect, Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryOrder,
+    QuerySelect, Statement,
 };
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -155,7 +156,10 @@ fn invalid(m: impl Into<String>) -> Error {
 fn text(field: &str, v: &str, max: usize, required: bool) -> Result<String> {
     let v = v.trim();
     if (required && v.is_empty()) || v.chars().count() > max {
-        return Err(invalid(format!("{field} must be {} to {max} characters", usize::from(required))));
+        return Err(invalid(format!(
+            "{field} must be {} to {max} characters",
+            usize::from(required)
+        )));
     }
     Ok(v.to_owned())
 }
@@ -187,7 +191,15 @@ async fn next_number(scope: &Scope, name: &str) -> Result<i64> {
 /// A status move, as a history event records it.
 type Move = (Option<CaseStatus>, Option<CaseStatus>);
 
-async fn record(scope: &Scope, c: &case::Model, actor: &Actor, kind: &str, (from, to): Move, detail: Value, now: DateTime<Utc>) -> Result<()> {
+async fn record(
+    scope: &Scope,
+    c: &case::Model,
+    actor: &Actor,
+    kind: &str,
+    (from, to): Move,
+    detail: Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
     let row = case_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         case_id: Set(c.id),
@@ -210,14 +222,22 @@ fn check_channel(service: &Service, channel: &str) -> Result<String> {
     let channel = validate_channel(channel)?;
     let accepted = catalogue::channels(service);
     if !accepted.is_empty() && !accepted.contains(&channel) {
-        return Err(invalid(format!("service {} does not accept the {channel} channel", service.code)));
+        return Err(invalid(format!(
+            "service {} does not accept the {channel} channel",
+            service.code
+        )));
     }
     Ok(channel)
 }
 
 /// Opens a case. Its due time comes from the service's SLA; its number is the body's next
 /// for the year.
-pub async fn create(scope: &Scope, actor: &Actor, new: NewCase, now: DateTime<Utc>) -> Result<Case> {
+pub async fn create(
+    scope: &Scope,
+    actor: &Actor,
+    new: NewCase,
+    now: DateTime<Utc>,
+) -> Result<Case> {
     let service = catalogue::by_code(scope, &new.service_code).await?;
     let channel = check_channel(&service, &actor.channel)?;
     let title = text("title", &new.title, 200, true)?;
@@ -228,8 +248,15 @@ pub async fn create(scope: &Scope, actor: &Actor, new: NewCase, now: DateTime<Ut
         None => None,
     };
     let year = now.format("%Y").to_string();
-    let number = format!("{year}-{:06}", next_number(scope, &format!("case:{year}")).await?);
-    let status = if new.assigned_to.is_some() || new.assigned_team.is_some() { CaseStatus::Assigned } else { CaseStatus::New };
+    let number = format!(
+        "{year}-{:06}",
+        next_number(scope, &format!("case:{year}")).await?
+    );
+    let status = if new.assigned_to.is_some() || new.assigned_team.is_some() {
+        CaseStatus::Assigned
+    } else {
+        CaseStatus::New
+    };
     let row = case::ActiveModel {
         id: Set(Uuid::now_v7()),
         number: Set(number),
@@ -243,7 +270,11 @@ pub async fn create(scope: &Scope, actor: &Actor, new: NewCase, now: DateTime<Ut
         assigned_team: Set(new.assigned_team),
         assigned_to: Set(new.assigned_to),
         escalation_level: Set(0),
-        custom_fields: Set(if new.custom_fields.is_null() { json!({}) } else { new.custom_fields }),
+        custom_fields: Set(if new.custom_fields.is_null() {
+            json!({})
+        } else {
+            new.custom_fields
+        }),
         resolution_note: Set(None),
         source: Set(None),
         external_ref: Set(None),
@@ -256,7 +287,16 @@ pub async fn create(scope: &Scope, actor: &Actor, new: NewCase, now: DateTime<Ut
         ..Default::default()
     };
     let c = scope.insert(row).await?;
-    record(scope, &c, actor, "created", (None, Some(status)), json!({ "service": service.code }), now).await?;
+    record(
+        scope,
+        &c,
+        actor,
+        "created",
+        (None, Some(status)),
+        json!({ "service": service.code }),
+        now,
+    )
+    .await?;
     c.try_into()
 }
 
@@ -274,18 +314,37 @@ pub async fn get(scope: &Scope, id: Uuid) -> Result<Case> {
 }
 
 async fn save(scope: &Scope, row: case::ActiveModel, id: Uuid) -> Result<case::Model> {
-    scope.update_many::<case::Entity>().set(row).filter(case::Column::Id.eq(id)).exec(scope.conn()).await?;
+    scope
+        .update_many::<case::Entity>()
+        .set(row)
+        .filter(case::Column::Id.eq(id))
+        .exec(scope.conn())
+        .await?;
     load(scope, id).await
 }
 
 /// Moves a case along its lifecycle. Closing needs a resolution note, given now or when the
 /// case was resolved; reopening a resolved case clears its resolution.
-pub async fn transition(scope: &Scope, actor: &Actor, id: Uuid, to: CaseStatus, note: Option<String>, now: DateTime<Utc>) -> Result<Case> {
+pub async fn transition(
+    scope: &Scope,
+    actor: &Actor,
+    id: Uuid,
+    to: CaseStatus,
+    note: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Case> {
     let current = load(scope, id).await?;
     let from: CaseStatus = current.status.parse()?;
     from.check_move(to)?;
-    let note = note.map(|n| text("note", &n, 10_000, false)).transpose()?.filter(|n| !n.is_empty());
-    let mut row = case::ActiveModel { status: Set(to.to_string()), updated_at: Set(now), ..Default::default() };
+    let note = note
+        .map(|n| text("note", &n, 10_000, false))
+        .transpose()?
+        .filter(|n| !n.is_empty());
+    let mut row = case::ActiveModel {
+        status: Set(to.to_string()),
+        updated_at: Set(now),
+        ..Default::default()
+    };
     match to {
         CaseStatus::Resolved => {
             row.resolved_at = Set(Some(now));
@@ -308,13 +367,33 @@ pub async fn transition(scope: &Scope, actor: &Actor, id: Uuid, to: CaseStatus, 
         _ => {}
     }
     let saved = save(scope, row, id).await?;
-    let kind = if from == CaseStatus::Resolved && to == CaseStatus::InProgress { "reopened" } else { "status_changed" };
-    record(scope, &saved, actor, kind, (Some(from), Some(to)), json!({ "note": note }), now).await?;
+    let kind = if from == CaseStatus::Resolved && to == CaseStatus::InProgress {
+        "reopened"
+    } else {
+        "status_changed"
+    };
+    record(
+        scope,
+        &saved,
+        actor,
+        kind,
+        (Some(from), Some(to)),
+        json!({ "note": note }),
+        now,
+    )
+    .await?;
     saved.try_into()
 }
 
 /// Assigns a case to a team and/or an operator; a new case becomes assigned.
-pub async fn assign(scope: &Scope, actor: &Actor, id: Uuid, team: Option<String>, operator: Option<String>, now: DateTime<Utc>) -> Result<Case> {
+pub async fn assign(
+    scope: &Scope,
+    actor: &Actor,
+    id: Uuid,
+    team: Option<String>,
+    operator: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Case> {
     if team.is_none() && operator.is_none() {
         return Err(invalid("name a team, an operator, or both"));
     }
@@ -323,7 +402,11 @@ pub async fn assign(scope: &Scope, actor: &Actor, id: Uuid, team: Option<String>
     if !from.is_open() {
         return Err(invalid(format!("a {from} case cannot be assigned")));
     }
-    let to = if from == CaseStatus::New { CaseStatus::Assigned } else { from };
+    let to = if from == CaseStatus::New {
+        CaseStatus::Assigned
+    } else {
+        from
+    };
     let row = case::ActiveModel {
         assigned_team: Set(team.clone().or(current.assigned_team.clone())),
         assigned_to: Set(operator.clone().or(current.assigned_to.clone())),
@@ -333,12 +416,27 @@ pub async fn assign(scope: &Scope, actor: &Actor, id: Uuid, team: Option<String>
         ..Default::default()
     };
     let saved = save(scope, row, id).await?;
-    record(scope, &saved, actor, "assigned", (Some(from), Some(to)), json!({ "team": team, "operator": operator }), now).await?;
+    record(
+        scope,
+        &saved,
+        actor,
+        "assigned",
+        (Some(from), Some(to)),
+        json!({ "team": team, "operator": operator }),
+        now,
+    )
+    .await?;
     saved.try_into()
 }
 
 /// Raises a case one escalation level (operator, supervisor, head of office).
-pub async fn escalate(scope: &Scope, actor: &Actor, id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<Case> {
+pub async fn escalate(
+    scope: &Scope,
+    actor: &Actor,
+    id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Case> {
     let current = load(scope, id).await?;
     let status: CaseStatus = current.status.parse()?;
     if !status.is_open() {
@@ -348,8 +446,26 @@ pub async fn escalate(scope: &Scope, actor: &Actor, id: Uuid, reason: &str, now:
         return Err(invalid("the case is already with the head of office"));
     }
     let level = current.escalation_level + 1;
-    let saved = save(scope, case::ActiveModel { escalation_level: Set(level), updated_at: Set(now), ..Default::default() }, id).await?;
-    record(scope, &saved, actor, "escalated", (Some(status), Some(status)), json!({ "level": level, "to": ESCALATION_OWNERS[level as usize], "reason": reason }), now).await?;
+    let saved = save(
+        scope,
+        case::ActiveModel {
+            escalation_level: Set(level),
+            updated_at: Set(now),
+            ..Default::default()
+        },
+        id,
+    )
+    .await?;
+    record(
+        scope,
+        &saved,
+        actor,
+        "escalated",
+        (Some(status), Some(status)),
+        json!({ "level": level, "to": ESCALATION_OWNERS[level as usize], "reason": reason }),
+        now,
+    )
+    .await?;
     saved.try_into()
 }
 
@@ -377,7 +493,13 @@ pub struct CaseFilter {
 }
 
 /// A page of the body's cases, newest first; `after` is the id of the last case seen.
-pub async fn list(scope: &Scope, f: &CaseFilter, first: u64, after: Option<Uuid>, now: DateTime<Utc>) -> Result<(Vec<Case>, bool)> {
+pub async fn list(
+    scope: &Scope,
+    f: &CaseFilter,
+    first: u64,
+    after: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Case>, bool)> {
     let mut q = scope.find::<case::Entity>();
     if !f.statuses.is_empty() {
         q = q.filter(case::Column::Status.is_in(f.statuses.iter().map(|s| s.to_string())));
@@ -397,18 +519,32 @@ pub async fn list(scope: &Scope, f: &CaseFilter, first: u64, after: Option<Uuid>
     if let Some(o) = f.overdue {
         let open = [CaseStatus::Resolved, CaseStatus::Closed].map(|s| s.to_string());
         q = if o {
-            q.filter(case::Column::DueAt.lt(now)).filter(case::Column::Status.is_not_in(open))
+            q.filter(case::Column::DueAt.lt(now))
+                .filter(case::Column::Status.is_not_in(open))
         } else {
-            q.filter(sea_orm::Condition::any().add(case::Column::DueAt.gte(now)).add(case::Column::Status.is_in(open)))
+            q.filter(
+                sea_orm::Condition::any()
+                    .add(case::Column::DueAt.gte(now))
+                    .add(case::Column::Status.is_in(open)),
+            )
         };
     }
     if let Some(a) = after {
         q = q.filter(case::Column::Id.lt(a));
     }
-    let mut rows = q.order_by_desc(case::Column::Id).limit(first + 1).all(scope.conn()).await?;
+    let mut rows = q
+        .order_by_desc(case::Column::Id)
+        .limit(first + 1)
+        .all(scope.conn())
+        .await?;
     let more = rows.len() as u64 > first;
     rows.truncate(first as usize);
-    Ok((rows.into_iter().map(Case::try_from).collect::<Result<_>>()?, more))
+    Ok((
+        rows.into_iter()
+            .map(Case::try_from)
+            .collect::<Result<_>>()?,
+        more,
+    ))
 }
 
 /// What a legacy system pushes about one of its cases.
@@ -427,7 +563,14 @@ pub struct SourceUpdate {
 /// is authoritative for its cases' status (it may skip steps), except that a closed case
 /// stays closed. The same push twice changes nothing the second time. Returns the case and
 /// whether anything changed.
-pub async fn upsert_from_source(scope: &Scope, actor: &Actor, source: &str, external_ref: &str, upd: SourceUpdate, now: DateTime<Utc>) -> Result<(Case, bool)> {
+pub async fn upsert_from_source(
+    scope: &Scope,
+    actor: &Actor,
+    source: &str,
+    external_ref: &str,
+    upd: SourceUpdate,
+    now: DateTime<Utc>,
+) -> Result<(Case, bool)> {
     let source = text("source", source, 100, true)?;
     let external_ref = text("externalRef", external_ref, 200, true)?;
     let existing = scope
@@ -440,15 +583,26 @@ pub async fn upsert_from_source(scope: &Scope, actor: &Actor, source: &str, exte
     catalogue::validate_values(&catalogue::field_defs(&service), &upd.custom_fields)?;
     let title = text("title", &upd.title, 200, true)?;
     let description = text("description", &upd.description, 10_000, false)?;
-    let fields = if upd.custom_fields.is_null() { json!({}) } else { upd.custom_fields.clone() };
+    let fields = if upd.custom_fields.is_null() {
+        json!({})
+    } else {
+        upd.custom_fields.clone()
+    };
     let priority = upd.priority.unwrap_or(Priority::Normal).to_string();
     let Some(current) = existing else {
         let person = match upd.fiscal_code.as_deref() {
-            Some(fc) => Some(registered_person(scope, Lookup::FiscalCode(fc.to_owned())).await?.0),
+            Some(fc) => Some(
+                registered_person(scope, Lookup::FiscalCode(fc.to_owned()))
+                    .await?
+                    .0,
+            ),
             None => None,
         };
         let year = now.format("%Y").to_string();
-        let number = format!("{year}-{:06}", next_number(scope, &format!("case:{year}")).await?);
+        let number = format!(
+            "{year}-{:06}",
+            next_number(scope, &format!("case:{year}")).await?
+        );
         let row = case::ActiveModel {
             id: Set(Uuid::now_v7()),
             number: Set(number),
@@ -475,9 +629,21 @@ pub async fn upsert_from_source(scope: &Scope, actor: &Actor, source: &str, exte
             ..Default::default()
         };
         let c = scope.insert(row).await.map_err(|e| {
-            Error::Tenancy(TenancyError::conflict_on_unique(e, "this source's case was created concurrently; retry"))
+            Error::Tenancy(TenancyError::conflict_on_unique(
+                e,
+                "this source's case was created concurrently; retry",
+            ))
         })?;
-        record(scope, &c, actor, "synced", (None, Some(upd.status)), json!({ "source": source, "externalRef": external_ref }), now).await?;
+        record(
+            scope,
+            &c,
+            actor,
+            "synced",
+            (None, Some(upd.status)),
+            json!({ "source": source, "externalRef": external_ref }),
+            now,
+        )
+        .await?;
         return Ok((c.try_into()?, true));
     };
     let from: CaseStatus = current.status.parse()?;
@@ -491,7 +657,9 @@ pub async fn upsert_from_source(scope: &Scope, actor: &Actor, source: &str, exte
         return Ok((current.try_into()?, false));
     }
     if from == CaseStatus::Closed && upd.status != CaseStatus::Closed {
-        return Err(invalid("a closed case cannot be reopened by its source; open a new one"));
+        return Err(invalid(
+            "a closed case cannot be reopened by its source; open a new one",
+        ));
     }
     let row = case::ActiveModel {
         service_id: Set(service.id),
@@ -501,11 +669,24 @@ pub async fn upsert_from_source(scope: &Scope, actor: &Actor, source: &str, exte
         priority: Set(priority),
         custom_fields: Set(fields),
         updated_at: Set(now),
-        resolved_at: Set(if upd.status.is_open() { None } else { current.resolved_at.or(Some(now)) }),
+        resolved_at: Set(if upd.status.is_open() {
+            None
+        } else {
+            current.resolved_at.or(Some(now))
+        }),
         closed_at: Set((upd.status == CaseStatus::Closed).then(|| current.closed_at.unwrap_or(now))),
         ..Default::default()
     };
     let saved = save(scope, row, current.id).await?;
-    record(scope, &saved, actor, "synced", (Some(from), Some(upd.status)), json!({ "source": source, "externalRef": external_ref }), now).await?;
+    record(
+        scope,
+        &saved,
+        actor,
+        "synced",
+        (Some(from), Some(upd.status)),
+        json!({ "source": source, "externalRef": external_ref }),
+        now,
+    )
+    .await?;
     Ok((saved.try_into()?, true))
 }
