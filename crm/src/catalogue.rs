@@ -223,12 +223,12 @@ pub async fn by_code(scope: &Scope, code: &str) -> Result<Service> {
         .ok_or_else(|| TenancyError::NotFound("service").into())
 }
 
-/// Copies the parent body's catalogue into `scope`'s body: services whose code the body
-/// does not have yet. Returns how many were copied. `parent` is a scope of the parent body.
-pub async fn copy_from(parent: &Scope, scope: &Scope) -> Result<usize> {
+/// Copies the parent body's services (read beforehand in the parent's scope) into `scope`'s
+/// body: those whose code the body does not have yet. Returns how many were copied.
+pub async fn copy_from(parent: Vec<Service>, scope: &Scope) -> Result<usize> {
     let mine: Vec<String> = list(scope).await?.into_iter().map(|s| s.code).collect();
     let mut copied = 0;
-    for s in list(parent).await? {
+    for s in parent {
         if mine.contains(&s.code) {
             continue;
         }

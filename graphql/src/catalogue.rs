@@ -56,7 +56,7 @@ pub enum FieldType {
 }
 
 #[derive(InputObject, SimpleObject, Clone)]
-#[graphql(input_name = "FieldDefInput")]
+#[graphql(name = "FieldDef", input_name = "FieldDefInput")]
 pub struct FieldDefInput {
     pub key: String,
     pub label: String,
@@ -111,10 +111,12 @@ impl CatalogueMutation {
             .ok_or_else(|| ApiError::new(Code::NotFound, "parent body not found"))?;
         // The parent's catalogue is read in the parent's own scope, as the platform.
         let parent_ctx = TenantContext::system(parent, "catalogue-import");
+        // One transaction at a time: SQLite allows a single writer.
         let parent_scope = s.db.scope(&parent_ctx).await?;
-        let scope = s.db.scope(tc).await?;
-        let copied = catalogue::copy_from(&parent_scope, &scope).await?;
+        let parents = catalogue::list(&parent_scope).await?;
         parent_scope.commit().await?;
+        let scope = s.db.scope(tc).await?;
+        let copied = catalogue::copy_from(parents, &scope).await?;
         audit::record(
             &scope,
             &tc.actor(),
