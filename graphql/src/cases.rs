@@ -293,6 +293,15 @@ pub struct RecordInteractionInput {
     pub on_behalf_of: Option<ID>,
 }
 
+async fn publish(s: &crate::AppState, c: &cases::Case, kind: &str) {
+    s.events
+        .publish(
+            &s.db,
+            crate::events::CaseChange::of(c, kind, s.db.clock().now()),
+        )
+        .await;
+}
+
 fn actor(tc: &TenantContext, channel: &str, on_behalf_of: Option<Uuid>) -> Actor {
     Actor {
         subject: tc.actor(),
@@ -502,6 +511,7 @@ impl CaseMutation {
         )
         .await?;
         scope.commit().await?;
+        publish(s, &c, "created").await;
         Ok(c.into())
     }
 
@@ -528,6 +538,7 @@ impl CaseMutation {
         )
         .await?;
         scope.commit().await?;
+        publish(s, &c, "status_changed").await;
         Ok(c.into())
     }
 
@@ -551,6 +562,7 @@ impl CaseMutation {
         )
         .await?;
         scope.commit().await?;
+        publish(s, &c, "assigned").await;
         Ok(c.into())
     }
 
@@ -568,6 +580,7 @@ impl CaseMutation {
         )
         .await?;
         scope.commit().await?;
+        publish(s, &c, "escalated").await;
         Ok(c.into())
     }
 
@@ -605,6 +618,9 @@ impl CaseMutation {
         )
         .await?;
         scope.commit().await?;
+        if changed {
+            publish(s, &c, "synced").await;
+        }
         Ok(UpsertCasePayload {
             case: c.into(),
             changed,

@@ -8,6 +8,7 @@ mod citizen_types;
 mod citizens;
 mod consents;
 mod error;
+pub mod events;
 mod identity;
 mod loaders;
 mod members;
@@ -17,7 +18,7 @@ mod types;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptySubscription, MergedObject, Schema};
+use async_graphql::{MergedObject, Schema};
 use civitas_crm::sharing::ConsentCache;
 use civitas_policies::Authorizer;
 use civitas_tenants::Db;
@@ -31,6 +32,7 @@ pub struct AppState {
     pub db: Db,
     pub authorizer: Arc<Authorizer>,
     pub consents: ConsentCache,
+    pub events: events::EventBus,
 }
 
 #[derive(MergedObject, Default)]
@@ -57,7 +59,7 @@ pub struct Mutation(
     cases::CaseMutation,
 );
 
-pub type CivitasSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type CivitasSchema = Schema<Query, Mutation, events::Subscription>;
 
 /// Limits that keep one request from costing the server more than a request should.
 #[derive(Clone, Copy, Debug)]
@@ -80,7 +82,7 @@ impl Default for Limits {
 }
 
 pub fn build_schema(state: AppState, limits: Limits) -> CivitasSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), events::Subscription)
         .data(state)
         .limit_depth(limits.depth)
         .limit_complexity(limits.complexity)
@@ -99,9 +101,17 @@ pub fn prepare(
     request.data(caller).data(loaders::tenant_loader(&state.db))
 }
 
+/// The same, for a WebSocket connection: the data every subscription on it sees.
+pub fn connection_data(state: &AppState, caller: Caller) -> async_graphql::Data {
+    let mut data = async_graphql::Data::default();
+    data.insert(caller);
+    data.insert(loaders::tenant_loader(&state.db));
+    data
+}
+
 /// The schema in SDL, as `civitas schema` prints it.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), events::Subscription)
         .finish()
         .sdl()
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use civitas_crm::sharing::ConsentCache;
+use civitas_graphql::events::{CaseChange, EventBus};
 use civitas_graphql::{AppState, CivitasSchema, build_schema};
 use civitas_migrations::{Migrator, MigratorTrait};
 use civitas_policies::Authorizer;
@@ -36,7 +37,7 @@ impl Drop for App {
 }
 
 /// Escalates overdue cases every `seconds`, on every replica (escalation is idempotent).
-fn spawn_sla_job(db: &Db, seconds: u64) -> Option<tokio::task::JoinHandle<()>> {
+fn spawn_sla_job(db: &Db, events: EventBus, seconds: u64) -> Option<tokio::task::JoinHandle<()>> {
     if seconds == 0 {
         return None;
     }
@@ -45,8 +46,15 @@ fn spawn_sla_job(db: &Db, seconds: u64) -> Option<tokio::task::JoinHandle<()>> {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds));
         loop {
             tick.tick().await;
-            if let Err(e) = civitas_crm::cases::sla::escalate_overdue(&db, db.clock().now()).await {
-                tracing::error!(error = %e, "SLA escalation run failed");
+            match civitas_crm::cases::sla::escalate_overdue(&db, db.clock().now()).await {
+                Ok(cases) => {
+                    for c in &cases {
+                        events
+                            .publish(&db, CaseChange::of(c, "escalated", db.clock().now()))
+                            .await;
+                    }
+                }
+                Err(e) => tracing::error!(error = %e, "SLA escalation run failed"),
             }
         }
     }))
@@ -140,14 +148,17 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         crate::demo::load(&db, &authorizer).await?;
     }
     let consents = ConsentCache::default();
+    let events = EventBus::default();
     let state = AppState {
         db: db.clone(),
         authorizer: authorizer.clone(),
         consents: consents.clone(),
+        events: events.clone(),
     };
     let schema = build_schema(state.clone(), config.graphql_limits);
-    let listener = crate::invalidation::spawn(&db, consents.clone(), authorizer.clone());
-    let sla_job = spawn_sla_job(&db, config.sla_check_seconds);
+    let listener =
+        crate::invalidation::spawn(&db, consents.clone(), authorizer.clone(), events.clone());
+    let sla_job = spawn_sla_job(&db, events, config.sla_check_seconds);
     let auth = Authenticator::new(db.clone(), dev_issuer, config.identity_providers.clone())?;
     Ok(App {
         state,

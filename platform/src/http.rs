@@ -23,6 +23,7 @@ const REQUEST_ID_HEADER: &str = "x-request-id";
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql/ws", get(subscriptions))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/auth/login", get(browser::login))
@@ -46,6 +47,54 @@ async fn graphiql(State(app): State<Arc<App>>) -> Response {
             .finish(),
     )
     .into_response()
+}
+
+/// GraphQL subscriptions over WebSocket (graphql-transport-ws, and the older graphql-ws).
+/// The `connection_init` payload carries `{"authorization": "Bearer …", "tenant": "slug"}`.
+async fn subscriptions(
+    State(app): State<Arc<App>>,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::ws::WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let schema = app.schema.clone();
+            async_graphql_axum::GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(
+                    move |payload| async move { connection_data(&app, payload).await },
+                )
+                .serve()
+        })
+}
+
+async fn connection_data(
+    app: &App,
+    payload: serde_json::Value,
+) -> async_graphql::Result<async_graphql::Data> {
+    let mut headers = HeaderMap::new();
+    for (name, key) in [
+        (header::AUTHORIZATION.as_str(), "authorization"),
+        (TENANT_HEADER, "tenant"),
+    ] {
+        if let Some(v) = payload[key]
+            .as_str()
+            .and_then(|v| HeaderValue::from_str(v).ok())
+        {
+            headers.insert(name, v);
+        }
+    }
+    let caller = identify(app, &headers)
+        .await
+        .map_err(|(_, e)| e.into_graphql())?;
+    if caller.principal.is_none() {
+        return Err(ApiError::new(
+            Code::Unauthenticated,
+            "send a bearer token in connection_init",
+        )
+        .into_graphql());
+    }
+    Ok(civitas_graphql::connection_data(&app.state, caller))
 }
 
 async fn readyz(State(app): State<Arc<App>>) -> Response {

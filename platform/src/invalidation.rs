@@ -1,9 +1,11 @@
 //! Cross-replica invalidation: every replica listens on PostgreSQL's `NOTIFY` channel and
-//! drops the cache entries (consents) or reloads the policies another replica changed.
+//! drops the cache entries (consents) or reloads the policies another replica changed, and
+//! hands case changes to its subscribers.
 
 use std::{sync::Arc, time::Duration};
 
 use civitas_crm::sharing::ConsentCache;
+use civitas_graphql::events::{CASE_CHANNEL, EventBus};
 use civitas_policies::{Authorizer, INVALIDATION_CHANNEL, POLICY_CHANGED};
 use civitas_tenants::{Backend, Db};
 use sea_orm::sqlx::postgres::PgListener;
@@ -14,6 +16,7 @@ pub fn spawn(
     db: &Db,
     consents: ConsentCache,
     authorizer: Arc<Authorizer>,
+    events: EventBus,
 ) -> Option<JoinHandle<()>> {
     if db.backend() != Backend::Postgres {
         return None;
@@ -23,7 +26,10 @@ pub fn spawn(
         loop {
             match PgListener::connect_with(&pool).await {
                 Ok(mut listener) => {
-                    if let Err(e) = listener.listen(INVALIDATION_CHANNEL).await {
+                    if let Err(e) = listener
+                        .listen_all([INVALIDATION_CHANNEL, CASE_CHANNEL])
+                        .await
+                    {
                         tracing::warn!(error = %e, "cannot LISTEN for invalidations");
                     } else {
                         // Anything may have changed while no one was listening.
@@ -33,6 +39,14 @@ pub fn spawn(
                         }
                         loop {
                             match listener.recv().await {
+                                Ok(n) if n.channel() == CASE_CHANNEL => {
+                                    match serde_json::from_str(n.payload()) {
+                                        Ok(change) => events.deliver_local(change),
+                                        Err(e) => {
+                                            tracing::warn!(error = %e, "unreadable case change")
+                                        }
+                                    }
+                                }
                                 Ok(n) if n.payload() == POLICY_CHANGED => {
                                     if let Err(e) = authorizer.reload().await {
                                         tracing::warn!(error = %e, "reloading policies");

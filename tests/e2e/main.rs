@@ -11,4 +11,5 @@ mod consents;
 mod harness;
 mod isolation;
 mod oidc;
+mod realtime;
 mod tenancy;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use civitas_tenants::{Db, TenantContext, TenantStatus, registry};
 use sea_orm::{ColumnTrait, QueryFilter};
 
-use super::{Actor, CaseStatus, ESCALATION_OWNERS, escalate};
+use super::{Actor, Case, CaseStatus, ESCALATION_OWNERS, escalate};
 use crate::Result;
 use crate::entity::case;
 
@@ -21,15 +21,15 @@ fn due_level(c: &case::Model, now: DateTime<Utc>) -> i32 {
 }
 
 /// Escalates every overdue case of every active body by one level where it is behind.
-/// Returns how many cases were escalated. Safe to run on several replicas at once: each
+/// Returns the escalated cases. Safe to run on several replicas at once: each
 /// case's level only ever grows to its due level.
-pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<usize> {
+pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<Case>> {
     let actor = Actor {
         subject: "system:sla".into(),
         on_behalf_of: None,
         channel: "web".into(),
     };
-    let mut escalated = 0;
+    let mut escalated = Vec::new();
     for tenant in registry::list(db).await? {
         if tenant.status != TenantStatus::Active {
             continue;
@@ -46,14 +46,13 @@ pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<usize> {
         for c in overdue {
             if c.escalation_level < due_level(&c, now) {
                 let reason = format!("overdue since {}", c.due_at.to_rfc3339());
-                escalate(&scope, &actor, c.id, &reason, now).await?;
-                escalated += 1;
+                escalated.push(escalate(&scope, &actor, c.id, &reason, now).await?);
             }
         }
         scope.commit().await?;
     }
-    if escalated > 0 {
-        tracing::info!(escalated, "overdue cases escalated");
+    if !escalated.is_empty() {
+        tracing::info!(escalated = escalated.len(), "overdue cases escalated");
     }
     Ok(escalated)
 }

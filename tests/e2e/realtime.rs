@@ -1,0 +1,196 @@
+//! GraphQL subscriptions over WebSocket (graphql-transport-ws), with a real WebSocket
+//! client, across two server instances on one PostgreSQL.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use civitas_tenants::Role;
+use futures::{SinkExt, StreamExt};
+use rstest::rstest;
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::HeaderValue};
+
+use crate::harness::*;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(addr: SocketAddr, token: &str, tenant: Option<&str>) -> Result<Ws, String> {
+    let mut req = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .expect("request");
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        HeaderValue::from_static("graphql-transport-ws"),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req)
+        .await
+        .expect("websocket");
+    let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}"), "tenant": tenant } });
+    ws.send(Message::text(init.to_string()))
+        .await
+        .expect("init");
+    match next(&mut ws, Duration::from_secs(5)).await {
+        Some(v) if v["type"] == "connection_ack" => Ok(ws),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+async fn subscribe(addr: SocketAddr, token: &str, query: &str) -> Ws {
+    let mut ws = connect(addr, token, None)
+        .await
+        .expect("connection acknowledged");
+    let sub = json!({ "id": "1", "type": "subscribe", "payload": { "query": query } });
+    ws.send(Message::text(sub.to_string()))
+        .await
+        .expect("subscribe");
+    // Let the server register the subscription before anything is published.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    ws
+}
+
+/// The next protocol message, skipping pings; `None` on timeout or close.
+async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .ok()??
+            .ok()?;
+        match msg {
+            Message::Text(t) => {
+                let v: Value = serde_json::from_str(&t).ok()?;
+                if v["type"] == "ping" {
+                    continue;
+                }
+                return Some(v);
+            }
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+async fn setup(app: &TestApp) -> (String, String) {
+    let mut ops = Vec::new();
+    for slug in ["alfa", "beta"] {
+        app.onboard(slug).await;
+        let op = app
+            .member(slug, &format!("{slug}-op"), Role::Operator)
+            .await;
+        let sup = app
+            .member(slug, &format!("{slug}-sup"), Role::Supervisor)
+            .await;
+        let s = app.gql(&sup, "mutation { createService(input: { code: \"ANAG\", name: \"Anagrafe\", area: \"Anagrafe\" }) { code } }", json!({})).await;
+        assert_no_errors(&s);
+        app.register(&op, Some("RSSMRA85T10A562S"), "Mario", "Rossi", &[])
+            .await;
+        ops.push(op);
+    }
+    (ops[0].clone(), ops[1].clone())
+}
+
+async fn open_case(app: &TestApp, op: &str, person: Option<&Value>) -> Value {
+    let body = app
+        .gql(op, "mutation($p: ID) { createCase(input: { serviceCode: \"ANAG\", title: \"Certificato\", personId: $p }) { id number } }", json!({ "p": person }))
+        .await;
+    assert_no_errors(&body);
+    body["data"]["createCase"].clone()
+}
+
+async fn person_of(app: &TestApp, op: &str) -> Value {
+    let s = app
+        .gql(
+            op,
+            "{ searchCitizens(fiscalCode: \"RSSMRA85T10A562S\") { items { personId } } }",
+            json!({}),
+        )
+        .await;
+    s["data"]["searchCitizens"]["items"][0]["personId"].clone()
+}
+
+const OPS_SUB: &str = "subscription { caseChanged { caseId number status kind tenant { slug } } }";
+const CITIZEN_SUB: &str = "subscription { myCaseChanged { caseId number tenant { slug } } }";
+
+#[rstest]
+#[tokio::test]
+async fn changes_reach_subscribers_of_another_instance_and_only_their_tenant() {
+    let app = TestApp::spawn(Postgres).await;
+    let (alfa, beta) = setup(&app).await;
+    let second = app.replica().await;
+    let mut alfa_ws = subscribe(second.addr, &alfa, OPS_SUB).await;
+    let mut beta_ws = subscribe(second.addr, &beta, OPS_SUB).await;
+    let mut citizen_ws =
+        subscribe(second.addr, &app.citizen("RSSMRA85T10A562S"), CITIZEN_SUB).await;
+
+    // A change on the first instance...
+    let mario = person_of(&app, &alfa).await;
+    let c = open_case(&app, &alfa, Some(&mario)).await;
+    // ...reaches alfa's subscriber on the second one.
+    let got = next(&mut alfa_ws, Duration::from_secs(10))
+        .await
+        .expect("alfa's change");
+    assert_eq!(got["type"], "next");
+    assert_eq!(got["payload"]["data"]["caseChanged"]["caseId"], c["id"]);
+    assert_eq!(got["payload"]["data"]["caseChanged"]["kind"], "created");
+    assert_eq!(
+        got["payload"]["data"]["caseChanged"]["tenant"]["slug"],
+        "alfa"
+    );
+    // The citizen hears of their own case, whichever body opened it.
+    let mine = next(&mut citizen_ws, Duration::from_secs(10))
+        .await
+        .expect("citizen's change");
+    assert_eq!(mine["payload"]["data"]["myCaseChanged"]["caseId"], c["id"]);
+
+    // Beta's subscriber did not receive alfa's change: the first thing it hears is beta's own.
+    let b = open_case(&app, &beta, None).await;
+    let got = next(&mut beta_ws, Duration::from_secs(10))
+        .await
+        .expect("beta's change");
+    assert_eq!(got["payload"]["data"]["caseChanged"]["caseId"], b["id"]);
+    // And the citizen does not hear of a case that is not theirs.
+    assert!(
+        next(&mut citizen_ws, Duration::from_millis(800))
+            .await
+            .is_none()
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn subscriptions_work_in_process_on_sqlite_and_need_a_token() {
+    let app = TestApp::spawn(Sqlite).await;
+    let (alfa, _) = setup(&app).await;
+    let mut ws = subscribe(app.addr, &alfa, OPS_SUB).await;
+    let c = open_case(&app, &alfa, None).await;
+    let got = next(&mut ws, Duration::from_secs(5)).await.expect("change");
+    assert_eq!(got["payload"]["data"]["caseChanged"]["number"], c["number"]);
+    let moved = app
+        .gql(
+            &alfa,
+            "mutation($id: ID!) { changeCaseStatus(id: $id, status: IN_PROGRESS) { status } }",
+            json!({ "id": c["id"] }),
+        )
+        .await;
+    assert_no_errors(&moved);
+    let got = next(&mut ws, Duration::from_secs(5)).await.expect("change");
+    assert_eq!(
+        got["payload"]["data"]["caseChanged"]["status"],
+        "in_progress"
+    );
+
+    assert!(
+        connect(app.addr, "not-a-token", None).await.is_err(),
+        "a bad token is refused at connection_init"
+    );
+    let citizen_only = subscribe(app.addr, &alfa, CITIZEN_SUB).await;
+    let mut citizen_only = citizen_only;
+    let refused = next(&mut citizen_only, Duration::from_secs(5))
+        .await
+        .expect("an answer");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+}
