@@ -18,5 +18,6 @@ pub mod persons;
 pub mod privacy;
 pub mod profiles;
 pub mod sharing;
+pub mod webhooks;
 
 pub use error::{Error, Result};

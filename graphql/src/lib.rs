@@ -15,6 +15,7 @@ mod members;
 mod policies;
 mod tenants;
 mod types;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -45,6 +46,7 @@ pub struct Query(
     consents::ConsentQuery,
     identity::IdentityQuery,
     cases::CaseQuery,
+    webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -57,6 +59,7 @@ pub struct Mutation(
     consents::ConsentMutation,
     identity::IdentityMutation,
     cases::CaseMutation,
+    webhooks::WebhookMutation,
 );
 
 pub type CivitasSchema = Schema<Query, Mutation, events::Subscription>;

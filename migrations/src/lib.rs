@@ -9,6 +9,7 @@ mod m20261122_000002_catalogue;
 mod m20261122_000003_citizens;
 mod m20261123_000004_identity;
 mod m20261123_000005_cases;
+mod m20261123_000006_webhooks;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000003_citizens::Migration),
             Box::new(m20261123_000004_identity::Migration),
             Box::new(m20261123_000005_cases::Migration),
+            Box::new(m20261123_000006_webhooks::Migration),
         ]
     }
 }

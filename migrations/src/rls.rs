@@ -22,6 +22,10 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "interactions",
     "delegations",
     "counters",
+    "webhooks",
+    "outbox",
+    "webhook_deliveries",
+    "idempotency_keys",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

@@ -26,11 +26,15 @@ pub struct App {
     pub auth: Authenticator,
     listener: Option<tokio::task::JoinHandle<()>>,
     sla_job: Option<tokio::task::JoinHandle<()>>,
+    webhook_worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for App {
     fn drop(&mut self) {
-        for task in [&self.listener, &self.sla_job].into_iter().flatten() {
+        for task in [&self.listener, &self.sla_job, &self.webhook_worker]
+            .into_iter()
+            .flatten()
+        {
             task.abort();
         }
     }
@@ -159,6 +163,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
     let listener =
         crate::invalidation::spawn(&db, consents.clone(), authorizer.clone(), events.clone());
     let sla_job = spawn_sla_job(&db, events, config.sla_check_seconds);
+    let webhook_worker = crate::webhooks::spawn(&db, config.webhook_poll_ms)?;
     let auth = Authenticator::new(db.clone(), dev_issuer, config.identity_providers.clone())?;
     Ok(App {
         state,
@@ -170,5 +175,6 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         auth,
         listener,
         sla_job,
+        webhook_worker,
     })
 }

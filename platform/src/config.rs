@@ -37,6 +37,8 @@ pub struct Config {
     pub identity_providers: Vec<ProviderRegistration>,
     /// How often overdue cases are escalated; 0 turns the job off.
     pub sla_check_seconds: u64,
+    /// How often the webhook worker looks for due deliveries; 0 turns it off.
+    pub webhook_poll_ms: u64,
 }
 
 impl fmt::Debug for Config {
@@ -82,6 +84,7 @@ pub struct FileConfig {
     #[serde(default)]
     pub identity_providers: Vec<FileProvider>,
     pub sla_check_seconds: Option<u64>,
+    pub webhook_poll_ms: Option<u64>,
 }
 
 /// A platform-wide identity provider in the configuration file. Bodies register their own
@@ -234,6 +237,7 @@ impl Config {
             },
             public_url: std::env::var("CIVITAS_PUBLIC_URL").ok().or(file.public_url),
             sla_check_seconds: file.sla_check_seconds.unwrap_or(60),
+            webhook_poll_ms: file.webhook_poll_ms.unwrap_or(1000),
             identity_providers: file
                 .identity_providers
                 .iter()

@@ -9,6 +9,7 @@ mod http;
 pub mod identity;
 mod invalidation;
 pub mod telemetry;
+pub mod webhooks;
 
 pub use app::{App, build, build_with_clock};
 pub use config::{Config, Environment};

@@ -129,6 +129,7 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         public_url: None,
         identity_providers: vec![],
         sla_check_seconds: 0,
+        webhook_poll_ms: 200,
     }
 }
 
@@ -162,8 +163,13 @@ impl TestApp {
     /// Another server on the same database and data directory (the same dev issuer key),
     /// as a second replica behind a load balancer would be.
     pub async fn replica(&self) -> Replica {
+        self.replica_with(|_| {}).await
+    }
+
+    pub async fn replica_with(&self, tweak: impl FnOnce(&mut Config)) -> Replica {
         let mut config = self.config.clone();
         config.migration_database_url = None;
+        tweak(&mut config);
         let (app, addr) = serve(config, self.clock.clone()).await;
         Replica { app, addr }
     }

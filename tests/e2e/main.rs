@@ -13,3 +13,4 @@ mod isolation;
 mod oidc;
 mod realtime;
 mod tenancy;
+mod webhooks;

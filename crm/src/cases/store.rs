@@ -215,7 +215,11 @@ async fn record(
         ..Default::default()
     };
     scope.insert(row).await?;
-    Ok(())
+    let payload = json!({
+        "caseId": c.id, "number": c.number, "status": to.map(|s| s.to_string()), "previousStatus": from.map(|s| s.to_string()),
+        "serviceId": c.service_id, "personId": c.person_id, "source": c.source, "externalRef": c.external_ref,
+    });
+    crate::webhooks::enqueue(scope, &format!("case.{kind}"), payload, now).await
 }
 
 fn check_channel(service: &Service, channel: &str) -> Result<String> {

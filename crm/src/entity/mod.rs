@@ -6,11 +6,14 @@ pub mod case_event;
 pub mod contact;
 pub mod delegation;
 pub mod interaction;
+pub mod outbox;
 pub mod person;
 pub mod privacy_consent;
 pub mod profile;
 pub mod service;
 pub mod sharing_consent;
+pub mod webhook;
+pub mod webhook_delivery;
 
 /// Implements the ownership traits the scoped layer needs.
 macro_rules! owned_by {
