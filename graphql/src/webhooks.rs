@@ -140,7 +140,7 @@ impl WebhookMutation {
             &scope,
             &tc.actor(),
             "webhook.removed",
-            Some(&id.to_string()),
+            Some(id.as_str()),
             json!({}),
         )
         .await?;
