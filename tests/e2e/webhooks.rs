@@ -11,9 +11,12 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
+/// The headers and body of one request the receiver accepted.
+type Received = (HeaderMap, Vec<u8>);
+
 #[derive(Clone, Default)]
 struct Receiver {
-    got: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    got: Arc<Mutex<Vec<Received>>>,
     /// How many requests to answer with 500 before accepting.
     fail_first: Arc<Mutex<usize>>,
 }
@@ -53,7 +56,7 @@ impl Receiver {
         r
     }
 
-    async fn wait_for(&self, n: usize) -> Vec<(HeaderMap, Vec<u8>)> {
+    async fn wait_for(&self, n: usize) -> Vec<Received> {
         for _ in 0..100 {
             if self.got.lock().expect("lock").len() >= n {
                 break;
