@@ -138,7 +138,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        rls::protect_tenant_table(m, "idempotency_keys", "SELECT, INSERT, DELETE").await
+        rls::protect_tenant_table(m, "idempotency_keys", "SELECT, INSERT, UPDATE, DELETE").await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {

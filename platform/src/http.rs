@@ -15,6 +15,7 @@ use civitas_graphql::{ApiError, Caller, Code};
 use tracing::{Instrument, field::Empty};
 
 use crate::app::App;
+use crate::idempotency;
 use crate::identity::{Refused, browser, sessions};
 
 pub const TENANT_HEADER: &str = "x-civitas-tenant";
@@ -172,10 +173,97 @@ async fn execute(app: &App, headers: &HeaderMap, body: Body, span: &tracing::Spa
     if let Some(t) = &caller.tenant {
         span.record("tenant", t.tenant.slug.as_str());
     }
+    let key = match headers.get(idempotency::HEADER) {
+        Some(v) => match v.to_str().ok().filter(|k| idempotency::valid_key(k)) {
+            Some(k) => Some(k.to_owned()),
+            None => {
+                return reject(
+                    StatusCode::BAD_REQUEST,
+                    ApiError::new(
+                        Code::BadRequest,
+                        "Idempotency-Key must be 1 to 200 visible characters",
+                    ),
+                );
+            }
+        },
+        None => None,
+    };
+    // Keys apply to mutations made in a tenant; anything else simply runs.
+    let keyed = match (&key, &caller.tenant) {
+        (Some(k), Some(tc)) if is_mutation(&request) => Some((k.clone(), tc.clone())),
+        _ => None,
+    };
+    if let Some((k, tc)) = &keyed {
+        match idempotency::claim(&app.db, tc, k, &idempotency::hash(&bytes)).await {
+            Ok(idempotency::Claim::Run) => {}
+            Ok(idempotency::Claim::Replay(stored)) => {
+                let mut r = (
+                    StatusCode::OK,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    stored.to_string(),
+                )
+                    .into_response();
+                r.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                return r;
+            }
+            Ok(idempotency::Claim::InProgress) => {
+                return reject(
+                    StatusCode::CONFLICT,
+                    ApiError::new(
+                        Code::Conflict,
+                        "a request with this Idempotency-Key is in progress",
+                    ),
+                );
+            }
+            Ok(idempotency::Claim::Mismatch) => {
+                return reject(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    ApiError::new(
+                        Code::Conflict,
+                        "this Idempotency-Key was used for a different request",
+                    ),
+                );
+            }
+            Err(e) => return reject(StatusCode::INTERNAL_SERVER_ERROR, ApiError::internal(&e)),
+        }
+    }
     let request = civitas_graphql::prepare(request, &app.state, caller);
     let mut resp = app.schema.execute(request).await;
     label_uncoded_errors(&mut resp);
+    if let Some((k, tc)) = &keyed {
+        // Only a complete success is remembered: a failed mutation wrote nothing, and the
+        // client may fix and retry it under the same key.
+        let stored = if resp.errors.is_empty() {
+            match serde_json::to_value(&resp) {
+                Ok(v) => idempotency::complete(&app.db, tc, k, v).await,
+                Err(e) => Err(sea_orm::DbErr::Custom(e.to_string())),
+            }
+        } else {
+            idempotency::release(&app.db, tc, k).await
+        };
+        if let Err(e) = stored {
+            tracing::error!(error = %e, "recording an idempotency key");
+        }
+    }
     json_response(StatusCode::OK, &resp)
+}
+
+/// Whether the request's operation is a mutation (read from the document; a parse error
+/// is left to the executor to report).
+fn is_mutation(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::OperationType;
+    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
+        return false;
+    };
+    doc.operations.iter().any(|(name, op)| {
+        let chosen = match (&request.operation_name, name) {
+            (Some(want), Some(n)) => want == n.as_str(),
+            (None, _) => true,
+            (Some(_), None) => false,
+        };
+        chosen && op.node.ty == OperationType::Mutation
+    })
 }
 
 /// The principal behind the bearer token (if any) and the tenant it acts in.

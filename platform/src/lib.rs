@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod dev_issuer;
 mod http;
+pub mod idempotency;
 pub mod identity;
 mod invalidation;
 pub mod telemetry;

@@ -643,3 +643,75 @@ async fn a_municipio_starts_from_its_parents_catalogue(
         .await;
     assert_eq!(error_code(&orphan), "VALIDATION");
 }
+
+async fn post_keyed(
+    app: &TestApp,
+    token: &str,
+    key: &str,
+    query: &str,
+) -> (u16, Option<String>, Value) {
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status().as_u16();
+    let replayed = resp
+        .headers()
+        .get("idempotent-replayed")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, replayed, resp.json().await.expect("json"))
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_mutation_retried_with_its_idempotency_key_runs_once(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (op, _) = body(&app, "roma").await;
+    let create = "mutation { createCase(input: { serviceCode: \"RIF-INGOMB\", title: \"Divano\", customFields: { items: [\"sofa\"] } }) { id number } }";
+    let (s1, r1, first) = post_keyed(&app, &op, "retry-1", create).await;
+    assert_eq!((s1, r1), (200, None));
+    assert_no_errors(&first);
+    let (s2, r2, again) = post_keyed(&app, &op, "retry-1", create).await;
+    assert_eq!((s2, r2.as_deref()), (200, Some("true")));
+    assert_eq!(again, first, "the same answer, not a second case");
+    let list = app
+        .gql(&op, "{ cases { edges { node { id } } } }", json!({}))
+        .await;
+    assert_eq!(
+        list["data"]["cases"]["edges"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let (s3, _, other) = post_keyed(&app, &op, "retry-1", "mutation { createCase(input: { serviceCode: \"RIF-INGOMB\", title: \"Frigo\", customFields: { items: [\"fridge\"] } }) { id } }").await;
+    assert_eq!((s3, error_code(&other)), (422, "CONFLICT"));
+
+    // A failed mutation is not remembered: fixed, it runs under the same key.
+    let (_, _, failed) = post_keyed(
+        &app,
+        &op,
+        "retry-2",
+        "mutation { createCase(input: { serviceCode: \"NOPE\", title: \"x\" }) { id } }",
+    )
+    .await;
+    assert_eq!(error_code(&failed), "NOT_FOUND");
+    let (_, replayed, fixed) = post_keyed(&app, &op, "retry-2", create).await;
+    assert_eq!(replayed, None);
+    assert_no_errors(&fixed);
+    assert_ne!(
+        fixed["data"]["createCase"]["id"],
+        first["data"]["createCase"]["id"]
+    );
+
+    // Queries ignore the key.
+    let (_, replayed, _) =
+        post_keyed(&app, &op, "retry-1", "{ cases { edges { node { id } } } }").await;
+    assert_eq!(replayed, None);
+}
