@@ -81,16 +81,20 @@ impl Case {
         self.resolved_at.is_none() && self.closed_at.is_none() && self.due_at < now
     }
 
-    /// Every change, oldest first (the caller's own body's cases only).
+    /// Every change, oldest first (the caller's own body's cases only). Batched across the
+    /// cases of a response.
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEvent>> {
         let tc = authorize(ctx, "case", "read").await?;
         if tc.tenant.id != self.tenant_id {
             return Ok(vec![]);
         }
-        let scope = state(ctx).db.scope(tc).await?;
-        let id = parse_id("id", &self.id)?;
-        let events = cases::history(&scope, id).await?;
-        scope.commit().await?;
+        let loader = ctx
+            .data_opt::<async_graphql::dataloader::DataLoader<crate::loaders::CaseHistoryLoader>>()
+            .ok_or_else(|| ApiError::internal(&"case history loader missing from the request"))?;
+        let events = loader
+            .load_one(parse_id("id", &self.id)?)
+            .await?
+            .unwrap_or_default();
         Ok(events.into_iter().map(Into::into).collect())
     }
 }

@@ -101,12 +101,20 @@ pub fn prepare(
     state: &AppState,
     caller: Caller,
 ) -> async_graphql::Request {
-    request.data(caller).data(loaders::tenant_loader(&state.db))
+    let histories = loaders::case_history_loader(&state.db, caller.tenant.clone());
+    request
+        .data(caller)
+        .data(loaders::tenant_loader(&state.db))
+        .data(histories)
 }
 
 /// The same, for a WebSocket connection: the data every subscription on it sees.
 pub fn connection_data(state: &AppState, caller: Caller) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
+    data.insert(loaders::case_history_loader(
+        &state.db,
+        caller.tenant.clone(),
+    ));
     data.insert(caller);
     data.insert(loaders::tenant_loader(&state.db));
     data

@@ -61,3 +61,41 @@ pub async fn tenant_ref(ctx: &Context<'_>, id: TenantId) -> ApiResult<TenantRef>
         .await?
         .ok_or_else(|| ApiError::internal(&format!("tenant {id} referenced but absent")))
 }
+
+/// Batches the histories of the cases in a response into one query, in the caller's own
+/// tenant scope (created per request, so never shared between tenants).
+pub struct CaseHistoryLoader {
+    db: Db,
+    tenant: Option<civitas_tenants::TenantContext>,
+}
+
+impl Loader<uuid::Uuid> for CaseHistoryLoader {
+    type Value = Vec<civitas_crm::cases::CaseEvent>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[uuid::Uuid],
+    ) -> Result<HashMap<uuid::Uuid, Self::Value>, ApiError> {
+        let Some(tc) = &self.tenant else {
+            return Ok(HashMap::new());
+        };
+        let scope = self.db.scope(tc).await?;
+        let found = civitas_crm::cases::histories(&scope, keys).await?;
+        scope.commit().await?;
+        Ok(found)
+    }
+}
+
+pub fn case_history_loader(
+    db: &Db,
+    tenant: Option<civitas_tenants::TenantContext>,
+) -> DataLoader<CaseHistoryLoader> {
+    DataLoader::new(
+        CaseHistoryLoader {
+            db: db.clone(),
+            tenant,
+        },
+        tokio::spawn,
+    )
+}
