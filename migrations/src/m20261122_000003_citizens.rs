@@ -128,24 +128,6 @@ fn person_fk(table: impl IntoIden + Clone, name: &str) -> ForeignKeyCreateStatem
         .to_owned()
 }
 
-async fn index(
-    m: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden + Clone,
-    cols: &[&str],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    if unique {
-        i.unique();
-    }
-    m.create_index(i.to_owned()).await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -166,7 +148,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_persons_merged_into",
             Persons::Table,
@@ -200,7 +182,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_sharing_consents_person",
             SharingConsents::Table,
@@ -208,7 +190,7 @@ impl MigrationTrait for Migration {
             false,
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_sharing_consents_grantee",
             SharingConsents::Table,
@@ -244,7 +226,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ux_profiles_person",
             Profiles::Table,
@@ -252,7 +234,7 @@ impl MigrationTrait for Migration {
             true,
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_profiles_search_name",
             Profiles::Table,
@@ -261,7 +243,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // Cross-body reads look profiles up by person across tenants.
-        index(
+        rls::index(
             m,
             "ix_profiles_person_any_tenant",
             Profiles::Table,
@@ -292,7 +274,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ux_contacts_value",
             Contacts::Table,
@@ -300,7 +282,7 @@ impl MigrationTrait for Migration {
             true,
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_contacts_lookup",
             Contacts::Table,
@@ -308,7 +290,7 @@ impl MigrationTrait for Migration {
             false,
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_contacts_person_any_tenant",
             Contacts::Table,
@@ -345,7 +327,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_privacy_consents_person",
             PrivacyConsents::Table,
@@ -371,7 +353,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_access_log_time",
             AccessLog::Table,
@@ -380,7 +362,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // Citizens read every entry about themselves, whichever body made it.
-        index(
+        rls::index(
             m,
             "ix_access_log_person_any_tenant",
             AccessLog::Table,

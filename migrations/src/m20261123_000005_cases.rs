@@ -120,24 +120,6 @@ const NEW_GRANTS: &[(&str, &str, &str)] = &[
     ("integrator", "interaction", "create"),
 ];
 
-async fn index(
-    m: &SchemaManager<'_>,
-    name: &str,
-    table: impl IntoIden + Clone,
-    cols: &[&str],
-    unique: bool,
-) -> Result<(), DbErr> {
-    let mut i = Index::create();
-    i.name(name).table(table);
-    for c in cols {
-        i.col(Alias::new(*c));
-    }
-    if unique {
-        i.unique();
-    }
-    m.create_index(i.to_owned()).await
-}
-
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -186,7 +168,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ux_cases_number",
             Cases::Table,
@@ -194,7 +176,7 @@ impl MigrationTrait for Migration {
             true,
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ux_cases_external_ref",
             Cases::Table,
@@ -202,7 +184,7 @@ impl MigrationTrait for Migration {
             true,
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_cases_status_due",
             Cases::Table,
@@ -210,7 +192,7 @@ impl MigrationTrait for Migration {
             false,
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_cases_person_any_tenant",
             Cases::Table,
@@ -243,7 +225,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_case_events_case",
             CaseEvents::Table,
@@ -275,7 +257,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_interactions_person",
             Interactions::Table,
@@ -283,7 +265,7 @@ impl MigrationTrait for Migration {
             false,
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_interactions_person_any_tenant",
             Interactions::Table,
@@ -313,7 +295,7 @@ impl MigrationTrait for Migration {
                 .to_owned(),
         )
         .await?;
-        index(
+        rls::index(
             m,
             "ix_delegations_tutor",
             Delegations::Table,

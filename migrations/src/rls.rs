@@ -32,6 +32,25 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
 /// connection keeps `''` once a transaction-local setting has ended.
 pub const CURRENT_TENANT: &str = "NULLIF(current_setting('app.tenant_id', true), '')::uuid";
 
+/// Creates an index on `cols` of `table` (the tenant column first, by the callers' habit).
+pub async fn index(
+    m: &SchemaManager<'_>,
+    name: &str,
+    table: impl IntoIden + Clone,
+    cols: &[&str],
+    unique: bool,
+) -> Result<(), DbErr> {
+    let mut i = Index::create();
+    i.name(name).table(table);
+    for c in cols {
+        i.col(Alias::new(*c));
+    }
+    if unique {
+        i.unique();
+    }
+    m.create_index(i.to_owned()).await
+}
+
 fn is_postgres(m: &SchemaManager<'_>) -> bool {
     m.get_database_backend() == DbBackend::Postgres
 }

@@ -17,6 +17,34 @@ mod scope;
 mod slug;
 mod tenant;
 
+/// Gives an enum of unit variants its stored names: `ALL`, `as_str`, `Display`, and a
+/// `FromStr` whose error is a VALIDATION naming the unknown value.
+#[macro_export]
+macro_rules! string_enum {
+    ($ty:ident { $($v:ident => $s:literal),* $(,)? }) => {
+        impl $ty {
+            pub const ALL: &'static [$ty] = &[$($ty::$v),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $($ty::$v => $s),* }
+            }
+        }
+        impl ::std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl ::std::str::FromStr for $ty {
+            type Err = $crate::Error;
+            fn from_str(s: &str) -> ::std::result::Result<Self, $crate::Error> {
+                match s {
+                    $($s => Ok($ty::$v),)*
+                    _ => Err($crate::Error::Validation(format!("unknown {} {s:?}", stringify!($ty)))),
+                }
+            }
+        }
+    };
+}
+
 pub use access::TenantContext;
 pub use clock::Clock;
 pub use db::{Backend, Db};

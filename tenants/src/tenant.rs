@@ -1,5 +1,3 @@
-use std::{fmt, str::FromStr};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -24,38 +22,14 @@ pub enum TenantStatus {
     Suspended,
 }
 
-macro_rules! string_enum {
-    ($ty:ident { $($v:ident => $s:literal),* $(,)? }) => {
-        impl $ty {
-            pub fn as_str(self) -> &'static str {
-                match self { $($ty::$v => $s),* }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl FromStr for $ty {
-            type Err = Error;
-            fn from_str(s: &str) -> Result<Self, Error> {
-                match s {
-                    $($s => Ok($ty::$v),)*
-                    _ => Err(Error::Validation(format!("unknown {} {s:?}", stringify!($ty)))),
-                }
-            }
-        }
-    };
-}
-
-string_enum!(TenantKind {
+crate::string_enum!(TenantKind {
     Capitale => "capitale",
     Municipio => "municipio",
     Partecipata => "partecipata",
     ComuneMetropolitano => "comune_metropolitano",
     Other => "other",
 });
-string_enum!(TenantStatus { Active => "active", Suspended => "suspended" });
+crate::string_enum!(TenantStatus { Active => "active", Suspended => "suspended" });
 
 /// A body served by this deployment.
 #[derive(Clone, Debug, PartialEq)]

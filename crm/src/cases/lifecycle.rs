@@ -1,7 +1,5 @@
 //! The typed lifecycle of a case, enforced here and nowhere else.
 
-use std::{fmt, str::FromStr};
-
 use civitas_tenants::Error as TenancyError;
 use serde::Serialize;
 
@@ -26,32 +24,7 @@ pub enum Priority {
     Urgent,
 }
 
-macro_rules! names {
-    ($ty:ident { $($v:ident => $s:literal),* $(,)? }) => {
-        impl $ty {
-            pub const ALL: &'static [$ty] = &[$($ty::$v),*];
-            pub fn as_str(self) -> &'static str {
-                match self { $($ty::$v => $s),* }
-            }
-        }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-        impl FromStr for $ty {
-            type Err = TenancyError;
-            fn from_str(s: &str) -> Result<Self, TenancyError> {
-                match s {
-                    $($s => Ok($ty::$v),)*
-                    _ => Err(TenancyError::Validation(format!("unknown {} {s:?}", stringify!($ty)))),
-                }
-            }
-        }
-    };
-}
-
-names!(CaseStatus {
+civitas_tenants::string_enum!(CaseStatus {
     New => "new",
     Assigned => "assigned",
     InProgress => "in_progress",
@@ -59,7 +32,7 @@ names!(CaseStatus {
     Resolved => "resolved",
     Closed => "closed",
 });
-names!(Priority { Low => "low", Normal => "normal", High => "high", Urgent => "urgent" });
+civitas_tenants::string_enum!(Priority { Low => "low", Normal => "normal", High => "high", Urgent => "urgent" });
 
 impl CaseStatus {
     /// The statuses a case may move to from this one. `Resolved -> InProgress` is a reopening.
