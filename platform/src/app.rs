@@ -29,14 +29,23 @@ pub struct App {
     webhook_worker: Option<tokio::task::JoinHandle<()>>,
 }
 
-impl Drop for App {
-    fn drop(&mut self) {
+impl App {
+    /// Stops the listener, the SLA job and the webhook worker. Their state is in the
+    /// database (a delivery interrupted mid-flight stays pending and is retried), so
+    /// stopping loses nothing.
+    pub fn stop_background_tasks(&self) {
         for task in [&self.listener, &self.sla_job, &self.webhook_worker]
             .into_iter()
             .flatten()
         {
             task.abort();
         }
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.stop_background_tasks();
     }
 }
 

@@ -39,6 +39,8 @@ pub struct Config {
     pub sla_check_seconds: u64,
     /// How often the webhook worker looks for due deliveries; 0 turns it off.
     pub webhook_poll_ms: u64,
+    /// How long requests in flight may run after SIGTERM.
+    pub shutdown_grace_seconds: u64,
 }
 
 impl fmt::Debug for Config {
@@ -85,6 +87,7 @@ pub struct FileConfig {
     pub identity_providers: Vec<FileProvider>,
     pub sla_check_seconds: Option<u64>,
     pub webhook_poll_ms: Option<u64>,
+    pub shutdown_grace_seconds: Option<u64>,
 }
 
 /// A platform-wide identity provider in the configuration file. Bodies register their own
@@ -238,6 +241,7 @@ impl Config {
             public_url: std::env::var("CIVITAS_PUBLIC_URL").ok().or(file.public_url),
             sla_check_seconds: file.sla_check_seconds.unwrap_or(60),
             webhook_poll_ms: file.webhook_poll_ms.unwrap_or(1000),
+            shutdown_grace_seconds: file.shutdown_grace_seconds.unwrap_or(25),
             identity_providers: file
                 .identity_providers
                 .iter()

@@ -32,9 +32,28 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!(address = %listener.local_addr()?, dev = app.config.dev, "civitas listening");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let grace = std::time::Duration::from_secs(app.config.shutdown_grace_seconds);
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let signalled = stopping.clone();
+    let server = axum::serve(listener, router(app.clone())).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!(
+            grace_seconds = grace.as_secs(),
+            "stopping: no new connections, finishing requests in flight"
+        );
+        signalled.notify_one();
+    });
+    // In-flight requests get the grace period; then the process stops regardless (a
+    // subscription or a hung client must not hold a rolling upgrade).
+    let deadline = async {
+        stopping.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        r = server => r?,
+        _ = deadline => tracing::warn!("grace period over with requests still open; stopping anyway"),
+    }
+    app.stop_background_tasks();
     tracing::info!("civitas stopped");
     Ok(())
 }

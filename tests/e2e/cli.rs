@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-fn civitas(data_dir: &std::path::Path) -> Command {
+pub(crate) fn civitas(data_dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_civitas"));
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -18,11 +18,11 @@ fn civitas(data_dir: &std::path::Path) -> Command {
     c
 }
 
-fn run(cmd: &mut Command) -> Output {
+pub(crate) fn run(cmd: &mut Command) -> Output {
     cmd.output().expect("run civitas")
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -143,9 +143,9 @@ fn production_refuses_the_development_issuer() {
     assert!(!o.status.success(), "an unknown role is refused");
 }
 
-struct Server {
-    child: Child,
-    addr: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     log: std::sync::mpsc::Receiver<String>,
 }
 
@@ -156,7 +156,7 @@ impl Drop for Server {
     }
 }
 
-fn start_server(dir: &std::path::Path) -> Server {
+pub(crate) fn start_server(dir: &std::path::Path) -> Server {
     let mut child = civitas(dir)
         .args(["serve", "--dev", "--demo", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())

@@ -130,6 +130,7 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         identity_providers: vec![],
         sla_check_seconds: 0,
         webhook_poll_ms: 200,
+        shutdown_grace_seconds: 5,
     }
 }
 

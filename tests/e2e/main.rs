@@ -12,5 +12,6 @@ mod harness;
 mod isolation;
 mod oidc;
 mod realtime;
+mod shutdown;
 mod tenancy;
 mod webhooks;
