@@ -320,6 +320,8 @@ async fn notify_change<C: ConnectionTrait>(conn: &C, grantee: Uuid, person: Uuid
 #[derive(Clone)]
 pub struct ConsentCache {
     entries: Cache<(Uuid, Uuid), Arc<Vec<SharingConsent>>>,
+    hits: Arc<std::sync::atomic::AtomicU64>,
+    misses: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Default for ConsentCache {
@@ -329,6 +331,8 @@ impl Default for ConsentCache {
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(300))
                 .build(),
+            hits: Arc::default(),
+            misses: Arc::default(),
         }
     }
 }
@@ -344,8 +348,11 @@ impl ConsentCache {
     ) -> Result<Arc<Vec<SharingConsent>>> {
         let key = (grantee.0, persons[0]);
         if let Some(hit) = self.entries.get(&key).await {
+            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Ok(hit);
         }
+        self.misses
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let rows = sharing_consent::Entity::find()
             .filter(sharing_consent::Column::PersonId.is_in(persons.iter().copied()))
             .filter(sharing_consent::Column::GranteeTenantId.eq(grantee.0))
@@ -359,6 +366,12 @@ impl ConsentCache {
         );
         self.entries.insert(key, value.clone()).await;
         Ok(value)
+    }
+
+    /// Look-ups answered from the cache, and those that went to the database.
+    pub fn hit_counts(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.hits.load(Relaxed), self.misses.load(Relaxed))
     }
 
     pub async fn invalidate(&self, grantee: Uuid, person: Uuid) {

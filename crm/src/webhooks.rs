@@ -271,3 +271,13 @@ pub async fn deliveries(scope: &Scope, limit: u64) -> Result<Vec<webhook_deliver
         .all(scope.conn())
         .await?)
 }
+
+/// How many deliveries of the scope's body wait to be sent.
+pub async fn count_pending(scope: &Scope) -> Result<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(scope
+        .find::<webhook_delivery::Entity>()
+        .filter(webhook_delivery::Column::Status.eq("pending"))
+        .count(scope.conn())
+        .await?)
+}

@@ -91,6 +91,8 @@ pub fn build_schema(state: AppState, limits: Limits) -> CivitasSchema {
         .limit_complexity(limits.complexity)
         .limit_recursive_depth(limits.recursive_depth)
         .limit_directives(limits.directives)
+        // A tracing span around parsing, validation and every resolver.
+        .extension(async_graphql::extensions::Tracing)
         .finish()
 }
 

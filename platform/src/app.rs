@@ -24,6 +24,7 @@ pub struct App {
     pub consents: ConsentCache,
     pub schema: CivitasSchema,
     pub auth: Authenticator,
+    pub metrics: Arc<crate::metrics::Metrics>,
     listener: Option<tokio::task::JoinHandle<()>>,
     sla_job: Option<tokio::task::JoinHandle<()>>,
     webhook_worker: Option<tokio::task::JoinHandle<()>>,
@@ -50,7 +51,12 @@ impl Drop for App {
 }
 
 /// Escalates overdue cases every `seconds`, on every replica (escalation is idempotent).
-fn spawn_sla_job(db: &Db, events: EventBus, seconds: u64) -> Option<tokio::task::JoinHandle<()>> {
+fn spawn_sla_job(
+    db: &Db,
+    events: EventBus,
+    metrics: Arc<crate::metrics::Metrics>,
+    seconds: u64,
+) -> Option<tokio::task::JoinHandle<()>> {
     if seconds == 0 {
         return None;
     }
@@ -59,8 +65,9 @@ fn spawn_sla_job(db: &Db, events: EventBus, seconds: u64) -> Option<tokio::task:
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds));
         loop {
             tick.tick().await;
-            match civitas_crm::cases::sla::escalate_overdue(&db, db.clock().now()).await {
-                Ok(cases) => {
+            match civitas_crm::cases::sla::escalate_and_count(&db, db.clock().now()).await {
+                Ok((cases, overdue)) => {
+                    metrics.set_overdue(overdue);
                     for c in &cases {
                         events
                             .publish(&db, CaseChange::of(c, "escalated", db.clock().now()))
@@ -171,8 +178,9 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
     let schema = build_schema(state.clone(), config.graphql_limits);
     let listener =
         crate::invalidation::spawn(&db, consents.clone(), authorizer.clone(), events.clone());
-    let sla_job = spawn_sla_job(&db, events, config.sla_check_seconds);
-    let webhook_worker = crate::webhooks::spawn(&db, config.webhook_poll_ms)?;
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let sla_job = spawn_sla_job(&db, events, metrics.clone(), config.sla_check_seconds);
+    let webhook_worker = crate::webhooks::spawn(&db, metrics.clone(), config.webhook_poll_ms)?;
     let auth = Authenticator::new(db.clone(), dev_issuer, config.identity_providers.clone())?;
     Ok(App {
         state,
@@ -182,6 +190,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         config,
         schema,
         auth,
+        metrics,
         listener,
         sla_job,
         webhook_worker,

@@ -27,6 +27,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/graphql/ws", get(subscriptions))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
         .route("/auth/login", get(browser::login))
         .route("/auth/callback", get(browser::callback))
         .route("/auth/logout", get(browser::logout).post(browser::logout))
@@ -98,6 +99,14 @@ async fn connection_data(
     Ok(civitas_graphql::connection_data(&app.state, caller))
 }
 
+/// Prometheus exposition. Scrape it from inside the cluster; it names tenants.
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let body = app
+        .metrics
+        .render(app.db.pool_stats(), app.consents.hit_counts());
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
 async fn readyz(State(app): State<Arc<App>>) -> Response {
     match app.db.ping().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
@@ -121,10 +130,18 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) ->
     let rid = request_id(&headers);
     let span = tracing::info_span!("request", request_id = %rid, tenant = Empty, principal = Empty, operation = Empty);
     let started = Instant::now();
-    let mut response = execute(&app, &headers, body, &span)
+    let mut seen = Seen::default();
+    let mut response = execute(&app, &headers, body, &span, &mut seen)
         .instrument(span.clone())
         .await;
     let status = response.status();
+    let ok = seen.ok && status.is_success();
+    app.metrics.observe_request(
+        seen.operation.as_deref(),
+        seen.tenant.as_deref(),
+        ok,
+        started.elapsed(),
+    );
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),
@@ -138,7 +155,21 @@ async fn graphql(State(app): State<Arc<App>>, headers: HeaderMap, body: Body) ->
     response
 }
 
-async fn execute(app: &App, headers: &HeaderMap, body: Body, span: &tracing::Span) -> Response {
+/// What a request turned out to be, for the metrics.
+#[derive(Default)]
+struct Seen {
+    operation: Option<String>,
+    tenant: Option<String>,
+    ok: bool,
+}
+
+async fn execute(
+    app: &App,
+    headers: &HeaderMap,
+    body: Body,
+    span: &tracing::Span,
+    seen: &mut Seen,
+) -> Response {
     let bytes = match to_bytes(body, app.config.body_limit_bytes).await {
         Ok(b) => b,
         Err(_) => {
@@ -160,7 +191,11 @@ async fn execute(app: &App, headers: &HeaderMap, body: Body, span: &tracing::Spa
             );
         }
     };
-    if let Some(op) = &request.operation_name {
+    seen.operation = request
+        .operation_name
+        .clone()
+        .or_else(|| single_operation_name(&request.query));
+    if let Some(op) = &seen.operation {
         span.record("operation", op.as_str());
     }
     let caller = match identify(app, headers).await {
@@ -172,6 +207,7 @@ async fn execute(app: &App, headers: &HeaderMap, body: Body, span: &tracing::Spa
     }
     if let Some(t) = &caller.tenant {
         span.record("tenant", t.tenant.slug.as_str());
+        seen.tenant = Some(t.tenant.slug.to_string());
     }
     let key = match headers.get(idempotency::HEADER) {
         Some(v) => match v.to_str().ok().filter(|k| idempotency::valid_key(k)) {
@@ -246,7 +282,19 @@ async fn execute(app: &App, headers: &HeaderMap, body: Body, span: &tracing::Spa
             tracing::error!(error = %e, "recording an idempotency key");
         }
     }
+    seen.ok = resp.errors.is_empty();
     json_response(StatusCode::OK, &resp)
+}
+
+/// The name of the document's only operation, when it has exactly one and it is named.
+fn single_operation_name(query: &str) -> Option<String> {
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let mut ops = doc.operations.iter();
+    let (name, _) = ops.next()?;
+    if ops.next().is_some() {
+        return None;
+    }
+    name.map(|n| n.to_string())
 }
 
 /// Whether the request's operation is a mutation (read from the document; a parse error

@@ -2,7 +2,10 @@
 //! secret, and records the outcome (retries back off exponentially). Delivery is at least
 //! once: receivers deduplicate on `X-Civitas-Event-Id`.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::metrics::Metrics;
 
 use chrono::{DateTime, Utc};
 use civitas_crm::webhooks::{self, Due};
@@ -52,12 +55,14 @@ async fn post(
 
 /// One pass over every active body's due deliveries. Network calls happen outside any
 /// database transaction.
-pub async fn run_once(db: &Db, http: &reqwest::Client) -> anyhow::Result<usize> {
+pub async fn run_once(db: &Db, http: &reqwest::Client, metrics: &Metrics) -> anyhow::Result<usize> {
     let mut attempted = 0;
+    let mut pending = std::collections::BTreeMap::new();
     for tenant in registry::list(db).await? {
         if tenant.status != TenantStatus::Active {
             continue;
         }
+        let slug = tenant.slug.to_string();
         let ctx = TenantContext::system(tenant, "webhooks");
         let now = db.clock().now();
         let scope = db.scope(&ctx).await?;
@@ -81,11 +86,19 @@ pub async fn run_once(db: &Db, http: &reqwest::Client) -> anyhow::Result<usize> 
             scope.commit().await?;
             attempted += 1;
         }
+        let scope = db.scope(&ctx).await?;
+        pending.insert(slug, webhooks::count_pending(&scope).await?);
+        scope.commit().await?;
     }
+    metrics.set_outbox_pending(pending);
     Ok(attempted)
 }
 
-pub fn spawn(db: &Db, poll_ms: u64) -> anyhow::Result<Option<JoinHandle<()>>> {
+pub fn spawn(
+    db: &Db,
+    metrics: Arc<Metrics>,
+    poll_ms: u64,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
     if poll_ms == 0 {
         return Ok(None);
     }
@@ -98,7 +111,7 @@ pub fn spawn(db: &Db, poll_ms: u64) -> anyhow::Result<Option<JoinHandle<()>>> {
         let mut tick = tokio::time::interval(Duration::from_millis(poll_ms));
         loop {
             tick.tick().await;
-            if let Err(e) = run_once(&db, &http).await {
+            if let Err(e) = run_once(&db, &http, &metrics).await {
                 tracing::error!(error = %e, "webhook delivery run failed");
             }
         }

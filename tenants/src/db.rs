@@ -62,6 +62,20 @@ impl Db {
         &self.conn
     }
 
+    /// Connections open in the pool, and how many of them are idle.
+    pub fn pool_stats(&self) -> (u32, u32) {
+        match self.backend {
+            Backend::Postgres => {
+                let p = self.conn.get_postgres_connection_pool();
+                (p.size(), p.num_idle() as u32)
+            }
+            Backend::Sqlite => {
+                let p = self.conn.get_sqlite_connection_pool();
+                (p.size(), p.num_idle() as u32)
+            }
+        }
+    }
+
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }

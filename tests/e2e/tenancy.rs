@@ -256,3 +256,57 @@ async fn health_and_readiness(#[values(Sqlite, Postgres)] backend: Backend) {
         .expect("graphiql");
     assert!(g.text().await.expect("text").contains("graphiql"));
 }
+
+#[rstest]
+#[tokio::test]
+async fn metrics_are_labelled_by_operation_and_tenant(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("roma").await;
+    let admin = app.admin_of("roma");
+    for _ in 0..3 {
+        let (_, body) = app
+            .post(
+                Some(&admin),
+                None,
+                "query Members { members { subject } }",
+                json!({}),
+            )
+            .await;
+        assert_no_errors(&body);
+    }
+    let (_, denied) = app
+        .post(
+            Some(&admin),
+            None,
+            "query Tenants { tenants { slug } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&denied), "FORBIDDEN");
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains(
+            "civitas_graphql_requests_total{operation=\"Members\",tenant=\"roma\",outcome=\"ok\"} 3"
+        ),
+        "{text}"
+    );
+    assert!(text.contains(
+        "civitas_graphql_requests_total{operation=\"Tenants\",tenant=\"roma\",outcome=\"error\"} 1"
+    ));
+    assert!(text.contains(
+        "civitas_graphql_request_duration_seconds_count{operation=\"Members\",tenant=\"roma\"} 3"
+    ));
+    assert!(text.contains("civitas_db_pool_connections{state=\"open\"}"));
+    assert!(text.contains("civitas_consent_cache_requests_total{result=\"hit\"}"));
+    assert!(text.contains("# TYPE civitas_webhook_outbox_pending gauge"));
+}

@@ -24,6 +24,15 @@ fn due_level(c: &case::Model, now: DateTime<Utc>) -> i32 {
 /// Returns the escalated cases. Safe to run on several replicas at once: each
 /// case's level only ever grows to its due level.
 pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<Case>> {
+    Ok(escalate_and_count(db, now).await?.0)
+}
+
+/// As [`escalate_overdue`], also returning each active body's overdue count (for metrics).
+pub async fn escalate_and_count(
+    db: &Db,
+    now: DateTime<Utc>,
+) -> Result<(Vec<Case>, std::collections::BTreeMap<String, u64>)> {
+    let mut overdue_by_tenant = std::collections::BTreeMap::new();
     let actor = Actor {
         subject: "system:sla".into(),
         on_behalf_of: None,
@@ -43,6 +52,7 @@ pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<Case>> 
             .filter(case::Column::Status.is_not_in(open))
             .all(scope.conn())
             .await?;
+        overdue_by_tenant.insert(ctx.tenant.slug.to_string(), overdue.len() as u64);
         for c in overdue {
             if c.escalation_level < due_level(&c, now) {
                 let reason = format!("overdue since {}", c.due_at.to_rfc3339());
@@ -54,5 +64,5 @@ pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<Case>> 
     if !escalated.is_empty() {
         tracing::info!(escalated = escalated.len(), "overdue cases escalated");
     }
-    Ok(escalated)
+    Ok((escalated, overdue_by_tenant))
 }
