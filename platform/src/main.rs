@@ -111,15 +111,18 @@ fn parse_principal_kind(s: &str) -> Result<PrincipalKind, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    telemetry::init();
+    let telemetry = telemetry::init();
     let cli = Cli::parse();
-    match run(cli).await {
+    let code = match run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("civitas: {e:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    // The exporter's HTTP client blocks: flush it off the async runtime.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    code
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

@@ -1,31 +1,95 @@
-//! Logs: JSON lines on stderr (stdout is left to command output such as tokens); each line of a request carries its request id, tenant and
-//! principal (the fields of the `request` span).
+//! Logs and traces. Logs: JSON lines on stderr (stdout is left to command output such as
+//! tokens); each line of a request carries its request id, tenant and principal (the fields
+//! of the `request` span). Traces: the same spans (requests, GraphQL parsing, validation and
+//! resolvers) exported over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` (or
+//! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set.
 
-use tracing_subscriber::{EnvFilter, fmt, prelude::*};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_subscriber::{EnvFilter, Layer, Registry, fmt, prelude::*};
+
+/// Keeps the trace exporter alive; [`Telemetry::shutdown`] flushes what is buffered.
+pub struct Telemetry {
+    traces: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    pub fn shutdown(self) {
+        if let Some(p) = self.traces
+            && let Err(e) = p.shutdown()
+        {
+            eprintln!("civitas: flushing traces: {e}");
+        }
+    }
+}
+
+fn otlp_configured() -> bool {
+    [
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    ]
+    .iter()
+    .any(|v| std::env::var(v).is_ok_and(|s| !s.is_empty()))
+}
+
+fn tracer_provider() -> Option<SdkTracerProvider> {
+    if !otlp_configured() {
+        return None;
+    }
+    let exporter = match opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .build()
+    {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("civitas: traces will not be exported: {e}");
+            return None;
+        }
+    };
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name("civitas")
+        .build();
+    Some(
+        SdkTracerProvider::builder()
+            .with_batch_exporter(exporter)
+            .with_resource(resource)
+            .build(),
+    )
+}
 
 /// `CIVITAS_LOG` (or `RUST_LOG`) sets the filter, `info` by default; `CIVITAS_LOG_FORMAT=text`
 /// gives human-readable lines instead of JSON.
-pub fn init() {
-    let filter = EnvFilter::try_from_env("CIVITAS_LOG")
-        .or_else(|_| EnvFilter::try_from_default_env())
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
-    let text = std::env::var("CIVITAS_LOG_FORMAT").is_ok_and(|v| v == "text");
-    let registry = tracing_subscriber::registry().with(filter);
-    let result = if text {
-        registry
-            .with(fmt::layer().with_writer(std::io::stderr))
-            .try_init()
-    } else {
-        registry
-            .with(
-                fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .with_writer(std::io::stderr),
-            )
-            .try_init()
+pub fn init() -> Telemetry {
+    let filter = || {
+        EnvFilter::try_from_env("CIVITAS_LOG")
+            .or_else(|_| EnvFilter::try_from_default_env())
+            .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"))
     };
+    let text = std::env::var("CIVITAS_LOG_FORMAT").is_ok_and(|v| v == "text");
+    let logs: Box<dyn Layer<Registry> + Send + Sync> = if text {
+        fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_filter(filter())
+            .boxed()
+    } else {
+        fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+            .with_filter(filter())
+            .boxed()
+    };
+    let traces = tracer_provider();
+    let otel = traces.as_ref().map(|p| {
+        tracing_opentelemetry::layer()
+            .with_tracer(p.tracer("civitas"))
+            .with_filter(filter())
+    });
     // Already set (tests initialise more than once): keep the first.
-    let _ = result;
+    let _ = tracing_subscriber::registry()
+        .with(logs)
+        .with(otel)
+        .try_init();
+    Telemetry { traces }
 }

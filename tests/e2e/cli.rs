@@ -326,3 +326,101 @@ fn demo_is_idempotent() {
     let list = stdout(&run(civitas(dir.path()).args(["tenant", "list"])));
     assert_eq!(list.lines().count(), 4);
 }
+
+// Multi-threaded: the collector must answer while this test blocks waiting for the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_are_exported_over_otlp() {
+    // A stand-in OTLP/HTTP collector that records what it is sent.
+    let received: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>> = Default::default();
+    let store = received.clone();
+    let collector = axum::Router::new().route(
+        "/v1/traces",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let store = store.clone();
+                async move {
+                    let ct = headers
+                        .get("content-type")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned();
+                    store.lock().expect("lock").push((ct, body.to_vec()));
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, collector).await;
+    });
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut child = civitas(dir.path())
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{port}"),
+        )
+        .args(["serve", "--dev", "--demo", "--listen", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stderr = child.stderr.take().expect("stderr");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = loop {
+        let line = lines.next().expect("server output").expect("line");
+        let v: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+        if v["fields"]["message"] == "civitas listening" {
+            break v["fields"]["address"].as_str().expect("address").to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines.by_ref() {});
+    let token = stdout(&run(civitas(dir.path()).args([
+        "dev",
+        "token",
+        "--subject",
+        "roma-op",
+        "--tenant",
+        "roma",
+        "--roles",
+        "operator",
+    ])));
+    let body: Value = reqwest::Client::new()
+        .post(format!("http://{addr}/graphql"))
+        .bearer_auth(token.trim())
+        .json(&json!({ "query": "query Catalogue { services { code } }" }))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert!(body.get("errors").is_none(), "{body}");
+    // Stopping flushes the batch of spans.
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let status = child.wait().expect("wait");
+    assert!(status.success());
+    let got = received.lock().expect("lock").clone();
+    assert!(!got.is_empty(), "no traces reached the collector");
+    let (content_type, payload) = &got[0];
+    assert_eq!(content_type, "application/x-protobuf");
+    let all: Vec<u8> = got.iter().flat_map(|(_, b)| b.clone()).collect();
+    let contains = |needle: &[u8]| all.windows(needle.len()).any(|w| w == needle);
+    assert!(
+        contains(b"civitas"),
+        "the service name is in the export ({} bytes)",
+        payload.len()
+    );
+    assert!(contains(b"request"), "the request span is exported");
+    assert!(contains(b"Catalogue"), "with the operation name");
+}
