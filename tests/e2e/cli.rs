@@ -331,7 +331,9 @@ fn demo_is_idempotent() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn traces_are_exported_over_otlp() {
     // A stand-in OTLP/HTTP collector that records what it is sent.
-    let received: std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>> = Default::default();
+    // (content type, body) of each export.
+    type Exports = std::sync::Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+    let received: Exports = Default::default();
     let store = received.clone();
     let collector = axum::Router::new().route(
         "/v1/traces",
