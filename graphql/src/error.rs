@@ -13,6 +13,7 @@ pub enum Code {
     TenantSuspended,
     BadRequest,
     PayloadTooLarge,
+    RateLimited,
     Internal,
 }
 
@@ -27,6 +28,7 @@ impl Code {
             Code::TenantSuspended => "TENANT_SUSPENDED",
             Code::BadRequest => "BAD_REQUEST",
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Code::RateLimited => "RATE_LIMITED",
             Code::Internal => "INTERNAL",
         }
     }

@@ -154,8 +154,19 @@ impl TenantMutation {
     ) -> ApiResult<Tenant> {
         let tc = authorize(ctx, "tenant", "update").await?;
         let db = &state(ctx).db;
+        // Rate limits live in the settings but are the platform's to set: a body's
+        // administrators keep whatever limits their body has.
+        let mut settings = settings.0;
+        if !tc.has_role(civitas_tenants::Role::PlatformAdmin)
+            && let Some(obj) = settings.as_object_mut()
+        {
+            match tc.tenant.settings.get("limits") {
+                Some(l) => obj.insert("limits".into(), l.clone()),
+                None => obj.remove("limits"),
+            };
+        }
         let scope = db.scope(tc).await?;
-        let t = registry::set_settings(scope.conn(), tc.tenant.id, settings.0).await?;
+        let t = registry::set_settings(scope.conn(), tc.tenant.id, settings).await?;
         audit::record(
             &scope,
             &tc.actor(),

@@ -25,6 +25,7 @@ pub struct App {
     pub schema: CivitasSchema,
     pub auth: Authenticator,
     pub metrics: Arc<crate::metrics::Metrics>,
+    pub limiter: crate::limits::Limiter,
     listener: Option<tokio::task::JoinHandle<()>>,
     sla_job: Option<tokio::task::JoinHandle<()>>,
     webhook_worker: Option<tokio::task::JoinHandle<()>>,
@@ -103,9 +104,13 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
         (None, true) => migrate(&config.database_url).await?,
         (None, false) => {}
     }
-    let db = Db::connect(&config.database_url, config.max_connections)
-        .await
-        .with_context(|| format!("connecting to {}", redact(&config.database_url)))?;
+    let db = Db::connect(
+        &config.database_url,
+        config.max_connections,
+        std::time::Duration::from_millis(config.statement_timeout_ms),
+    )
+    .await
+    .with_context(|| format!("connecting to {}", redact(&config.database_url)))?;
     if db.backend() == Backend::Postgres {
         refuse_privileged_role(&db).await?;
     }
@@ -181,6 +186,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let sla_job = spawn_sla_job(&db, events, metrics.clone(), config.sla_check_seconds);
     let webhook_worker = crate::webhooks::spawn(&db, metrics.clone(), config.webhook_poll_ms)?;
+    let limiter = crate::limits::Limiter::new(config.default_limits);
     let auth = Authenticator::new(db.clone(), dev_issuer, config.identity_providers.clone())?;
     Ok(App {
         state,
@@ -190,6 +196,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         config,
         schema,
         auth,
+        limiter,
         metrics,
         listener,
         sla_job,

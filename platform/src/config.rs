@@ -41,6 +41,12 @@ pub struct Config {
     pub webhook_poll_ms: u64,
     /// How long requests in flight may run after SIGTERM.
     pub shutdown_grace_seconds: u64,
+    /// Aliased fields allowed in one GraphQL document.
+    pub graphql_max_aliases: usize,
+    /// PostgreSQL aborts a statement that runs longer (0: no limit).
+    pub statement_timeout_ms: u64,
+    /// Rate and concurrency limits of a tenant that has none of its own.
+    pub default_limits: crate::limits::Limits,
 }
 
 impl fmt::Debug for Config {
@@ -88,6 +94,13 @@ pub struct FileConfig {
     pub sla_check_seconds: Option<u64>,
     pub webhook_poll_ms: Option<u64>,
     pub shutdown_grace_seconds: Option<u64>,
+    pub graphql_max_aliases: Option<usize>,
+    pub statement_timeout_ms: Option<u64>,
+    pub tenant_rps: Option<f64>,
+    pub tenant_burst: Option<f64>,
+    pub principal_rps: Option<f64>,
+    pub principal_burst: Option<f64>,
+    pub tenant_max_concurrent: Option<usize>,
 }
 
 /// A platform-wide identity provider in the configuration file. Bodies register their own
@@ -242,6 +255,18 @@ impl Config {
             sla_check_seconds: file.sla_check_seconds.unwrap_or(60),
             webhook_poll_ms: file.webhook_poll_ms.unwrap_or(1000),
             shutdown_grace_seconds: file.shutdown_grace_seconds.unwrap_or(25),
+            graphql_max_aliases: file.graphql_max_aliases.unwrap_or(50),
+            statement_timeout_ms: file.statement_timeout_ms.unwrap_or(10_000),
+            default_limits: {
+                let d = crate::limits::Limits::default();
+                crate::limits::Limits {
+                    tenant_rps: file.tenant_rps.unwrap_or(d.tenant_rps),
+                    tenant_burst: file.tenant_burst.unwrap_or(d.tenant_burst),
+                    principal_rps: file.principal_rps.unwrap_or(d.principal_rps),
+                    principal_burst: file.principal_burst.unwrap_or(d.principal_burst),
+                    max_concurrent: file.tenant_max_concurrent.unwrap_or(d.max_concurrent),
+                }
+            },
             identity_providers: file
                 .identity_providers
                 .iter()

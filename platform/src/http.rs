@@ -17,6 +17,7 @@ use tracing::{Instrument, field::Empty};
 use crate::app::App;
 use crate::idempotency;
 use crate::identity::{Refused, browser, sessions};
+use crate::limits;
 
 pub const TENANT_HEADER: &str = "x-civitas-tenant";
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -198,9 +199,43 @@ async fn execute(
     if let Some(op) = &seen.operation {
         span.record("operation", op.as_str());
     }
+    if limits::aliases(&request.query) > app.config.graphql_max_aliases {
+        return reject(
+            StatusCode::BAD_REQUEST,
+            ApiError::new(
+                Code::BadRequest,
+                format!(
+                    "at most {} aliases per document",
+                    app.config.graphql_max_aliases
+                ),
+            ),
+        );
+    }
     let caller = match identify(app, headers).await {
         Ok(c) => c,
         Err((status, e)) => return reject(status, e),
+    };
+    // Held until the response is ready: one of the tenant's places in flight.
+    let _permit = match &caller.tenant {
+        Some(tc) => match app.limiter.admit(tc) {
+            Ok(p) => Some(p),
+            Err(l) => {
+                tracing::info!(limit = l.what, "request rate-limited");
+                let mut r = reject(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ApiError::new(
+                        Code::RateLimited,
+                        format!("too many requests ({} limit); retry later", l.what),
+                    ),
+                );
+                let secs = l.retry_after.as_secs().max(1).to_string();
+                if let Ok(v) = HeaderValue::from_str(&secs) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                return r;
+            }
+        },
+        None => None,
     };
     if let Some(p) = &caller.principal {
         span.record("principal", p.subject.as_str());

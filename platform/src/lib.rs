@@ -9,6 +9,7 @@ mod http;
 pub mod idempotency;
 pub mod identity;
 mod invalidation;
+pub mod limits;
 pub mod metrics;
 pub mod telemetry;
 pub mod webhooks;

@@ -20,8 +20,17 @@ pub struct Db {
 }
 
 impl Db {
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, DbErr> {
+    /// `statement_timeout` (PostgreSQL only; zero: none) stops a runaway query from holding a
+    /// connection that other tenants' requests need.
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        statement_timeout: Duration,
+    ) -> Result<Self, DbErr> {
         let mut opts = ConnectOptions::new(url.to_owned());
+        if !statement_timeout.is_zero() && url.starts_with("postgres") {
+            opts.statement_timeout(statement_timeout);
+        }
         opts.max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))

@@ -131,6 +131,9 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         sla_check_seconds: 0,
         webhook_poll_ms: 200,
         shutdown_grace_seconds: 5,
+        graphql_max_aliases: 50,
+        statement_timeout_ms: 10_000,
+        default_limits: civitas::limits::Limits::default(),
     }
 }
 

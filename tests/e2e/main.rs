@@ -8,6 +8,7 @@ mod citizens;
 mod cli;
 mod consent_model;
 mod consents;
+mod fairness;
 mod harness;
 mod isolation;
 mod oidc;

@@ -1,0 +1,235 @@
+//! Fairness between tenants: request-rate limits per tenant and per principal (token
+//! buckets), a cap on each tenant's requests in flight, and a cap on aliases per document.
+//! A tenant's own limits come from its settings (`{"limits": {...}}`), else the defaults.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use civitas_tenants::TenantContext;
+use moka::sync::Cache;
+use serde::Deserialize;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The limits of one tenant; every field may be overridden in the tenant's settings.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", default)]
+pub struct Limits {
+    /// Sustained requests per second for the whole tenant.
+    pub tenant_rps: f64,
+    pub tenant_burst: f64,
+    /// Sustained requests per second for one principal of the tenant.
+    pub principal_rps: f64,
+    pub principal_burst: f64,
+    /// Requests of the tenant being served at once.
+    pub max_concurrent: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            tenant_rps: 500.0,
+            tenant_burst: 1000.0,
+            principal_rps: 100.0,
+            principal_burst: 200.0,
+            max_concurrent: 64,
+        }
+    }
+}
+
+impl Limits {
+    fn for_tenant(defaults: Limits, ctx: &TenantContext) -> Limits {
+        let mut merged = serde_json::to_value(PlainLimits::from(defaults)).unwrap_or_default();
+        if let (Some(m), Some(own)) = (
+            merged.as_object_mut(),
+            ctx.tenant
+                .settings
+                .get("limits")
+                .and_then(|l| l.as_object()),
+        ) {
+            for (k, v) in own {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        serde_json::from_value::<Limits>(merged).unwrap_or(defaults)
+    }
+}
+
+/// The same fields, serialisable, to merge a tenant's overrides over the defaults.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PlainLimits {
+    tenant_rps: f64,
+    tenant_burst: f64,
+    principal_rps: f64,
+    principal_burst: f64,
+    max_concurrent: usize,
+}
+
+impl From<Limits> for PlainLimits {
+    fn from(l: Limits) -> Self {
+        PlainLimits {
+            tenant_rps: l.tenant_rps,
+            tenant_burst: l.tenant_burst,
+            principal_rps: l.principal_rps,
+            principal_burst: l.principal_burst,
+            max_concurrent: l.max_concurrent,
+        }
+    }
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+impl Bucket {
+    /// Takes a token, or says how long until one is there.
+    fn take(&mut self, rate: f64, burst: f64, now: Instant) -> Result<(), Duration> {
+        let elapsed = now.duration_since(self.at).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(burst);
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                ((1.0 - self.tokens) / rate.max(0.001)).max(0.001),
+            ))
+        }
+    }
+}
+
+/// Why a request was turned away, and when to try again.
+#[derive(Debug)]
+pub struct Limited {
+    pub retry_after: Duration,
+    pub what: &'static str,
+}
+
+pub struct Limiter {
+    defaults: Limits,
+    buckets: Cache<String, Arc<Mutex<Bucket>>>,
+    in_flight: Cache<uuid::Uuid, Arc<Semaphore>>,
+}
+
+impl Limiter {
+    pub fn new(defaults: Limits) -> Self {
+        Limiter {
+            defaults,
+            buckets: Cache::builder()
+                .max_capacity(100_000)
+                .time_to_idle(Duration::from_secs(600))
+                .build(),
+            in_flight: Cache::builder().max_capacity(10_000).build(),
+        }
+    }
+
+    fn take(&self, key: String, rate: f64, burst: f64, what: &'static str) -> Result<(), Limited> {
+        let bucket = self.buckets.get_with(key, || {
+            Arc::new(Mutex::new(Bucket {
+                tokens: burst,
+                at: Instant::now(),
+            }))
+        });
+        let mut b = bucket.lock().map_err(|_| Limited {
+            retry_after: Duration::from_secs(1),
+            what,
+        })?;
+        b.take(rate, burst, Instant::now())
+            .map_err(|retry_after| Limited { retry_after, what })
+    }
+
+    /// Admits a request of `ctx`, or says why not. The permit holds its place among the
+    /// tenant's requests in flight until dropped.
+    pub fn admit(&self, ctx: &TenantContext) -> Result<OwnedSemaphorePermit, Limited> {
+        let l = Limits::for_tenant(self.defaults, ctx);
+        let tenant = ctx.tenant.id.0;
+        self.take(
+            format!("t:{tenant}"),
+            l.tenant_rps,
+            l.tenant_burst,
+            "tenant",
+        )?;
+        self.take(
+            format!("p:{tenant}:{}", ctx.principal.subject),
+            l.principal_rps,
+            l.principal_burst,
+            "principal",
+        )?;
+        let max = l.max_concurrent.max(1);
+        let sem = self
+            .in_flight
+            .get_with(tenant, || Arc::new(Semaphore::new(max)));
+        sem.try_acquire_owned().map_err(|_| Limited {
+            retry_after: Duration::from_millis(100),
+            what: "concurrency",
+        })
+    }
+}
+
+/// Counts the aliased fields of a GraphQL document (a cheap way to multiply work).
+pub fn aliases(query: &str) -> usize {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|s| match &s.node {
+                Selection::Field(f) => {
+                    usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
+                }
+                Selection::InlineFragment(i) => count(&i.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else {
+        return 0;
+    };
+    doc.operations
+        .iter()
+        .map(|(_, op)| count(&op.node.selection_set.node))
+        .sum::<usize>()
+        + doc
+            .fragments
+            .values()
+            .map(|f| count(&f.node.selection_set.node))
+            .sum::<usize>()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::{Bucket, aliases};
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_its_rate() {
+        let t0 = Instant::now();
+        let mut b = Bucket {
+            tokens: 3.0,
+            at: t0,
+        };
+        assert!((0..3).all(|_| b.take(1.0, 3.0, t0).is_ok()));
+        let wait = b.take(1.0, 3.0, t0).expect_err("empty");
+        assert!(wait <= Duration::from_secs(1));
+        assert!(
+            b.take(1.0, 3.0, t0 + Duration::from_millis(1100)).is_ok(),
+            "refilled"
+        );
+    }
+
+    #[test]
+    fn aliases_are_counted_everywhere() {
+        assert_eq!(
+            aliases(
+                "{ a: me { s: subject } b: me { subject } ... on Query { c: me { subject } } }"
+            ),
+            4
+        );
+        assert_eq!(
+            aliases("query Q { ...F } fragment F on Query { x: me { subject } }"),
+            1
+        );
+        assert_eq!(aliases("not graphql"), 0);
+    }
+}

@@ -1,0 +1,124 @@
+//! Fairness: one tenant's flood is refused with RATE_LIMITED and does not reach another
+//! tenant; limits are the platform's to set; documents cannot multiply work with aliases.
+
+use civitas_tenants::Role;
+use rstest::rstest;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+async fn set_limits(app: &TestApp, slug: &str, limits: Value) {
+    let body = app
+        .post(
+            Some(&app.platform_admin()),
+            Some(slug),
+            "mutation($s: JSON!) { updateTenantSettings(settings: $s) { settings } }",
+            json!({ "s": { "limits": limits } }),
+        )
+        .await
+        .1;
+    assert_no_errors(&body);
+}
+
+/// Fires `n` requests at once; returns (successes, rate-limited responses with a Retry-After).
+async fn burst(app: &TestApp, token: &str, n: usize) -> (usize, usize) {
+    let requests = (0..n).map(|_| {
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": "{ services { code } }" }))
+            .send()
+    });
+    let mut ok = 0;
+    let mut limited = 0;
+    for r in futures::future::join_all(requests).await {
+        let r = r.expect("send");
+        let status = r.status().as_u16();
+        let retry = r.headers().get("retry-after").is_some();
+        let body: Value = r.json().await.expect("json");
+        match (status, body.get("errors")) {
+            (200, None) => ok += 1,
+            (429, Some(_)) if error_code(&body) == "RATE_LIMITED" && retry => limited += 1,
+            other => panic!("unexpected answer {other:?}: {body}"),
+        }
+    }
+    (ok, limited)
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_flooding_tenant_is_limited_and_another_is_not(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("alfa").await;
+    app.onboard("beta").await;
+    let alfa = app.member("alfa", "alfa-op", Role::Operator).await;
+    let beta = app.member("beta", "beta-op", Role::Operator).await;
+    set_limits(
+        &app,
+        "alfa",
+        json!({ "tenantRps": 1.0, "tenantBurst": 3.0 }),
+    )
+    .await;
+
+    let (ok, limited) = burst(&app, &alfa, 10).await;
+    assert!(
+        ok <= 4 && limited >= 6,
+        "alfa: {ok} served, {limited} limited"
+    );
+    let (ok, limited) = burst(&app, &beta, 10).await;
+    assert_eq!((ok, limited), (10, 0), "beta is untouched by alfa's flood");
+}
+
+#[rstest]
+#[tokio::test]
+async fn one_principal_cannot_starve_its_colleagues(#[values(Sqlite)] backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("alfa").await;
+    let noisy = app.member("alfa", "noisy", Role::Operator).await;
+    let quiet = app.member("alfa", "quiet", Role::Operator).await;
+    set_limits(
+        &app,
+        "alfa",
+        json!({ "principalRps": 1.0, "principalBurst": 2.0 }),
+    )
+    .await;
+    let (_, limited) = burst(&app, &noisy, 8).await;
+    assert!(limited >= 5, "the noisy principal is limited ({limited})");
+    let (ok, _) = burst(&app, &quiet, 2).await;
+    assert_eq!(ok, 2, "its colleague is not");
+}
+
+#[rstest]
+#[tokio::test]
+async fn limits_are_the_platforms_to_set(#[values(Sqlite)] backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("alfa").await;
+    set_limits(&app, "alfa", json!({ "tenantRps": 5.0 })).await;
+    let admin = app.admin_of("alfa");
+    let body = app
+        .gql(&admin, "mutation { updateTenantSettings(settings: { locale: \"it-IT\", limits: { tenantRps: 100000 } }) { settings } }", json!({}))
+        .await;
+    assert_eq!(
+        body["data"]["updateTenantSettings"]["settings"],
+        json!({ "locale": "it-IT", "limits": { "tenantRps": 5.0 } })
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn documents_with_too_many_aliases_are_refused(#[values(Sqlite)] backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let many = format!(
+        "{{ {} }}",
+        (0..60)
+            .map(|i| format!("a{i}: __typename"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    let (status, body) = app
+        .post(Some(&app.platform_admin()), None, &many, json!({}))
+        .await;
+    assert_eq!((status, error_code(&body)), (400, "BAD_REQUEST"));
+}
