@@ -109,7 +109,8 @@ pub struct Limited {
 pub struct Limiter {
     defaults: Limits,
     buckets: Cache<String, Arc<Mutex<Bucket>>>,
-    in_flight: Cache<uuid::Uuid, Arc<Semaphore>>,
+    /// Keyed by tenant and its current cap, so that a changed cap takes effect at once.
+    in_flight: Cache<(uuid::Uuid, usize), Arc<Semaphore>>,
 }
 
 impl Limiter {
