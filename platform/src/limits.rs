@@ -160,7 +160,7 @@ impl Limiter {
         let max = l.max_concurrent.max(1);
         let sem = self
             .in_flight
-            .get_with(tenant, || Arc::new(Semaphore::new(max)));
+            .get_with((tenant, max), || Arc::new(Semaphore::new(max)));
         sem.try_acquire_owned().map_err(|_| Limited {
             retry_after: Duration::from_millis(100),
             what: "concurrency",
