@@ -14,6 +14,7 @@ pub enum Code {
     BadRequest,
     PayloadTooLarge,
     RateLimited,
+    GraphqlValidation,
     Internal,
 }
 
@@ -29,6 +30,7 @@ impl Code {
             Code::BadRequest => "BAD_REQUEST",
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Code::RateLimited => "RATE_LIMITED",
+            Code::GraphqlValidation => "GRAPHQL_VALIDATION",
             Code::Internal => "INTERNAL",
         }
     }

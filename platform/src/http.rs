@@ -203,7 +203,7 @@ async fn execute(
         return reject(
             StatusCode::BAD_REQUEST,
             ApiError::new(
-                Code::BadRequest,
+                Code::GraphqlValidation,
                 format!(
                     "at most {} aliases per document",
                     app.config.graphql_max_aliases
@@ -414,7 +414,7 @@ fn label_uncoded_errors(resp: &mut GqlResponse) {
             .extensions
             .get_or_insert_with(ErrorExtensionValues::default);
         if ext.get("code").is_none() {
-            ext.set("code", "GRAPHQL_VALIDATION");
+            ext.set("code", Code::GraphqlValidation.as_str());
         }
     }
 }

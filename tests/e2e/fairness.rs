@@ -120,5 +120,5 @@ async fn documents_with_too_many_aliases_are_refused(#[values(Sqlite)] backend: 
     let (status, body) = app
         .post(Some(&app.platform_admin()), None, &many, json!({}))
         .await;
-    assert_eq!((status, error_code(&body)), (400, "BAD_REQUEST"));
+    assert_eq!((status, error_code(&body)), (400, "GRAPHQL_VALIDATION"));
 }
