@@ -194,24 +194,33 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
         .limit(limit)
         .all(scope.conn())
         .await?;
+    // Their webhooks and events in two queries, not two per delivery.
+    let hooks: std::collections::HashMap<Uuid, webhook::Model> = scope
+        .find::<webhook::Entity>()
+        .filter(webhook::Column::Id.is_in(rows.iter().map(|d| d.webhook_id)))
+        .all(scope.conn())
+        .await?
+        .into_iter()
+        .map(|h| (h.id, h))
+        .collect();
+    let events: std::collections::HashMap<Uuid, outbox::Model> = scope
+        .find::<outbox::Entity>()
+        .filter(outbox::Column::Id.is_in(rows.iter().map(|d| d.event_id)))
+        .all(scope.conn())
+        .await?
+        .into_iter()
+        .map(|e| (e.id, e))
+        .collect();
     let mut out = Vec::new();
     for d in rows {
-        let hook = scope
-            .find::<webhook::Entity>()
-            .filter(webhook::Column::Id.eq(d.webhook_id))
-            .one(scope.conn())
-            .await?;
-        let event = scope
-            .find::<outbox::Entity>()
-            .filter(outbox::Column::Id.eq(d.event_id))
-            .one(scope.conn())
-            .await?;
-        match (hook, event) {
-            (Some(h), Some(e)) if h.active => out.push(Due {
+        let hook = hooks.get(&d.webhook_id).filter(|h| h.active);
+        // An event may feed several deliveries (one per webhook): clone it for each.
+        match (hook, events.get(&d.event_id).cloned()) {
+            (Some(h), Some(e)) => out.push(Due {
                 delivery_id: d.id,
                 attempts: d.attempts,
-                url: h.url,
-                secret: h.secret,
+                url: h.url.clone(),
+                secret: h.secret.clone(),
                 event_id: e.id,
                 body: serde_json::json!({ "id": e.id, "type": e.event_type, "occurredAt": e.created_at, "data": e.payload }),
                 event_type: e.event_type,

@@ -15,9 +15,9 @@ use civitas_graphql::{ApiError, Caller, Code};
 use tracing::{Instrument, field::Empty};
 
 use crate::app::App;
+use crate::document::Inspected;
 use crate::idempotency;
 use crate::identity::{Refused, browser, sessions};
-use crate::limits;
 
 pub const TENANT_HEADER: &str = "x-civitas-tenant";
 const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -192,14 +192,13 @@ async fn execute(
             );
         }
     };
-    seen.operation = request
-        .operation_name
-        .clone()
-        .or_else(|| single_operation_name(&request.query));
+    // One parse for the shell's needs; the executor parses again for its own.
+    let doc = Inspected::of(&request.query, request.operation_name.as_deref());
+    seen.operation = doc.operation.clone();
     if let Some(op) = &seen.operation {
         span.record("operation", op.as_str());
     }
-    if limits::aliases(&request.query) > app.config.graphql_max_aliases {
+    if doc.aliases > app.config.graphql_max_aliases {
         return reject(
             StatusCode::BAD_REQUEST,
             ApiError::new(
@@ -261,7 +260,7 @@ async fn execute(
     };
     // Keys apply to mutations made in a tenant; anything else simply runs.
     let keyed = match (&key, &caller.tenant) {
-        (Some(k), Some(tc)) if is_mutation(&request) => Some((k.clone(), tc.clone())),
+        (Some(k), Some(tc)) if doc.mutation => Some((k.clone(), tc.clone())),
         _ => None,
     };
     if let Some((k, tc)) = &keyed {
@@ -319,34 +318,6 @@ async fn execute(
     }
     seen.ok = resp.errors.is_empty();
     json_response(StatusCode::OK, &resp)
-}
-
-/// The name of the document's only operation, when it has exactly one and it is named.
-fn single_operation_name(query: &str) -> Option<String> {
-    let doc = async_graphql::parser::parse_query(query).ok()?;
-    let mut ops = doc.operations.iter();
-    let (name, _) = ops.next()?;
-    if ops.next().is_some() {
-        return None;
-    }
-    name.map(|n| n.to_string())
-}
-
-/// Whether the request's operation is a mutation (read from the document; a parse error
-/// is left to the executor to report).
-fn is_mutation(request: &async_graphql::Request) -> bool {
-    use async_graphql::parser::types::OperationType;
-    let Ok(doc) = async_graphql::parser::parse_query(&request.query) else {
-        return false;
-    };
-    doc.operations.iter().any(|(name, op)| {
-        let chosen = match (&request.operation_name, name) {
-            (Some(want), Some(n)) => want == n.as_str(),
-            (None, _) => true,
-            (Some(_), None) => false,
-        };
-        chosen && op.node.ty == OperationType::Mutation
-    })
 }
 
 /// The principal behind the bearer token (if any) and the tenant it acts in.

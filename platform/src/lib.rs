@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod demo;
 pub mod dev_issuer;
+mod document;
 mod http;
 pub mod idempotency;
 pub mod identity;

@@ -1,5 +1,5 @@
 //! Fairness between tenants: request-rate limits per tenant and per principal (token
-//! buckets), a cap on each tenant's requests in flight, and a cap on aliases per document.
+//! buckets) and a cap on each tenant's requests in flight.
 //! A tenant's own limits come from its settings (`{"limits": {...}}`), else the defaults.
 
 use std::sync::{Arc, Mutex};
@@ -168,40 +168,11 @@ impl Limiter {
     }
 }
 
-/// Counts the aliased fields of a GraphQL document (a cheap way to multiply work).
-pub fn aliases(query: &str) -> usize {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|s| match &s.node {
-                Selection::Field(f) => {
-                    usize::from(f.node.alias.is_some()) + count(&f.node.selection_set.node)
-                }
-                Selection::InlineFragment(i) => count(&i.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
-    }
-    let Ok(doc) = async_graphql::parser::parse_query(query) else {
-        return 0;
-    };
-    doc.operations
-        .iter()
-        .map(|(_, op)| count(&op.node.selection_set.node))
-        .sum::<usize>()
-        + doc
-            .fragments
-            .values()
-            .map(|f| count(&f.node.selection_set.node))
-            .sum::<usize>()
-}
-
 #[cfg(test)]
 mod tests {
     use std::time::{Duration, Instant};
 
-    use super::{Bucket, aliases};
+    use super::Bucket;
 
     #[test]
     fn a_bucket_allows_its_burst_then_its_rate() {
@@ -217,20 +188,5 @@ mod tests {
             b.take(1.0, 3.0, t0 + Duration::from_millis(1100)).is_ok(),
             "refilled"
         );
-    }
-
-    #[test]
-    fn aliases_are_counted_everywhere() {
-        assert_eq!(
-            aliases(
-                "{ a: me { s: subject } b: me { subject } ... on Query { c: me { subject } } }"
-            ),
-            4
-        );
-        assert_eq!(
-            aliases("query Q { ...F } fragment F on Query { x: me { subject } }"),
-            1
-        );
-        assert_eq!(aliases("not graphql"), 0);
     }
 }
