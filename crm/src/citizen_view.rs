@@ -96,6 +96,21 @@ where
         .collect())
 }
 
+/// The person `lookup` names and the records merged into it, the person first.
+async fn family_of(scope: &Scope, lookup: Lookup) -> Result<Option<Vec<persons::Person>>> {
+    let id = match lookup {
+        Lookup::FiscalCode(raw) => {
+            let code = parse_fiscal_code(&raw)?;
+            match persons::id_by_fiscal_code(scope.conn(), &code).await? {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        }
+        Lookup::Person(id) => id,
+    };
+    persons::with_family(scope.conn(), id).await
+}
+
 /// Builds the view for the scope's body. A person of whom the body can see nothing is
 /// NOT_FOUND, exactly like a person who does not exist.
 pub async fn view(
@@ -106,14 +121,9 @@ pub async fn view(
     lookup: Lookup,
 ) -> Result<CitizenView> {
     let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
-    let person = match lookup {
-        Lookup::FiscalCode(raw) => {
-            persons::find_by_fiscal_code(scope.conn(), &parse_fiscal_code(&raw)?).await?
-        }
-        Lookup::Person(id) => persons::root(scope.conn(), id).await?,
-    }
-    .ok_or_else(not_found)?;
-    let family = persons::family(scope.conn(), person.id).await?;
+    let members = family_of(scope, lookup).await?.ok_or_else(not_found)?;
+    let person = members[0].clone();
+    let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();
     let own = scope.tenant_id();
 
     let consents = cache.for_grantee(scope.conn(), own, &family).await?;
@@ -177,9 +187,10 @@ pub async fn view(
         .iter()
         .map(|(p, c)| (TenantId(p.tenant_id), *c))
         .collect();
-    let views = profiles::views(
+    let views = profiles::views_knowing(
         scope.conn(),
         profile_rows.into_iter().map(|(p, _)| p).collect(),
+        &members,
     )
     .await?;
     let mut cases = Vec::new();
@@ -278,14 +289,9 @@ pub async fn access_log_of_tenant(scope: &Scope, limit: u64) -> Result<Vec<Acces
 /// of them: operators act only for citizens their body knows.
 pub async fn registered_person(scope: &Scope, lookup: Lookup) -> Result<(Uuid, Vec<Uuid>)> {
     let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
-    let person = match lookup {
-        Lookup::FiscalCode(raw) => {
-            persons::find_by_fiscal_code(scope.conn(), &parse_fiscal_code(&raw)?).await?
-        }
-        Lookup::Person(id) => persons::root(scope.conn(), id).await?,
-    }
-    .ok_or_else(not_found)?;
-    let family = persons::family(scope.conn(), person.id).await?;
+    let members = family_of(scope, lookup).await?.ok_or_else(not_found)?;
+    let person = &members[0];
+    let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();
     let known = scope
         .find::<profile::Entity>()
         .filter(profile::Column::PersonId.is_in(family.iter().copied()))

@@ -33,6 +33,37 @@ pub async fn root<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Perso
     Ok(current)
 }
 
+/// The person record `id` belongs to (following merges) and every record merged into it,
+/// the person first: one statement when `id` is not itself merged, as is the norm.
+pub async fn with_family<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Vec<Person>>> {
+    let rows = person::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(person::Column::Id.eq(id))
+                .add(person::Column::MergedInto.eq(id)),
+        )
+        .all(conn)
+        .await?;
+    let Some(me) = rows.iter().find(|p| p.id == id).cloned() else {
+        return Ok(None);
+    };
+    if let Some(target) = me.merged_into {
+        let Some(root) = root(conn, target).await? else {
+            return Ok(None);
+        };
+        let merged = person::Entity::find()
+            .filter(person::Column::MergedInto.eq(root.id))
+            .all(conn)
+            .await?;
+        return Ok(Some(std::iter::once(root).chain(merged).collect()));
+    }
+    Ok(Some(
+        std::iter::once(me)
+            .chain(rows.into_iter().filter(|p| p.id != id))
+            .collect(),
+    ))
+}
+
 /// The person and every person record merged into it, the person first.
 pub async fn family<C: ConnectionTrait>(conn: &C, root_id: Uuid) -> Result<Vec<Uuid>> {
     let merged = person::Entity::find()
@@ -42,6 +73,18 @@ pub async fn family<C: ConnectionTrait>(conn: &C, root_id: Uuid) -> Result<Vec<U
     Ok(std::iter::once(root_id)
         .chain(merged.into_iter().map(|p| p.id))
         .collect())
+}
+
+/// The id of the person record holding this code (which may have been merged).
+pub async fn id_by_fiscal_code<C: ConnectionTrait>(
+    conn: &C,
+    code: &FiscalCode,
+) -> Result<Option<Uuid>> {
+    Ok(person::Entity::find()
+        .filter(person::Column::FiscalCode.eq(code.as_str()))
+        .one(conn)
+        .await?
+        .map(|p| p.id))
 }
 
 pub async fn find_by_fiscal_code<C: ConnectionTrait>(

@@ -292,8 +292,21 @@ pub(crate) async fn views<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<profile::Model>,
 ) -> Result<Vec<Profile>> {
+    views_knowing(conn, rows, &[]).await
+}
+
+/// [`views`], reading the codes of only the persons not in `known`.
+pub(crate) async fn views_knowing<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<profile::Model>,
+    known: &[person::Model],
+) -> Result<Vec<Profile>> {
     let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
-    let person_ids: Vec<Uuid> = rows.iter().map(|p| p.person_id).collect();
+    let person_ids: BTreeSet<Uuid> = rows
+        .iter()
+        .map(|p| p.person_id)
+        .filter(|id| !known.iter().any(|k| k.id == *id))
+        .collect();
     let tenants: BTreeSet<Uuid> = rows.iter().map(|p| p.tenant_id).collect();
     let mut by_profile: BTreeMap<(Uuid, Uuid), (Vec<String>, Vec<String>)> = BTreeMap::new();
     for c in contact::Entity::find()
@@ -310,11 +323,17 @@ pub(crate) async fn views<C: ConnectionTrait>(
             entry.1.push(c.value)
         }
     }
-    let codes: BTreeMap<Uuid, Option<String>> = person::Entity::find()
-        .filter(person::Column::Id.is_in(person_ids))
-        .all(conn)
-        .await?
+    let fetched = if person_ids.is_empty() {
+        vec![]
+    } else {
+        person::Entity::find()
+            .filter(person::Column::Id.is_in(person_ids))
+            .all(conn)
+            .await?
+    };
+    let codes: BTreeMap<Uuid, Option<String>> = fetched
         .into_iter()
+        .chain(known.iter().cloned())
         .map(|p| (p.id, p.fiscal_code))
         .collect();
     Ok(rows

@@ -4,8 +4,7 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, SimpleObject};
-use civitas_tenants::{Db, TenantId, entity::tenant};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use civitas_tenants::{Db, TenantId};
 
 use crate::error::{ApiError, ApiResult};
 
@@ -27,18 +26,15 @@ impl Loader<TenantId> for TenantLoader {
     type Error = ApiError;
 
     async fn load(&self, keys: &[TenantId]) -> Result<HashMap<TenantId, TenantRef>, ApiError> {
-        let rows = tenant::Entity::find()
-            .filter(tenant::Column::Id.is_in(keys.iter().map(|k| k.0)))
-            .all(self.db.global())
-            .await?;
+        let rows = civitas_tenants::registry::cached_by_ids(&self.db, keys).await?;
         Ok(rows
             .into_iter()
             .map(|t| {
                 (
-                    TenantId(t.id),
+                    t.id,
                     TenantRef {
                         id: ID(t.id.to_string()),
-                        slug: t.slug,
+                        slug: t.slug.to_string(),
                         display_name: t.display_name,
                     },
                 )

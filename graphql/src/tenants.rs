@@ -166,7 +166,7 @@ impl TenantMutation {
             };
         }
         let scope = db.scope(tc).await?;
-        let t = registry::set_settings(scope.conn(), tc.tenant.id, settings).await?;
+        let t = registry::set_settings(&scope, tc.tenant.id, settings).await?;
         audit::record(
             &scope,
             &tc.actor(),

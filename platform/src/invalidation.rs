@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use civitas_crm::sharing::ConsentCache;
 use civitas_graphql::events::{CASE_CHANNEL, EventBus};
 use civitas_policies::{Authorizer, INVALIDATION_CHANNEL, POLICY_CHANGED};
-use civitas_tenants::{Backend, Db};
+use civitas_tenants::{ACCESS_CHANGED, Backend, Db};
 use sea_orm::sqlx::postgres::PgListener;
 use tokio::task::JoinHandle;
 
@@ -22,6 +22,7 @@ pub fn spawn(
         return None;
     }
     let pool = db.global().get_postgres_connection_pool().clone();
+    let access = db.access().clone();
     Some(tokio::spawn(async move {
         loop {
             match PgListener::connect_with(&pool).await {
@@ -34,6 +35,7 @@ pub fn spawn(
                     } else {
                         // Anything may have changed while no one was listening.
                         consents.invalidate_all();
+                        access.invalidate_all();
                         if let Err(e) = authorizer.reload().await {
                             tracing::warn!(error = %e, "reloading policies");
                         }
@@ -47,6 +49,7 @@ pub fn spawn(
                                         }
                                     }
                                 }
+                                Ok(n) if n.payload() == ACCESS_CHANGED => access.invalidate_all(),
                                 Ok(n) if n.payload() == POLICY_CHANGED => {
                                     if let Err(e) = authorizer.reload().await {
                                         tracing::warn!(error = %e, "reloading policies");
@@ -64,6 +67,7 @@ pub fn spawn(
                 Err(e) => tracing::warn!(error = %e, "cannot connect the invalidation listener"),
             }
             consents.invalidate_all();
+            access.invalidate_all();
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }))

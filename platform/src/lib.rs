@@ -2,6 +2,7 @@
 //! development token issuer, telemetry and the demo data set.
 
 pub mod app;
+pub mod bench;
 pub mod config;
 pub mod demo;
 pub mod dev_issuer;

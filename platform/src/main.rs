@@ -42,6 +42,9 @@ enum Command {
     /// Development helpers (refused in production).
     #[command(subcommand)]
     Dev(DevCommand),
+    /// Benchmarks: generate a data set, drive load, compare with pgbench (docs/performance.md).
+    #[command(subcommand)]
+    Bench(civitas::bench::BenchCommand),
 }
 
 #[derive(Subcommand)]
@@ -164,6 +167,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tenant(cmd) => tenant(config, cmd).await,
+        Command::Bench(cmd) => civitas::bench::command(&config, cmd).await,
         Command::Dev(DevCommand::Token {
             subject,
             tenant,

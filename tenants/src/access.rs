@@ -60,14 +60,27 @@ pub async fn resolve(
         return Ok(None);
     };
     let slug = TenantSlug::parse(raw)?;
-    let tenant = registry::find_by_slug(db, &slug)
+    let tenant = registry::cached_by_slug(db, &slug)
         .await?
         .ok_or(Error::Forbidden)?;
     let is_home = principal.home_tenant.as_deref() == Some(slug.as_str());
 
-    let scope = db.scope_for(tenant.id).await?;
-    let membership = members::membership(&scope, &principal.subject).await?;
-    scope.commit().await?;
+    let membership = match db
+        .access()
+        .membership(tenant.id.0, &principal.subject)
+        .await
+    {
+        Some(m) => m,
+        None => {
+            let scope = db.scope_for(tenant.id).await?;
+            let m = members::membership(&scope, &principal.subject).await?;
+            scope.commit().await?;
+            db.access()
+                .remember_membership(tenant.id.0, &principal.subject, m.clone())
+                .await;
+            m
+        }
+    };
 
     if !is_home && membership.is_none() && !principal.is_platform_admin() {
         return Err(Error::Forbidden);

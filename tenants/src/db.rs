@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use crate::Clock;
+use crate::{AccessCache, Clock};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Which engine holds the data. SQLite has no row-level security, so there the scoped layer's
@@ -17,6 +17,7 @@ pub struct Db {
     conn: DatabaseConnection,
     backend: Backend,
     clock: Clock,
+    access: AccessCache,
 }
 
 impl Db {
@@ -49,6 +50,7 @@ impl Db {
             conn,
             backend,
             clock: Clock::default(),
+            access: AccessCache::default(),
         }
     }
 
@@ -56,6 +58,11 @@ impl Db {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The cache of tenants and memberships every request looks up.
+    pub fn access(&self) -> &AccessCache {
+        &self.access
     }
 
     pub fn clock(&self) -> &Clock {

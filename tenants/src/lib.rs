@@ -2,6 +2,7 @@
 //! which every read or write of tenant-owned rows goes.
 
 pub mod access;
+mod access_cache;
 pub mod audit;
 mod clock;
 mod db;
@@ -46,6 +47,7 @@ macro_rules! string_enum {
 }
 
 pub use access::TenantContext;
+pub use access_cache::{ACCESS_CHANGED, AccessCache};
 pub use clock::Clock;
 pub use db::{Backend, Db};
 pub use error::{Error, Result};

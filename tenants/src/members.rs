@@ -118,6 +118,7 @@ pub async fn grant(
             ..Default::default()
         };
         scope.insert(row).await?;
+        scope.access_changed().await?;
     }
     get(scope, subject).await?.ok_or(Error::NotFound("member"))
 }
@@ -140,6 +141,7 @@ pub async fn revoke(scope: &Scope, subject: &str, role: Role) -> Result<Member> 
     if res.rows_affected == 0 {
         return Err(Error::NotFound("role assignment"));
     }
+    scope.access_changed().await?;
     get(scope, subject).await?.ok_or(Error::NotFound("member"))
 }
 

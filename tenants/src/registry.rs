@@ -50,6 +50,42 @@ pub async fn find_by_slug_on<C: ConnectionTrait>(
         .transpose()
 }
 
+/// [`find_by_slug`] through the access cache: what every request resolves its tenant with.
+pub async fn cached_by_slug(db: &Db, slug: &TenantSlug) -> Result<Option<Tenant>> {
+    if let Some(t) = db.access().tenant(slug.as_str()).await {
+        return Ok(Some(t));
+    }
+    let found = find_by_slug(db, slug).await?;
+    if let Some(t) = &found {
+        db.access().remember_tenant(t).await;
+    }
+    Ok(found)
+}
+
+/// The tenants with these ids, through the access cache (labels of records in responses).
+pub async fn cached_by_ids(db: &Db, ids: &[TenantId]) -> Result<Vec<Tenant>> {
+    let mut found = Vec::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    for id in ids {
+        match db.access().tenant_by_id(id.0).await {
+            Some(t) => found.push(t),
+            None => missing.push(id.0),
+        }
+    }
+    if !missing.is_empty() {
+        for model in tenant::Entity::find()
+            .filter(tenant::Column::Id.is_in(missing))
+            .all(db.global())
+            .await?
+        {
+            let t = Tenant::try_from(model)?;
+            db.access().remember_tenant(&t).await;
+            found.push(t);
+        }
+    }
+    Ok(found)
+}
+
 pub async fn find_by_id(db: &Db, id: TenantId) -> Result<Option<Tenant>> {
     tenant::Entity::find_by_id(id.0)
         .one(db.global())
@@ -117,12 +153,14 @@ pub async fn set_status(db: &Db, slug: &TenantSlug, status: TenantStatus) -> Res
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    Tenant::try_from(row.update(db.global()).await?)
+    let updated = Tenant::try_from(row.update(db.global()).await?)?;
+    db.access().changed(db.global()).await?;
+    Ok(updated)
 }
 
 /// Replaces a tenant's settings (a JSON object).
-pub async fn set_settings<C: ConnectionTrait>(
-    conn: &C,
+pub async fn set_settings(
+    scope: &Scope,
     id: TenantId,
     settings: serde_json::Value,
 ) -> Result<Tenant> {
@@ -135,5 +173,7 @@ pub async fn set_settings<C: ConnectionTrait>(
         updated_at: Set(Utc::now()),
         ..Default::default()
     };
-    Tenant::try_from(row.update(conn).await?)
+    let updated = Tenant::try_from(row.update(scope.conn()).await?)?;
+    scope.access_changed().await?;
+    Ok(updated)
 }

@@ -35,6 +35,7 @@ pub enum Sources {
 pub struct Scope {
     txn: DatabaseTransaction,
     tenant_id: TenantId,
+    access: crate::AccessCache,
 }
 
 /// A transaction bound to one person (and the person records merged into it), across
@@ -52,7 +53,11 @@ impl Db {
 
     pub(crate) async fn scope_for(&self, tenant_id: TenantId) -> Result<Scope, DbErr> {
         let txn = self.begin_bound(Some(tenant_id.0), None).await?;
-        Ok(Scope { txn, tenant_id })
+        Ok(Scope {
+            txn,
+            tenant_id,
+            access: self.access().clone(),
+        })
     }
 
     /// Opens the unit of work of a citizen: `person` and the records `merged` into it.
@@ -105,6 +110,11 @@ impl Scope {
     /// tables that must see the same snapshot).
     pub fn conn(&self) -> &DatabaseTransaction {
         &self.txn
+    }
+
+    /// Marks the tenant's registry entry or its memberships as changed (see [`crate::AccessCache`]).
+    pub(crate) async fn access_changed(&self) -> Result<(), DbErr> {
+        self.access.changed(&self.txn).await
     }
 
     pub fn find<E: TenantOwned>(&self) -> Select<E> {

@@ -1,0 +1,95 @@
+//! What every request looks up before its real work: the tenant named by a slug and the
+//! caller's membership there. Both change rarely (onboarding, suspension, settings, role
+//! grants), so they are cached for a few seconds; every change drops the entries at once on
+//! this replica and, through `NOTIFY` at commit, on the others.
+
+use std::time::Duration;
+
+use moka::future::Cache;
+use sea_orm::{ConnectionTrait, DbErr, Statement};
+use uuid::Uuid;
+
+use crate::{MemberId, Role, Tenant};
+
+/// The `NOTIFY` payload on the invalidation channel that drops every replica's entries.
+pub const ACCESS_CHANGED: &str = "access";
+const CHANNEL: &str = "civitas_invalidation";
+/// The bound on how stale an entry can be should a notification be lost.
+const TTL: Duration = Duration::from_secs(5);
+
+pub(crate) type Membership = Option<(MemberId, Vec<Role>)>;
+
+#[derive(Clone, Debug)]
+pub struct AccessCache {
+    tenants: Cache<String, Tenant>,
+    by_id: Cache<Uuid, Tenant>,
+    memberships: Cache<(Uuid, String), Membership>,
+}
+
+impl Default for AccessCache {
+    fn default() -> Self {
+        AccessCache {
+            tenants: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(TTL)
+                .build(),
+            by_id: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_live(TTL)
+                .build(),
+            memberships: Cache::builder()
+                .max_capacity(200_000)
+                .time_to_live(TTL)
+                .build(),
+        }
+    }
+}
+
+impl AccessCache {
+    pub(crate) async fn tenant(&self, slug: &str) -> Option<Tenant> {
+        self.tenants.get(slug).await
+    }
+
+    pub(crate) async fn tenant_by_id(&self, id: Uuid) -> Option<Tenant> {
+        self.by_id.get(&id).await
+    }
+
+    pub(crate) async fn remember_tenant(&self, tenant: &Tenant) {
+        self.tenants
+            .insert(tenant.slug.to_string(), tenant.clone())
+            .await;
+        self.by_id.insert(tenant.id.0, tenant.clone()).await;
+    }
+
+    pub(crate) async fn membership(&self, tenant: Uuid, subject: &str) -> Option<Membership> {
+        self.memberships.get(&(tenant, subject.to_owned())).await
+    }
+
+    pub(crate) async fn remember_membership(&self, tenant: Uuid, subject: &str, m: Membership) {
+        self.memberships
+            .insert((tenant, subject.to_owned()), m)
+            .await;
+    }
+
+    /// Drops every entry of this replica (a change here, or a notification from another).
+    pub fn invalidate_all(&self) {
+        self.tenants.invalidate_all();
+        self.by_id.invalidate_all();
+        self.memberships.invalidate_all();
+    }
+
+    /// Drops this replica's entries now and, on PostgreSQL, asks every replica to drop theirs
+    /// when `conn`'s transaction commits.
+    pub(crate) async fn changed<C: ConnectionTrait>(&self, conn: &C) -> Result<(), DbErr> {
+        self.invalidate_all();
+        if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            conn.execute_raw(Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                "SELECT pg_notify($1, $2)",
+                [CHANNEL.into(), ACCESS_CHANGED.into()],
+            ))
+            .await?;
+        }
+        Ok(())
+    }
+}
