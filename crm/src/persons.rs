@@ -150,6 +150,9 @@ pub async fn for_citizen<C: ConnectionTrait>(conn: &C, principal: &Principal) ->
         .one(conn)
         .await?;
     if let Some(p) = by_subject {
+        if p.merged_into.is_none() {
+            return Ok(p);
+        }
         return root(conn, p.id)
             .await?
             .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("person")));

@@ -394,8 +394,13 @@ pub async fn search(
         .filter(profile::Column::MergedInto.is_null());
     if let Some(raw) = q.fiscal_code.as_deref() {
         let code = parse_fiscal_code(raw)?;
-        let ids = match persons::find_by_fiscal_code(scope.conn(), &code).await? {
-            Some(p) => persons::family(scope.conn(), p.id).await?,
+        let ids: Vec<Uuid> = match persons::id_by_fiscal_code(scope.conn(), &code).await? {
+            Some(id) => persons::with_family(scope.conn(), id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|p| p.id)
+                .collect(),
             None => vec![],
         };
         query = query.filter(profile::Column::PersonId.is_in(ids));

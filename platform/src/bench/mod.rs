@@ -139,7 +139,7 @@ pub(crate) fn tokens(config: &Config, layout: &Layout, seed: u64) -> anyhow::Res
     Ok(Arc::new(Tokens::mint(&issuer, layout, seed)?))
 }
 
-/// Runs each requested scenario: pgbench first (when asked), then the server.
+/// Runs each requested scenario against the server, then (when asked) pgbench.
 pub async fn run(config: &Config, args: &RunArgs) -> anyhow::Result<Vec<Outcome>> {
     let layout = Layout::load(&config.data_dir)?;
     let tokens = tokens(config, &layout, args.seed)?;
@@ -150,13 +150,14 @@ pub async fn run(config: &Config, args: &RunArgs) -> anyhow::Result<Vec<Outcome>
     };
     let mut out = Vec::new();
     for scenario in scenarios {
+        let work = scenarios::workload(scenario, layout, tokens.clone(), scenarios::Bodies::All);
+        let server = driver::run(work, &load_options(args)).await?;
+        // After the server, so that the pushes pgbench replays update cases that exist.
         let pg = if args.pgbench {
             Some(pgbench::run(&config.database_url, scenario, &layout, args).await?)
         } else {
             None
         };
-        let work = scenarios::workload(scenario, layout, tokens.clone(), scenarios::Bodies::All);
-        let server = driver::run(work, &load_options(args)).await?;
         let ratio = pg
             .as_ref()
             .map(|p| server.throughput / p.tps.max(f64::MIN_POSITIVE));

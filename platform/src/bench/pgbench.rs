@@ -82,6 +82,7 @@ pub async fn run(
         ("kk", u64::from(layout.profiles_per_person())),
         ("stride", layout.stride()),
         ("every", layout.consent_every()),
+        ("consents", layout.consents),
     ] {
         cmd.args(["--define", &format!("{name}={value}")]);
     }
