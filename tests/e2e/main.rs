@@ -3,6 +3,7 @@
 
 mod authz;
 mod bad_input;
+mod bench;
 mod cases;
 mod citizens;
 mod cli;

@@ -5,9 +5,12 @@ use serde::Serialize;
 
 use super::driver::{self, LoadResult};
 use super::layout::Layout;
+use super::layout::tenant_slug;
 use super::scenarios::{Bodies, Scenario, workload};
-use super::{RunArgs, load_options, tokens};
+use super::{FairnessArgs, load_options, tokens};
 use crate::config::Config;
+use crate::dev_issuer::{DevIssuer, TokenRequest};
+use civitas_tenants::{PrincipalKind, Role};
 
 /// The body that floods: the first generated one.
 const FLOODER: u32 = 0;
@@ -26,7 +29,41 @@ pub struct FairnessOutcome {
     pub p99_degradation_pct: f64,
 }
 
-pub async fn run(config: &Config, args: &RunArgs) -> anyhow::Result<FairnessOutcome> {
+/// Sets the flooding body's limits as the platform administrator would.
+async fn limit_flooder(config: &Config, base_url: &str, rps: f64) -> anyhow::Result<()> {
+    let issuer = DevIssuer::load_or_create(&config.data_dir)?;
+    let token = issuer.mint(&TokenRequest {
+        subject: "bench-platform-admin".into(),
+        kind: PrincipalKind::Operator,
+        name: None,
+        tenant: None,
+        roles: vec![Role::PlatformAdmin],
+        fiscal_code: None,
+        ttl: chrono::Duration::minutes(10),
+    })?;
+    let limits = serde_json::json!({ "limits": {
+        "tenantRps": rps, "tenantBurst": rps, "principalRps": rps, "principalBurst": rps } });
+    let resp: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/graphql", base_url.trim_end_matches('/')))
+        .bearer_auth(token)
+        .header("x-civitas-tenant", tenant_slug(FLOODER))
+        .json(&serde_json::json!({
+            "query": "mutation($s: JSON!) { updateTenantSettings(settings: $s) { slug } }",
+            "variables": { "s": limits },
+        }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    if resp.get("errors").is_some() {
+        anyhow::bail!("setting the flooding body's limits: {resp}");
+    }
+    Ok(())
+}
+
+pub async fn run(config: &Config, fa: &FairnessArgs) -> anyhow::Result<FairnessOutcome> {
+    let args = &fa.run;
+    limit_flooder(config, &args.url, fa.flood_limit).await?;
     let layout = Layout::load(&config.data_dir)?;
     let tokens = tokens(config, &layout, args.seed)?;
     let others = workload(
@@ -40,6 +77,7 @@ pub async fn run(config: &Config, args: &RunArgs) -> anyhow::Result<FairnessOutc
     let baseline = driver::run(others.clone(), &opts).await?;
     let flood_opts = driver::LoadOptions {
         seed: opts.seed ^ 0xF100D,
+        clients: fa.flood_clients,
         ..opts.clone()
     };
     let (under_flood, flood) = tokio::join!(

@@ -40,8 +40,8 @@ pub enum BenchCommand {
     },
     /// Run scenarios against a server started with `serve --dev` on the generated data.
     Run(RunArgs),
-    /// Flood from one body while another runs the citizen view; compare with no flood.
-    Fairness(RunArgs),
+    /// Flood from one body while the others run the citizen view; compare with no flood.
+    Fairness(FairnessArgs),
 }
 
 #[derive(clap::Args, Clone, Debug)]
@@ -65,6 +65,19 @@ pub struct RunArgs {
     /// Append each result as a JSON line to this file.
     #[arg(long)]
     pub json: Option<std::path::PathBuf>,
+}
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct FairnessArgs {
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Clients of the flooding body, each sending as soon as it is answered.
+    #[arg(long, default_value_t = 32)]
+    pub flood_clients: usize,
+    /// The flooding body's rate limit (requests/s, also its burst), set for the run through
+    /// the platform administrator's `updateTenantSettings`.
+    #[arg(long, default_value_t = 100.0)]
+    pub flood_limit: f64,
 }
 
 /// One scenario's figures, and PostgreSQL's own for the same SQL when measured.
@@ -115,7 +128,7 @@ pub async fn command(config: &Config, cmd: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Fairness(args) => {
             let outcome = fairness::run(config, &args).await?;
             println!("{}", serde_json::to_string_pretty(&outcome)?);
-            if let Some(path) = &args.json {
+            if let Some(path) = &args.run.json {
                 append_line(path, &serde_json::to_string(&outcome)?)?;
             }
             Ok(())

@@ -1,0 +1,134 @@
+//! The benchmark harness at a tiny size: the generator loads a data set through the schema,
+//! every scenario runs without an error against a real server, pgbench runs every script
+//! as the application role, and the fairness run shows the flooding body RATE_LIMITED. A
+//! smoke test only: nothing here is timed (docs/performance.md has the figures).
+
+use civitas::bench::layout::Layout;
+use civitas::bench::scenarios::Scenario;
+use civitas::bench::{FairnessArgs, RunArgs, fairness, generate, run};
+use rstest::{fixture, rstest};
+use sea_orm::{ConnectionTrait, Database};
+
+use crate::harness::*;
+
+const TINY: Layout = Layout {
+    tenants: 4,
+    persons: 400,
+    profiles_per_person: 3,
+    cases: 1_200,
+    consents: 80,
+};
+
+/// A server on PostgreSQL with a tiny generated data set.
+#[fixture]
+async fn city() -> TestApp {
+    let app = TestApp::spawn(Postgres).await;
+    let owner = app
+        .config
+        .migration_database_url
+        .clone()
+        .expect("owner url");
+    generate::generate(&owner, &TINY).await.expect("generate");
+    TINY.save(&app.data_dir).expect("manifest");
+    app
+}
+
+fn args(app: &TestApp) -> RunArgs {
+    RunArgs {
+        scenario: vec![],
+        url: format!("http://{}", app.addr),
+        clients: 2,
+        seconds: 1.0,
+        warmup: 0.2,
+        seed: 3,
+        pgbench: true,
+        json: None,
+    }
+}
+
+#[rstest]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generator_loads_what_the_layout_says(#[future] city: TestApp) {
+    let app = city.await;
+    let owner = app.config.migration_database_url.clone().unwrap();
+    let db = Database::connect(owner).await.unwrap();
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move {
+            let row = db
+                .query_one_raw(sea_orm::Statement::from_string(
+                    db.get_database_backend(),
+                    sql,
+                ))
+                .await
+                .unwrap()
+                .unwrap();
+            row.try_get_by_index::<i64>(0).unwrap() as u64
+        }
+    };
+    assert_eq!(count("SELECT count(*) FROM persons").await, TINY.persons);
+    assert_eq!(
+        count("SELECT count(*) FROM profiles").await,
+        TINY.persons * 3
+    );
+    assert_eq!(count("SELECT count(*) FROM cases").await, TINY.cases);
+    assert_eq!(
+        count("SELECT count(*) FROM sharing_consents").await,
+        TINY.consents
+    );
+    // Every case has its history; every case that moved, its status change too.
+    assert_eq!(
+        count("SELECT count(*) FROM cases c WHERE NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = c.id AND e.kind = 'created')").await,
+        0
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM tenants WHERE slug LIKE 'bench-%'").await,
+        u64::from(TINY.tenants)
+    );
+}
+
+#[rstest]
+#[tokio::test(flavor = "multi_thread")]
+async fn every_scenario_runs_clean_and_so_does_pgbench(#[future] city: TestApp) {
+    let app = city.await;
+    let outcomes = run(&app.config, &args(&app)).await.expect("bench run");
+    assert_eq!(outcomes.len(), Scenario::ALL.len());
+    for o in &outcomes {
+        assert!(o.server.ok > 0, "{}: no request succeeded", o.scenario);
+        assert!(
+            o.server.errors.is_empty(),
+            "{}: {:?}",
+            o.scenario,
+            o.server.errors
+        );
+        let pg = o.pgbench.as_ref().expect("pgbench ran");
+        assert!(pg.transactions > 0, "{}: pgbench did nothing", o.scenario);
+    }
+}
+
+#[rstest]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_fairness_run_limits_the_flooding_body_only(#[future] city: TestApp) {
+    let app = city.await;
+    let fa = FairnessArgs {
+        run: RunArgs {
+            pgbench: false,
+            ..args(&app)
+        },
+        flood_clients: 4,
+        flood_limit: 5.0,
+    };
+    let out = fairness::run(&app.config, &fa).await.expect("fairness run");
+    assert!(out.baseline.ok > 0 && out.under_flood.ok > 0);
+    assert!(out.baseline.errors.is_empty(), "{:?}", out.baseline.errors);
+    assert!(
+        out.under_flood.errors.is_empty(),
+        "{:?}",
+        out.under_flood.errors
+    );
+    assert!(
+        out.flood.errors.get("RATE_LIMITED").copied().unwrap_or(0) > 0,
+        "the flooding body was never limited: {:?}",
+        out.flood
+    );
+}
