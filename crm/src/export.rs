@@ -26,6 +26,19 @@ pub struct PersonalData {
 
 /// Reads, in the person's scope, every record about them in every body.
 pub async fn personal_data(scope: &PersonScope) -> Result<PersonalData> {
+    Ok(PersonalData {
+        person_id: scope.person_id(),
+        profiles: profiles_of(scope).await?,
+        privacy_consents: privacy::all_for_person(scope).await?,
+        sharing_consents: sharing_consents_of(scope).await?,
+        access_log: citizen_view::access_log_of_person(scope).await?,
+        cases: cases_of(scope).await?,
+        interactions: interactions_of(scope).await?,
+    })
+}
+
+/// The person's profiles in every body, oldest first.
+pub async fn profiles_of(scope: &PersonScope) -> Result<Vec<Profile>> {
     use sea_orm::ColumnTrait;
     let rows = scope
         .find::<profile::Entity>()
@@ -33,32 +46,37 @@ pub async fn personal_data(scope: &PersonScope) -> Result<PersonalData> {
         .order_by_asc(profile::Column::CreatedAt)
         .all(scope.conn())
         .await?;
-    Ok(PersonalData {
-        person_id: scope.person_id(),
-        profiles: profiles::views(scope.conn(), rows).await?,
-        privacy_consents: privacy::all_for_person(scope).await?,
-        sharing_consents: sharing::list(
-            scope.conn(),
-            scope.persons(),
-            Visibility::Person(scope.persons()),
-        )
-        .await?,
-        access_log: citizen_view::access_log_of_person(scope).await?,
-        cases: scope
-            .find::<case::Entity>()
-            .order_by_desc(case::Column::CreatedAt)
-            .all(scope.conn())
-            .await?
-            .into_iter()
-            .map(Case::try_from)
-            .collect::<Result<_>>()?,
-        interactions: scope
-            .find::<interaction::Entity>()
-            .order_by_desc(interaction::Column::OccurredAt)
-            .all(scope.conn())
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    })
+    profiles::views(scope.conn(), rows).await
+}
+
+pub async fn sharing_consents_of(scope: &PersonScope) -> Result<Vec<SharingConsent>> {
+    sharing::list(
+        scope.conn(),
+        scope.persons(),
+        Visibility::Person(scope.persons()),
+    )
+    .await
+}
+
+/// The person's cases in every body, newest first.
+pub async fn cases_of(scope: &PersonScope) -> Result<Vec<Case>> {
+    scope
+        .find::<case::Entity>()
+        .order_by_desc(case::Column::CreatedAt)
+        .all(scope.conn())
+        .await?
+        .into_iter()
+        .map(Case::try_from)
+        .collect()
+}
+
+pub async fn interactions_of(scope: &PersonScope) -> Result<Vec<Interaction>> {
+    Ok(scope
+        .find::<interaction::Entity>()
+        .order_by_desc(interaction::Column::OccurredAt)
+        .all(scope.conn())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }

@@ -317,14 +317,12 @@ pub struct ProfilePage {
     pub next_cursor: Option<String>,
 }
 
-/// What every body holds about the signed-in citizen.
+/// What every body holds about the signed-in citizen. Each part is read only when asked
+/// for, so that a citizen's app refreshing its case list reads cases and nothing else.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct MyData {
     pub person_id: ID,
-    pub profiles: Vec<Profile>,
-    /// Their cases in every body.
-    pub cases: Vec<crate::cases::Case>,
-    pub interactions: Vec<crate::cases::Interaction>,
-    pub privacy_consents: Vec<PrivacyConsent>,
-    pub sharing_consents: Vec<SharingConsent>,
+    #[graphql(skip)]
+    pub me: crate::caller::CitizenIdentity,
 }

@@ -137,18 +137,64 @@ impl ConsentQuery {
     }
 }
 
-async fn my_data(ctx: &Context<'_>, me: &CitizenIdentity) -> ApiResult<MyData> {
+/// Runs `read` in the citizen's own scope (every body, only their records).
+async fn in_person_scope<T, F, Fut>(
+    ctx: &Context<'_>,
+    me: &CitizenIdentity,
+    read: F,
+) -> ApiResult<T>
+where
+    F: FnOnce(civitas_tenants::PersonScope) -> Fut,
+    Fut: std::future::Future<Output = ApiResult<(civitas_tenants::PersonScope, T)>>,
+{
     let scope = state(ctx).db.person_scope(me.person_id, &me.merged).await?;
-    let data = export::personal_data(&scope).await?;
+    let (scope, value) = read(scope).await?;
     scope.commit().await?;
-    Ok(MyData {
-        person_id: ID(data.person_id.to_string()),
-        profiles: data.profiles.into_iter().map(Into::into).collect(),
-        cases: data.cases.into_iter().map(Into::into).collect(),
-        interactions: data.interactions.into_iter().map(Into::into).collect(),
-        privacy_consents: data.privacy_consents.into_iter().map(Into::into).collect(),
-        sharing_consents: data.sharing_consents.into_iter().map(Into::into).collect(),
-    })
+    Ok(value)
+}
+
+#[ComplexObject]
+impl MyData {
+    async fn profiles(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::citizen_types::Profile>> {
+        in_person_scope(ctx, &self.me, |s| async move {
+            let v = export::profiles_of(&s).await?;
+            Ok((s, v.into_iter().map(Into::into).collect()))
+        })
+        .await
+    }
+
+    /// Their cases in every body, newest first.
+    async fn cases(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::cases::Case>> {
+        in_person_scope(ctx, &self.me, |s| async move {
+            let v = export::cases_of(&s).await?;
+            Ok((s, v.into_iter().map(Into::into).collect()))
+        })
+        .await
+    }
+
+    async fn interactions(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::cases::Interaction>> {
+        in_person_scope(ctx, &self.me, |s| async move {
+            let v = export::interactions_of(&s).await?;
+            Ok((s, v.into_iter().map(Into::into).collect()))
+        })
+        .await
+    }
+
+    async fn privacy_consents(&self, ctx: &Context<'_>) -> ApiResult<Vec<PrivacyConsent>> {
+        in_person_scope(ctx, &self.me, |s| async move {
+            let v = privacy::all_for_person(&s).await?;
+            Ok((s, v.into_iter().map(Into::into).collect()))
+        })
+        .await
+    }
+
+    async fn sharing_consents(&self, ctx: &Context<'_>) -> ApiResult<Vec<SharingConsent>> {
+        in_person_scope(ctx, &self.me, |s| async move {
+            let v = export::sharing_consents_of(&s).await?;
+            Ok((s, v.into_iter().map(Into::into).collect()))
+        })
+        .await
+    }
 }
 
 #[ComplexObject]
@@ -156,7 +202,10 @@ impl Me {
     /// For a signed-in citizen: every profile and consent about them in every body.
     async fn citizen(&self, ctx: &Context<'_>) -> ApiResult<Option<MyData>> {
         match citizen(ctx) {
-            Ok(me) => Ok(Some(my_data(ctx, me).await?)),
+            Ok(me) => Ok(Some(MyData {
+                person_id: ID(me.person_id.to_string()),
+                me: me.clone(),
+            })),
             Err(_) => Ok(None),
         }
     }
