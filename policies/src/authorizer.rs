@@ -22,6 +22,11 @@ pub struct PolicyRule {
 
 pub struct Authorizer {
     enforcer: RwLock<Enforcer>,
+    /// Decisions already taken, by (role, domain, object, action). Casbin evaluates its
+    /// matcher against every rule of every tenant on each check, which profiling showed as
+    /// the largest cost of a request once there are a hundred tenants; the answers change
+    /// only when the policies do, and every change clears them under the write lock.
+    decisions: moka::sync::Cache<(String, String, String, String), bool>,
     conn: DatabaseConnection,
 }
 
@@ -65,6 +70,7 @@ impl Authorizer {
         let enforcer = Enforcer::new(model, SeaOrmAdapter::new(conn.clone())).await?;
         Ok(Self {
             enforcer: RwLock::new(enforcer),
+            decisions: moka::sync::Cache::new(100_000),
             conn,
         })
     }
@@ -72,7 +78,9 @@ impl Authorizer {
     /// Re-reads every rule from the database (after a write made outside the enforcer,
     /// such as onboarding, or made by another replica).
     pub async fn reload(&self) -> Result<(), Error> {
-        self.enforcer.write().await.load_policy().await?;
+        let mut e = self.enforcer.write().await;
+        e.load_policy().await?;
+        self.decisions.invalidate_all();
         Ok(())
     }
 
@@ -99,9 +107,25 @@ impl Authorizer {
         object: &str,
         action: &str,
     ) -> Result<bool, Error> {
+        // Decisions are read and written under the read lock, so none computed from old
+        // rules can land after a reload (which holds the write lock) cleared them.
         let e = self.enforcer.read().await;
         for role in roles {
-            if e.enforce((role, domain, object, action))? {
+            let key = (
+                role.to_owned(),
+                domain.to_owned(),
+                object.to_owned(),
+                action.to_owned(),
+            );
+            let allowed = match self.decisions.get(&key) {
+                Some(d) => d,
+                None => {
+                    let d = e.enforce((role, domain, object, action))?;
+                    self.decisions.insert(key, d);
+                    d
+                }
+            };
+            if allowed {
                 return Ok(true);
             }
         }
@@ -132,10 +156,8 @@ impl Authorizer {
         validate_term("role", &rule.role)?;
         validate_term("object", &rule.object)?;
         validate_term("action", &rule.action)?;
-        let added = self
-            .enforcer
-            .write()
-            .await
+        let mut e = self.enforcer.write().await;
+        let added = e
             .add_policy(vec![
                 rule.role.clone(),
                 domain.to_owned(),
@@ -143,16 +165,16 @@ impl Authorizer {
                 rule.action.clone(),
             ])
             .await?;
+        self.decisions.invalidate_all();
+        drop(e);
         self.publish_change().await?;
         Ok(added)
     }
 
     /// Removes a rule from `domain`. Returns false when it was not there.
     pub async fn remove_rule(&self, domain: &str, rule: &PolicyRule) -> Result<bool, Error> {
-        let removed = self
-            .enforcer
-            .write()
-            .await
+        let mut e = self.enforcer.write().await;
+        let removed = e
             .remove_policy(vec![
                 rule.role.clone(),
                 domain.to_owned(),
@@ -160,6 +182,8 @@ impl Authorizer {
                 rule.action.clone(),
             ])
             .await?;
+        self.decisions.invalidate_all();
+        drop(e);
         self.publish_change().await?;
         Ok(removed)
     }
