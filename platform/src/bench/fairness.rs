@@ -71,8 +71,15 @@ pub async fn run(config: &Config, fa: &FairnessArgs) -> anyhow::Result<FairnessO
         layout,
         tokens.clone(),
         Bodies::AllBut(FLOODER),
+        args.seed,
     );
-    let flooder = workload(Scenario::CitizenView, layout, tokens, Bodies::Only(FLOODER));
+    let flooder = workload(
+        Scenario::CitizenView,
+        layout,
+        tokens,
+        Bodies::Only(FLOODER),
+        args.seed,
+    );
     let opts = load_options(args);
     let baseline = driver::run(others.clone(), &opts).await?;
     let flood_opts = driver::LoadOptions {

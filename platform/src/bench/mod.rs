@@ -163,7 +163,13 @@ pub async fn run(config: &Config, args: &RunArgs) -> anyhow::Result<Vec<Outcome>
     };
     let mut out = Vec::new();
     for scenario in scenarios {
-        let work = scenarios::workload(scenario, layout, tokens.clone(), scenarios::Bodies::All);
+        let work = scenarios::workload(
+            scenario,
+            layout,
+            tokens.clone(),
+            scenarios::Bodies::All,
+            args.seed,
+        );
         let server = driver::run(work, &load_options(args)).await?;
         // After the server, so that the pushes pgbench replays update cases that exist.
         let pg = if args.pgbench {

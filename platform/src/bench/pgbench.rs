@@ -86,6 +86,10 @@ pub async fn run(
     ] {
         cmd.args(["--define", &format!("{name}={value}")]);
     }
+    cmd.args([
+        "--define",
+        &format!("source={}", super::scenarios::source_name(args.seed)),
+    ]);
     for (name, text, weight) in scripts(scenario) {
         let path = dir.join(format!("{name}.sql"));
         std::fs::write(&path, text)?;

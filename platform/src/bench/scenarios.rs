@@ -147,6 +147,7 @@ pub fn workload(
     layout: Layout,
     tokens: Arc<Tokens>,
     bodies: Bodies,
+    seed: u64,
 ) -> Arc<dyn Workload> {
     let next = match scenario {
         Scenario::CitizenView => City::citizen_view,
@@ -160,6 +161,7 @@ pub fn workload(
         tokens,
         bodies,
         next,
+        source: source_name(seed),
     })
 }
 
@@ -168,6 +170,13 @@ struct City {
     tokens: Arc<Tokens>,
     bodies: Bodies,
     next: fn(&City, &mut Rng) -> Request,
+    source: String,
+}
+
+/// The legacy system the pushes of a run come from: each run its own, so that one run's
+/// pushes do not collide with the cases another left behind.
+pub fn source_name(seed: u64) -> String {
+    format!("protocollo-{seed}")
 }
 
 impl Workload for City {
@@ -257,8 +266,10 @@ impl City {
     }
 
     fn upsert_bulk(&self, rng: &mut Rng) -> Request {
-        const STATUSES: [&str; 4] = ["NEW", "IN_PROGRESS", "RESOLVED", "CLOSED"];
+        // Never CLOSED: a source cannot reopen a closed case, and the pushes land at random.
+        const STATUSES: [&str; 4] = ["NEW", "IN_PROGRESS", "WAITING_CITIZEN", "RESOLVED"];
         let t = self.any_body(rng);
+        let source = &self.source;
         let mut doc = String::from("mutation Push {");
         for n in 0..10 {
             // A citizen the body knows: its first profile holder.
@@ -270,7 +281,7 @@ impl City {
                 String::new()
             };
             doc.push_str(&format!(
-                " u{n}: upsertCaseFromSource(source: \"protocollo\", externalRef: \"P{}\", input: {{ \
+                " u{n}: upsertCaseFromSource(source: \"{source}\", externalRef: \"P{}\", input: {{ \
                  serviceCode: \"{}\", {fc}title: \"Pratica dal protocollo\", status: {} }}) {{ changed case {{ id status }} }}",
                 rng.below(50_000),
                 SERVICES[1].0,
