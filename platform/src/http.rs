@@ -21,6 +21,8 @@ use crate::identity::{Refused, browser, sessions};
 
 pub const TENANT_HEADER: &str = "x-civitas-tenant";
 const REQUEST_ID_HEADER: &str = "x-request-id";
+/// How long a RATE_LIMITED answer is held back (well within the Retry-After it carries).
+const REFUSAL_PAUSE: std::time::Duration = std::time::Duration::from_millis(200);
 
 pub fn router(app: Arc<App>) -> Router {
     Router::new()
@@ -231,6 +233,10 @@ async fn execute(
                 if let Ok(v) = HeaderValue::from_str(&secs) {
                     r.headers_mut().insert(header::RETRY_AFTER, v);
                 }
+                // A client that retries at once, ignoring Retry-After, would otherwise turn
+                // the refusals themselves into load on the cores other bodies share; a
+                // pause costs a timer, not CPU.
+                tokio::time::sleep(REFUSAL_PAUSE).await;
                 return r;
             }
         },

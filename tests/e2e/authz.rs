@@ -256,3 +256,62 @@ async fn a_member_of_two_tenants_chooses_with_the_header(
         json!({ "tenant": { "slug": "ama" }, "roles": ["SUPERVISOR"] })
     );
 }
+
+/// Memberships are cached per replica; a revocation on one replica must reach the others
+/// through NOTIFY, well before the cache's 5-second TTL would.
+#[rstest]
+#[tokio::test]
+async fn a_revocation_reaches_the_other_replicas_cache() {
+    let app = TestApp::spawn(Postgres).await;
+    let second = app.replica().await;
+    app.onboard("roma").await;
+    let admin = app.admin_of("roma");
+    let op = app.member("roma", "roma-op", Role::Supervisor).await;
+    let audit = "{ auditLog { action } }";
+    let on_second = || {
+        let client = app.client.clone();
+        let url = format!("http://{}/graphql", second.addr);
+        let op = op.clone();
+        async move {
+            let body: Value = client
+                .post(url)
+                .bearer_auth(op)
+                .json(&json!({ "query": audit }))
+                .send()
+                .await
+                .expect("send")
+                .json()
+                .await
+                .expect("json");
+            body
+        }
+    };
+    // The second replica caches the membership with its SUPERVISOR role.
+    assert_no_errors(&on_second().await);
+
+    let rv = app
+        .gql(
+            &admin,
+            "mutation { revokeRole(subject: \"roma-op\", role: SUPERVISOR) { roles } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&rv);
+    let started = std::time::Instant::now();
+    let mut code = String::new();
+    while started.elapsed() < std::time::Duration::from_secs(2) {
+        let body = on_second().await;
+        code = body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        if code == "FORBIDDEN" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        code, "FORBIDDEN",
+        "the second replica kept the revoked role"
+    );
+}

@@ -50,8 +50,12 @@ fn args(app: &TestApp) -> RunArgs {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_generator_loads_what_the_layout_says(#[future] city: TestApp) {
     let app = city.await;
-    let owner = app.config.migration_database_url.clone().unwrap();
-    let db = Database::connect(owner).await.unwrap();
+    let owner = app
+        .config
+        .migration_database_url
+        .clone()
+        .expect("owner url");
+    let db = Database::connect(owner).await.expect("connect");
     let count = |sql: &'static str| {
         let db = db.clone();
         async move {
@@ -61,9 +65,9 @@ async fn the_generator_loads_what_the_layout_says(#[future] city: TestApp) {
                     sql,
                 ))
                 .await
-                .unwrap()
-                .unwrap();
-            row.try_get_by_index::<i64>(0).unwrap() as u64
+                .expect("query")
+                .expect("a row");
+            row.try_get_by_index::<i64>(0).expect("count") as u64
         }
     };
     assert_eq!(count("SELECT count(*) FROM persons").await, TINY.persons);
