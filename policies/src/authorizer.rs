@@ -30,8 +30,7 @@ pub struct Authorizer {
     conn: DatabaseConnection,
 }
 
-/// The `NOTIFY` channel on which replicas hear of changes (shared with the consent cache).
-pub const INVALIDATION_CHANNEL: &str = "civitas_invalidation";
+pub use civitas_tenants::INVALIDATION_CHANNEL;
 /// The payload that tells replicas to reload policies.
 pub const POLICY_CHANGED: &str = "policy";
 

@@ -13,7 +13,9 @@ use crate::{MemberId, Role, Tenant};
 
 /// The `NOTIFY` payload on the invalidation channel that drops every replica's entries.
 pub const ACCESS_CHANGED: &str = "access";
-const CHANNEL: &str = "civitas_invalidation";
+/// The `NOTIFY` channel on which replicas hear that cached state changed (tenants and
+/// memberships here; policies and consents use it too).
+pub const INVALIDATION_CHANNEL: &str = "civitas_invalidation";
 /// The bound on how stale an entry can be should a notification be lost.
 const TTL: Duration = Duration::from_secs(5);
 
@@ -86,7 +88,7 @@ impl AccessCache {
             conn.execute_raw(Statement::from_sql_and_values(
                 sea_orm::DbBackend::Postgres,
                 "SELECT pg_notify($1, $2)",
-                [CHANNEL.into(), ACCESS_CHANGED.into()],
+                [INVALIDATION_CHANNEL.into(), ACCESS_CHANGED.into()],
             ))
             .await?;
         }

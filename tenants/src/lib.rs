@@ -47,7 +47,7 @@ macro_rules! string_enum {
 }
 
 pub use access::TenantContext;
-pub use access_cache::{ACCESS_CHANGED, AccessCache};
+pub use access_cache::{ACCESS_CHANGED, AccessCache, INVALIDATION_CHANNEL};
 pub use clock::Clock;
 pub use db::{Backend, Db};
 pub use error::{Error, Result};

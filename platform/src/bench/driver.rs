@@ -118,15 +118,18 @@ pub async fn run(workload: Arc<dyn Workload>, opts: &LoadOptions) -> anyhow::Res
     Ok(summarize(all, opts.duration))
 }
 
+/// The nearest-rank `q` quantile of latencies sorted ascending, in µs, as milliseconds.
+pub fn percentile_ms<T: Copy + Into<f64>>(sorted_us: &[T], q: f64) -> f64 {
+    if sorted_us.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted_us.len() as f64 * q).ceil() as usize).clamp(1, sorted_us.len());
+    sorted_us[i - 1].into() / 1000.0
+}
+
 fn summarize(mut t: Tally, duration: Duration) -> LoadResult {
     t.latencies_us.sort_unstable();
-    let pct = |q: f64| -> f64 {
-        if t.latencies_us.is_empty() {
-            return 0.0;
-        }
-        let i = ((t.latencies_us.len() as f64 * q).ceil() as usize).clamp(1, t.latencies_us.len());
-        f64::from(t.latencies_us[i - 1]) / 1000.0
-    };
+    let pct = |q: f64| percentile_ms(&t.latencies_us, q);
     let requests = t.latencies_us.len() as u64;
     let seconds = duration.as_secs_f64();
     LoadResult {

@@ -2,6 +2,7 @@
 //! for one request of it (captured with `log_statement = all`), as the application role
 //! with row-level security on, prepared, one transaction per request as the server does.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -9,7 +10,7 @@ use serde::Serialize;
 
 use super::RunArgs;
 use super::layout::Layout;
-use super::scenarios::Scenario;
+use super::scenarios::{PUSHES_PER_REQUEST, Scenario};
 
 #[derive(Clone, Debug, Serialize)]
 pub struct PgbenchResult {
@@ -21,19 +22,25 @@ pub struct PgbenchResult {
 }
 
 /// `(script, weight)` pairs of a scenario.
-fn scripts(scenario: Scenario) -> Vec<(&'static str, &'static str, u32)> {
+fn scripts(scenario: Scenario) -> Vec<(&'static str, Cow<'static, str>, u32)> {
     use super::sql;
+    let script = |name, text: &'static str, weight| (name, Cow::Borrowed(text), weight);
     match scenario {
-        Scenario::CitizenView => vec![("citizen_view", sql::CITIZEN_VIEW, 1)],
-        Scenario::OwnCases => vec![("own_cases", sql::OWN_CASES, 1)],
-        Scenario::CreateCase => vec![("create_case", sql::CREATE_CASE, 1)],
-        Scenario::UpsertBulk => vec![("upsert_bulk", sql::UPSERT_BULK, 1)],
+        Scenario::CitizenView => vec![script("citizen_view", sql::CITIZEN_VIEW, 1)],
+        Scenario::OwnCases => vec![script("own_cases", sql::OWN_CASES, 1)],
+        Scenario::CreateCase => vec![script("create_case", sql::CREATE_CASE, 1)],
+        Scenario::UpsertBulk => {
+            // One body's pushes, as many as one request of the driver carries.
+            let pushes = sql::UPSERT_PUSH.repeat(PUSHES_PER_REQUEST);
+            let text = format!("\\set t random(0, :tenants - 1)\n{pushes}");
+            vec![("upsert_bulk", Cow::Owned(text), 1)]
+        }
         Scenario::ContactCentre => vec![
-            ("citizen_view", sql::CITIZEN_VIEW, 50),
-            ("search", sql::SEARCH, 20),
-            ("record", sql::RECORD, 15),
-            ("case_list", sql::CASE_LIST, 10),
-            ("create_case", sql::CREATE_CASE, 5),
+            script("citizen_view", sql::CITIZEN_VIEW, 50),
+            script("search", sql::SEARCH, 20),
+            script("record", sql::RECORD, 15),
+            script("case_list", sql::CASE_LIST, 10),
+            script("create_case", sql::CREATE_CASE, 5),
         ],
     }
 }
@@ -92,7 +99,7 @@ pub async fn run(
     ]);
     for (name, text, weight) in scripts(scenario) {
         let path = dir.join(format!("{name}.sql"));
-        std::fs::write(&path, text)?;
+        std::fs::write(&path, text.as_ref())?;
         cmd.args(["--file", &format!("{}@{weight}", path.display())]);
     }
     cmd.arg(app_url).current_dir(&dir);
@@ -116,13 +123,7 @@ pub async fn run(
     let mut latencies = read_logs(&dir)?;
     let _ = std::fs::remove_dir_all(&dir);
     latencies.sort_unstable();
-    let pct = |q: f64| -> f64 {
-        if latencies.is_empty() {
-            return 0.0;
-        }
-        let i = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len());
-        latencies[i - 1] as f64 / 1000.0
-    };
+    let pct = |q: f64| super::driver::percentile_ms(&latencies, q);
     Ok(PgbenchResult {
         transactions: latencies.len() as u64,
         tps,
@@ -139,7 +140,7 @@ fn tempfile_dir() -> anyhow::Result<PathBuf> {
 }
 
 /// Per-transaction latencies (µs) from pgbench's logs: `client tx latency script epoch us`.
-fn read_logs(dir: &Path) -> anyhow::Result<Vec<u64>> {
+fn read_logs(dir: &Path) -> anyhow::Result<Vec<u32>> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir)?.flatten() {
         if !entry.file_name().to_string_lossy().starts_with("tx") {
@@ -149,7 +150,7 @@ fn read_logs(dir: &Path) -> anyhow::Result<Vec<u64>> {
             if let Some(us) = line
                 .split_whitespace()
                 .nth(2)
-                .and_then(|v| v.parse::<u64>().ok())
+                .and_then(|v| v.parse::<u32>().ok())
             {
                 out.push(us);
             }

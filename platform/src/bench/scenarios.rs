@@ -10,6 +10,9 @@ use super::driver::Rng;
 use super::layout::{Layout, SERVICES, citizen_subject, person_id, tenant_slug};
 use crate::dev_issuer::{DevIssuer, TokenRequest};
 
+/// How many `upsertCaseFromSource` one upsert-bulk request carries (aliased).
+pub const PUSHES_PER_REQUEST: usize = 10;
+
 /// One HTTP request of a scenario.
 pub struct Request {
     pub token: Arc<str>,
@@ -271,7 +274,7 @@ impl City {
         let t = self.any_body(rng);
         let source = &self.source;
         let mut doc = String::from("mutation Push {");
-        for n in 0..10 {
+        for n in 0..PUSHES_PER_REQUEST {
             // A citizen the body knows: its first profile holder.
             let per_body = (self.layout.persons / u64::from(self.layout.tenants)).max(1);
             let p = u64::from(t) + u64::from(self.layout.tenants) * rng.below(per_body);
