@@ -13,7 +13,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::cases::Case;
-use crate::entity::{access_log, case, interaction, profile};
+use crate::entity::{access_log, case, contact, interaction, profile};
 use crate::interactions::Interaction;
 use crate::persons::{self, parse_fiscal_code};
 use crate::privacy::{self, PrivacyConsent};
@@ -44,11 +44,73 @@ pub struct CitizenView {
     pub sharing_consents: Vec<SharingConsent>,
 }
 
+/// Which parts of the view the caller wants. Profiles are always read (a citizen of whom the
+/// body sees no profile is NOT_FOUND); the other parts are read, and written to the access
+/// log, only when asked for, so the log records what was disclosed and nothing more.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Parts {
+    pub cases: bool,
+    pub interactions: bool,
+    pub privacy_consents: bool,
+    pub sharing_consents: bool,
+}
+
+impl Parts {
+    pub const ALL: Parts = Parts {
+        cases: true,
+        interactions: true,
+        privacy_consents: true,
+        sharing_consents: true,
+    };
+}
+
 /// How the operator names the citizen.
 #[derive(Clone, Debug)]
 pub enum Lookup {
     FiscalCode(String),
     Person(Uuid),
+}
+
+/// The active consents that cover `what`, and the bodies they open.
+fn covering(
+    consents: &[SharingConsent],
+    what: ConsentScope,
+    now: DateTime<Utc>,
+) -> (Vec<&SharingConsent>, Sources) {
+    let covering: Vec<&SharingConsent> = consents
+        .iter()
+        .filter(|c| c.is_active(now) && c.scopes.contains(&what))
+        .collect();
+    let sources = if covering.iter().any(|c| c.source_tenant_id.is_none()) {
+        Sources::Any
+    } else {
+        Sources::Only(covering.iter().filter_map(|c| c.source_tenant_id).collect())
+    };
+    (covering, sources)
+}
+
+/// Pairs each row with the consent that allowed it (`None`: the reader's own body); a row
+/// no consent covers is dropped (on PostgreSQL the policy kept it out already).
+fn label<R>(
+    rows: Vec<R>,
+    tenant_of: impl Fn(&R) -> Uuid,
+    own: TenantId,
+    covering: &[&SharingConsent],
+    what: ConsentScope,
+    now: DateTime<Utc>,
+) -> Vec<(R, Option<Uuid>)> {
+    rows.into_iter()
+        .filter_map(|row| {
+            let tenant = TenantId(tenant_of(&row));
+            if tenant == own {
+                return Some((row, None));
+            }
+            covering
+                .iter()
+                .find(|c| c.covers(tenant, what, now))
+                .map(|c| (row, Some(c.id)))
+        })
+        .collect()
 }
 
 /// Rows about `family` of the reader's body and of the bodies an active consent for `what`
@@ -63,37 +125,40 @@ async fn shared_rows<E>(
 where
     E: TenantOwned + PersonOwned,
 {
-    let covering: Vec<&SharingConsent> = consents
-        .iter()
-        .filter(|c| c.is_active(now) && c.scopes.contains(&what))
-        .collect();
-    let sources = if covering.iter().any(|c| c.source_tenant_id.is_none()) {
-        Sources::Any
-    } else {
-        Sources::Only(covering.iter().filter_map(|c| c.source_tenant_id).collect())
-    };
-    let own = scope.tenant_id();
+    let (covering, sources) = covering(consents, what, now);
     let rows = scope
         .find_shared::<E>(family, &sources)
         .all(scope.conn())
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|row| {
-            let tenant = TenantId(
-                <Uuid as sea_orm::sea_query::ValueType>::try_from(row.get(E::tenant_column()))
-                    .ok()?,
-            );
-            if tenant == own {
-                return Some((row, None));
-            }
-            // A row no consent covers is dropped (on PostgreSQL the policy kept it out already).
-            covering
-                .iter()
-                .find(|c| c.covers(tenant, what, now))
-                .map(|c| (row, Some(c.id)))
-        })
-        .collect())
+    let tenant_of = |row: &E::Model| {
+        <Uuid as sea_orm::sea_query::ValueType>::try_from(row.get(E::tenant_column()))
+            .unwrap_or_default()
+    };
+    Ok(label(
+        rows,
+        tenant_of,
+        scope.tenant_id(),
+        &covering,
+        what,
+        now,
+    ))
+}
+
+/// The live profiles of `family` the reader may see, with their contacts, in one read.
+async fn shared_profiles(
+    scope: &Scope,
+    family: &[Uuid],
+    consents: &[SharingConsent],
+    now: DateTime<Utc>,
+) -> Result<Vec<((profile::Model, Vec<contact::Model>), Option<Uuid>)>> {
+    let what = ConsentScope::Profile;
+    let (covering, sources) = covering(consents, what, now);
+    let select = scope
+        .find_shared::<profile::Entity>(family, &sources)
+        .filter(profile::Column::MergedInto.is_null());
+    let rows = profiles::with_contacts(scope.conn(), select).await?;
+    let own = scope.tenant_id();
+    Ok(label(rows, |(p, _)| p.tenant_id, own, &covering, what, now))
 }
 
 /// The person `lookup` names and the records merged into it, the person first.
@@ -111,14 +176,15 @@ async fn family_of(scope: &Scope, lookup: Lookup) -> Result<Option<Vec<persons::
     persons::with_family(scope.conn(), id).await
 }
 
-/// Builds the view for the scope's body. A person of whom the body can see nothing is
-/// NOT_FOUND, exactly like a person who does not exist.
+/// Builds the view for the scope's body; parts not in `parts` are left empty. A person of
+/// whom the body can see nothing is NOT_FOUND, exactly like a person who does not exist.
 pub async fn view(
     scope: &Scope,
     reader: &str,
     cache: &ConsentCache,
     now: DateTime<Utc>,
     lookup: Lookup,
+    parts: Parts,
 ) -> Result<CitizenView> {
     let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
     let members = family_of(scope, lookup).await?.ok_or_else(not_found)?;
@@ -127,25 +193,27 @@ pub async fn view(
     let own = scope.tenant_id();
 
     let consents = cache.for_grantee(scope.conn(), own, &family).await?;
-    let profile_rows: Vec<(profile::Model, Option<Uuid>)> =
-        shared_rows::<profile::Entity>(scope, &family, &consents, ConsentScope::Profile, now)
-            .await?
-            .into_iter()
-            .filter(|(p, _)| p.merged_into.is_none())
-            .collect();
+    let profile_rows = shared_profiles(scope, &family, &consents, now).await?;
     if profile_rows.is_empty() {
         return Err(not_found());
     }
-    let case_rows =
-        shared_rows::<case::Entity>(scope, &family, &consents, ConsentScope::Cases, now).await?;
-    let interaction_rows = shared_rows::<interaction::Entity>(
-        scope,
-        &family,
-        &consents,
-        ConsentScope::Interactions,
-        now,
-    )
-    .await?;
+    let case_rows = if parts.cases {
+        shared_rows::<case::Entity>(scope, &family, &consents, ConsentScope::Cases, now).await?
+    } else {
+        vec![]
+    };
+    let interaction_rows = if parts.interactions {
+        shared_rows::<interaction::Entity>(
+            scope,
+            &family,
+            &consents,
+            ConsentScope::Interactions,
+            now,
+        )
+        .await?
+    } else {
+        vec![]
+    };
 
     // One access-log entry per other body and consent, naming the scopes read.
     let mut reads: BTreeMap<(Uuid, Uuid), BTreeSet<&'static str>> = BTreeMap::new();
@@ -156,7 +224,7 @@ pub async fn view(
     };
     profile_rows
         .iter()
-        .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Profile));
+        .for_each(|((r, _), c)| note(r.tenant_id, *c, ConsentScope::Profile));
     case_rows
         .iter()
         .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Cases));
@@ -185,14 +253,10 @@ pub async fn view(
 
     let labels: Vec<(TenantId, Option<Uuid>)> = profile_rows
         .iter()
-        .map(|(p, c)| (TenantId(p.tenant_id), *c))
+        .map(|((p, _), c)| (TenantId(p.tenant_id), *c))
         .collect();
-    let views = profiles::views_knowing(
-        scope.conn(),
-        profile_rows.into_iter().map(|(p, _)| p).collect(),
-        &members,
-    )
-    .await?;
+    let (rows, contacts): (Vec<_>, Vec<_>) = profile_rows.into_iter().map(|(pc, _)| pc).unzip();
+    let views = profiles::assemble(scope.conn(), rows, contacts.concat(), &members).await?;
     let mut cases = Vec::new();
     for (row, consent_id) in case_rows {
         cases.push(Labelled {
@@ -224,8 +288,16 @@ pub async fn view(
             .collect(),
         cases,
         interactions,
-        privacy_consents: privacy::history(scope, &family).await?,
-        sharing_consents: sharing::list(scope.conn(), &family, Visibility::Tenant(own)).await?,
+        privacy_consents: if parts.privacy_consents {
+            privacy::history(scope, &family).await?
+        } else {
+            vec![]
+        },
+        sharing_consents: if parts.sharing_consents {
+            sharing::list(scope.conn(), &family, Visibility::Tenant(own)).await?
+        } else {
+            vec![]
+        },
     })
 }
 

@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use civitas_tenants::{Error as TenancyError, Scope, TenantId, audit};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QueryOrder, QuerySelect, RelationDef, Select,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -302,20 +302,67 @@ pub(crate) async fn views_knowing<C: ConnectionTrait>(
     known: &[person::Model],
 ) -> Result<Vec<Profile>> {
     let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+    let tenants: BTreeSet<Uuid> = rows.iter().map(|p| p.tenant_id).collect();
+    let contacts = contact::Entity::find()
+        .filter(contact::Column::TenantId.is_in(tenants))
+        .filter(contact::Column::ProfileId.is_in(ids))
+        .order_by_asc(contact::Column::Id)
+        .all(conn)
+        .await?;
+    assemble(conn, rows, contacts, known).await
+}
+
+/// The join that reads profiles and their contacts in one statement (see
+/// [`with_contacts`]): a contact belongs to the profile of its body with its `profile_id`.
+fn contacts_of_profile() -> RelationDef {
+    profile::Entity::belongs_to(contact::Entity)
+        .from((profile::Column::TenantId, profile::Column::Id))
+        .to((contact::Column::TenantId, contact::Column::ProfileId))
+        .into()
+}
+
+/// Runs `select` with each profile's contacts joined, and turns the rows into views: one
+/// round trip instead of two. Contacts are read under the same scope as the profiles (on
+/// PostgreSQL their own policies apply inside the join).
+pub(crate) async fn with_contacts<C: ConnectionTrait>(
+    conn: &C,
+    select: Select<profile::Entity>,
+) -> Result<Vec<(profile::Model, Vec<contact::Model>)>> {
+    let joined = select
+        .join(JoinType::LeftJoin, contacts_of_profile())
+        .select_also(contact::Entity)
+        .order_by_asc(profile::Column::TenantId)
+        .order_by_asc(profile::Column::Id)
+        .order_by_asc(contact::Column::Id)
+        .all(conn)
+        .await?;
+    let mut out: Vec<(profile::Model, Vec<contact::Model>)> = Vec::new();
+    for (p, c) in joined {
+        match out.last_mut() {
+            Some((last, cs)) if last.tenant_id == p.tenant_id && last.id == p.id => {
+                cs.extend(c);
+            }
+            _ => out.push((p, c.into_iter().collect())),
+        }
+    }
+    Ok(out)
+}
+
+/// Builds views from profile rows and their contacts, reading the codici fiscali of the
+/// persons not in `known`.
+pub(crate) async fn assemble<C: ConnectionTrait>(
+    conn: &C,
+    rows: Vec<profile::Model>,
+    contacts: Vec<contact::Model>,
+    known: &[person::Model],
+) -> Result<Vec<Profile>> {
     let person_ids: BTreeSet<Uuid> = rows
         .iter()
         .map(|p| p.person_id)
         .filter(|id| !known.iter().any(|k| k.id == *id))
         .collect();
-    let tenants: BTreeSet<Uuid> = rows.iter().map(|p| p.tenant_id).collect();
     let mut by_profile: BTreeMap<(Uuid, Uuid), (Vec<String>, Vec<String>)> = BTreeMap::new();
-    for c in contact::Entity::find()
-        .filter(contact::Column::TenantId.is_in(tenants))
-        .filter(contact::Column::ProfileId.is_in(ids))
-        .order_by_asc(contact::Column::Id)
-        .all(conn)
-        .await?
-    {
+    for c in contacts {
         let entry = by_profile.entry((c.tenant_id, c.profile_id)).or_default();
         if c.kind == "email" {
             entry.0.push(c.value)

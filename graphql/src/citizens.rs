@@ -2,7 +2,7 @@
 //! view across bodies.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use civitas_crm::citizen_view::{self, Lookup};
+use civitas_crm::citizen_view::{self, Lookup, Parts};
 use civitas_crm::merge;
 use civitas_crm::profiles::{self, ProfileInput, SearchQuery};
 
@@ -117,10 +117,17 @@ impl CitizenQuery {
                 ));
             }
         };
+        let asked = ctx.look_ahead();
+        let parts = Parts {
+            cases: asked.field("cases").exists(),
+            interactions: asked.field("interactions").exists(),
+            privacy_consents: asked.field("privacyConsents").exists(),
+            sharing_consents: asked.field("sharingConsents").exists(),
+        };
         let s = state(ctx);
         let scope = s.db.scope(tc).await?;
-        let view = citizen_view::view(&scope, &tc.actor(), &s.consents, s.db.clock().now(), lookup)
-            .await?;
+        let now = s.db.clock().now();
+        let view = citizen_view::view(&scope, &tc.actor(), &s.consents, now, lookup, parts).await?;
         scope.commit().await?;
         Ok(view.into())
     }

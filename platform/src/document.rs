@@ -40,13 +40,32 @@ fn total_aliases(doc: &ExecutableDocument) -> usize {
 }
 
 impl Inspected {
-    pub fn of(query: &str, operation_name: Option<&str>) -> Inspected {
-        let Ok(doc) = async_graphql::parser::parse_query(query) else {
-            return Inspected {
-                operation: operation_name.map(str::to_owned),
-                ..Default::default()
-            };
-        };
+    /// Parses the request's document once: the executor reuses the parse kept in `request`.
+    pub fn of_request(request: &mut async_graphql::Request) -> Inspected {
+        let name = request.operation_name.clone();
+        match request.parsed_query() {
+            Ok(doc) => Self::of_document(doc, name.as_deref()),
+            Err(_) => Self::unparsable(name.as_deref()),
+        }
+    }
+
+    #[cfg(test)]
+    fn of(query: &str, operation_name: Option<&str>) -> Inspected {
+        match async_graphql::parser::parse_query(query) {
+            Ok(doc) => Self::of_document(&doc, operation_name),
+            Err(_) => Self::unparsable(operation_name),
+        }
+    }
+
+    /// A document that does not parse: the executor reports why.
+    fn unparsable(operation_name: Option<&str>) -> Inspected {
+        Inspected {
+            operation: operation_name.map(str::to_owned),
+            ..Default::default()
+        }
+    }
+
+    fn of_document(doc: &ExecutableDocument, operation_name: Option<&str>) -> Inspected {
         let ops: Vec<_> = doc.operations.iter().collect();
         let chosen = ops.iter().find(|(name, _)| match (operation_name, name) {
             (Some(want), Some(n)) => want == n.as_str(),
@@ -57,7 +76,7 @@ impl Inspected {
             operation: operation_name
                 .map(str::to_owned)
                 .or_else(|| chosen.and_then(|(name, _)| name.map(|n| n.to_string()))),
-            aliases: total_aliases(&doc),
+            aliases: total_aliases(doc),
             mutation: chosen.is_some_and(|(_, op)| op.node.ty == OperationType::Mutation),
         }
     }

@@ -185,7 +185,7 @@ async fn execute(
             );
         }
     };
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {
             return reject(
@@ -194,8 +194,7 @@ async fn execute(
             );
         }
     };
-    // One parse for the shell's needs; the executor parses again for its own.
-    let doc = Inspected::of(&request.query, request.operation_name.as_deref());
+    let doc = Inspected::of_request(&mut request);
     seen.operation = doc.operation.clone();
     if let Some(op) = &seen.operation {
         span.record("operation", op.as_str());

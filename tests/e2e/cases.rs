@@ -581,6 +581,9 @@ async fn cases_and_contacts_follow_the_consent_and_stay_in_their_body(
     let citizen = app.citizen(MARIO);
     let g = app.gql(&citizen, "mutation { grantSharingConsent(input: { grantee: \"beta\", scopes: [CASES], purpose: \"sportello\" }) { id } }", json!({})).await;
     assert_no_errors(&g);
+    // A view that does not ask for cases does not read them: nothing disclosed, nothing logged.
+    let names = "query { citizenView(fiscalCode: \"RSSMRA85T10A562S\") { profiles { shared } } }";
+    assert_no_errors(&app.gql(&b_op, names, json!({})).await);
     let after = app.gql(&b_op, view, json!({})).await;
     assert_eq!(after["data"]["citizenView"]["cases"][0]["shared"], true);
     assert_eq!(
@@ -599,7 +602,11 @@ async fn cases_and_contacts_follow_the_consent_and_stay_in_their_body(
         mine["data"]["me"]["citizen"]["interactions"][0]["channel"],
         "whatsapp"
     );
-    assert_eq!(mine["data"]["myAccessLog"][0]["scopes"], json!(["cases"]));
+    assert_eq!(
+        mine["data"]["myAccessLog"],
+        json!([{ "scopes": ["cases"] }]),
+        "one read, by the view that asked for cases"
+    );
 }
 
 #[rstest]
