@@ -5,6 +5,25 @@
 
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 
+/// Parsed documents by their text. Clients send the same few queries over and over, and
+/// copying a parsed document costs a fraction of parsing it again. A document is a pure
+/// function of its text, so the cache holds nothing of any tenant.
+#[derive(Clone)]
+pub struct Documents {
+    parsed: moka::sync::Cache<String, ExecutableDocument>,
+}
+
+/// Longer documents are parsed every time rather than kept.
+const CACHED_DOCUMENT_MAX_BYTES: usize = 16 * 1024;
+
+impl Default for Documents {
+    fn default() -> Self {
+        Documents {
+            parsed: moka::sync::Cache::builder().max_capacity(2_000).build(),
+        }
+    }
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Inspected {
     /// The chosen operation's name: the request's `operationName`, or the name of the
@@ -40,9 +59,20 @@ fn total_aliases(doc: &ExecutableDocument) -> usize {
 }
 
 impl Inspected {
-    /// Parses the request's document once: the executor reuses the parse kept in `request`.
-    pub fn of_request(request: &mut async_graphql::Request) -> Inspected {
+    /// Parses the request's document (or takes it from `documents`) once: the executor
+    /// reuses the parse kept in `request`.
+    pub fn of_request(request: &mut async_graphql::Request, documents: &Documents) -> Inspected {
         let name = request.operation_name.clone();
+        if request.query.len() <= CACHED_DOCUMENT_MAX_BYTES {
+            let known = documents.parsed.get(&request.query).or_else(|| {
+                let doc = async_graphql::parser::parse_query(&request.query).ok()?;
+                documents.parsed.insert(request.query.clone(), doc.clone());
+                Some(doc)
+            });
+            if let Some(doc) = known {
+                request.set_parsed_query(doc);
+            }
+        }
         match request.parsed_query() {
             Ok(doc) => Self::of_document(doc, name.as_deref()),
             Err(_) => Self::unparsable(name.as_deref()),
@@ -99,6 +129,24 @@ mod tests {
             1
         );
         assert_eq!(Inspected::of("not graphql", None), Inspected::default());
+    }
+
+    #[test]
+    fn a_document_is_parsed_once_and_reused_whole() {
+        let documents = super::Documents::default();
+        let text = "query Q { a: me { subject } }";
+        let first = Inspected::of_request(&mut async_graphql::Request::new(text), &documents);
+        assert!(documents.parsed.contains_key(text));
+        let mut again = async_graphql::Request::new(text);
+        let second = Inspected::of_request(&mut again, &documents);
+        assert_eq!(first, second);
+        assert_eq!(second.aliases, 1);
+        let bad = Inspected::of_request(&mut async_graphql::Request::new("{ a"), &documents);
+        assert_eq!(bad, Inspected::default());
+        assert!(
+            !documents.parsed.contains_key("{ a"),
+            "only documents that parse are kept"
+        );
     }
 
     #[test]

@@ -194,7 +194,7 @@ async fn execute(
             );
         }
     };
-    let doc = Inspected::of_request(&mut request);
+    let doc = Inspected::of_request(&mut request, &app.documents);
     seen.operation = doc.operation.clone();
     if let Some(op) = &seen.operation {
         span.record("operation", op.as_str());

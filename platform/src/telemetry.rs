@@ -57,14 +57,20 @@ fn tracer_provider() -> Option<SdkTracerProvider> {
     )
 }
 
-/// `CIVITAS_LOG` (or `RUST_LOG`) sets the filter, `info` by default; `CIVITAS_LOG_FORMAT=text`
-/// gives human-readable lines instead of JSON.
+/// The default filter of traces; logs leave out the per-resolver spans of async-graphql,
+/// which no log line prints and which cost a formatted span per field of every response.
+const TRACE_FILTER: &str = "info,sqlx=warn,sea_orm=warn";
+const LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,async_graphql=warn";
+
+/// `CIVITAS_LOG` (or `RUST_LOG`) sets the filter of both, `info` by default;
+/// `CIVITAS_LOG_FORMAT=text` gives human-readable lines instead of JSON.
 pub fn init() -> Telemetry {
-    let filter = || {
+    let filter_or = |default: &str| {
         EnvFilter::try_from_env("CIVITAS_LOG")
             .or_else(|_| EnvFilter::try_from_default_env())
-            .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"))
+            .unwrap_or_else(|_| EnvFilter::new(default))
     };
+    let filter = || filter_or(LOG_FILTER);
     let text = std::env::var("CIVITAS_LOG_FORMAT").is_ok_and(|v| v == "text");
     let logs: Box<dyn Layer<Registry> + Send + Sync> = if text {
         fmt::layer()
@@ -84,7 +90,7 @@ pub fn init() -> Telemetry {
     let otel = traces.as_ref().map(|p| {
         tracing_opentelemetry::layer()
             .with_tracer(p.tracer("civitas"))
-            .with_filter(filter())
+            .with_filter(filter_or(TRACE_FILTER))
     });
     // Already set (tests initialise more than once): keep the first.
     let _ = tracing_subscriber::registry()

@@ -1,7 +1,8 @@
-//! What every request looks up before its real work: the tenant named by a slug and the
-//! caller's membership there. Both change rarely (onboarding, suspension, settings, role
-//! grants), so they are cached for a few seconds; every change drops the entries at once on
-//! this replica and, through `NOTIFY` at commit, on the others.
+//! What every request looks up before its real work: who the bearer token names, the tenant
+//! named by a slug and the caller's membership there. All change rarely (identity provider
+//! registrations, onboarding, suspension, settings, role grants), so they are cached for a
+//! few seconds; every change drops the entries at once on this replica and, through
+//! `NOTIFY` at commit, on the others.
 
 use std::time::Duration;
 
@@ -9,7 +10,9 @@ use moka::future::Cache;
 use sea_orm::{ConnectionTrait, DbErr, Statement};
 use uuid::Uuid;
 
-use crate::{MemberId, Role, Tenant};
+use chrono::{DateTime, Utc};
+
+use crate::{MemberId, Principal, Role, Tenant};
 
 /// The `NOTIFY` payload on the invalidation channel that drops every replica's entries.
 pub const ACCESS_CHANGED: &str = "access";
@@ -26,6 +29,8 @@ pub struct AccessCache {
     tenants: Cache<String, Tenant>,
     by_id: Cache<Uuid, Tenant>,
     memberships: Cache<(Uuid, String), Membership>,
+    /// Verified bearer tokens: the principal and when the token expires.
+    principals: Cache<String, (Principal, DateTime<Utc>)>,
 }
 
 impl Default for AccessCache {
@@ -41,6 +46,10 @@ impl Default for AccessCache {
                 .build(),
             memberships: Cache::builder()
                 .max_capacity(200_000)
+                .time_to_live(TTL)
+                .build(),
+            principals: Cache::builder()
+                .max_capacity(20_000)
                 .time_to_live(TTL)
                 .build(),
         }
@@ -73,16 +82,29 @@ impl AccessCache {
             .await;
     }
 
+    /// The principal of a token verified a moment ago, unless the token has expired since
+    /// (`now` by the platform's clock).
+    pub async fn principal(&self, token: &str, now: DateTime<Utc>) -> Option<Principal> {
+        let (principal, expires) = self.principals.get(token).await?;
+        (expires > now).then_some(principal)
+    }
+
+    /// Keeps a token just verified, until it expires or the entries are dropped.
+    pub async fn remember_principal(&self, token: &str, p: Principal, expires: DateTime<Utc>) {
+        self.principals.insert(token.to_owned(), (p, expires)).await;
+    }
+
     /// Drops every entry of this replica (a change here, or a notification from another).
     pub fn invalidate_all(&self) {
         self.tenants.invalidate_all();
         self.by_id.invalidate_all();
         self.memberships.invalidate_all();
+        self.principals.invalidate_all();
     }
 
     /// Drops this replica's entries now and, on PostgreSQL, asks every replica to drop theirs
     /// when `conn`'s transaction commits.
-    pub(crate) async fn changed<C: ConnectionTrait>(&self, conn: &C) -> Result<(), DbErr> {
+    pub async fn changed<C: ConnectionTrait>(&self, conn: &C) -> Result<(), DbErr> {
         self.invalidate_all();
         if conn.get_database_backend() == sea_orm::DbBackend::Postgres {
             conn.execute_raw(Statement::from_sql_and_values(

@@ -106,6 +106,8 @@ pub async fn register(
         .exec_with_returning(db.global())
         .await
         .map_err(|e| Error::conflict_on_unique(e, "this body already registered that issuer"))?;
+    // Tokens verified under the old set of registrations are verified again.
+    db.access().changed(db.global()).await?;
     Ok(m.into())
 }
 
@@ -152,5 +154,7 @@ pub async fn remove(db: &Db, tenant: TenantId, id: Uuid) -> Result<()> {
     if res.rows_affected == 0 {
         return Err(Error::NotFound("identity provider"));
     }
+    // Its tokens are refused from the next request, here and on every replica.
+    db.access().changed(db.global()).await?;
     Ok(())
 }

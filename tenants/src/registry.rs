@@ -62,6 +62,11 @@ pub async fn cached_by_slug(db: &Db, slug: &TenantSlug) -> Result<Option<Tenant>
     Ok(found)
 }
 
+/// The tenant with this id if the access cache holds it; no database read.
+pub async fn cached_by_id(db: &Db, id: TenantId) -> Option<Tenant> {
+    db.access().tenant_by_id(id.0).await
+}
+
 /// The tenants with these ids, through the access cache (labels of records in responses).
 pub async fn cached_by_ids(db: &Db, ids: &[TenantId]) -> Result<Vec<Tenant>> {
     let mut found = Vec::with_capacity(ids.len());

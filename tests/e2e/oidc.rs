@@ -311,6 +311,13 @@ async fn bad_tokens_are_refused(#[values(Sqlite, Postgres)] backend: Backend) {
             "{what}"
         );
     }
+
+    // The good token was verified a moment ago (and is remembered); once it expires it is
+    // refused all the same.
+    assert_no_errors(&app.gql(&good, ME, json!({})).await);
+    app.clock.advance(chrono::Duration::seconds(301));
+    let (status, body) = app.post(Some(&good), None, ME, json!({})).await;
+    assert_eq!((status, error_code(&body)), (401, "UNAUTHENTICATED"));
 }
 
 #[rstest]

@@ -107,9 +107,34 @@ impl Authenticator {
         identity_providers::find(&self.db, id).await.ok().flatten()
     }
 
-    /// The principal behind a bearer token.
+    /// The principal behind a bearer token. A token verified in the last few seconds is
+    /// taken from the access cache (dropped whenever a registration, a tenant or a
+    /// membership changes), until it expires: signature checks are a large share of a
+    /// request's CPU, and clients send the same token many times.
     pub async fn bearer(&self, token: &str) -> Result<Principal, Refused> {
+        let now = self.db.clock().now();
+        if let Some(p) = self.db.access().principal(token, now).await {
+            return Ok(p);
+        }
         let payload = claims::unverified_payload(token)?;
+        let principal = self.verify_bearer(token, &payload).await?;
+        let expires = payload["exp"]
+            .as_i64()
+            .and_then(|s| chrono::DateTime::from_timestamp(s, 0));
+        if let Some(expires) = expires {
+            self.db
+                .access()
+                .remember_principal(token, principal.clone(), expires)
+                .await;
+        }
+        Ok(principal)
+    }
+
+    async fn verify_bearer(
+        &self,
+        token: &str,
+        payload: &serde_json::Value,
+    ) -> Result<Principal, Refused> {
         let issuer = payload["iss"]
             .as_str()
             .ok_or_else(|| Refused("no iss claim".into()))?
@@ -139,7 +164,7 @@ impl Authenticator {
                 .err()
                 .unwrap_or(Refused("unverifiable".into())));
         };
-        let principal = self.principal(reg, &payload).await?;
+        let principal = self.principal(reg, payload).await?;
         if matched.len() > 1 && principal.kind != civitas_tenants::PrincipalKind::Citizen {
             return Err(Refused(format!(
                 "issuer {issuer} is registered by several bodies for this audience"
