@@ -130,6 +130,7 @@ where
         .find_shared::<E>(family, &sources)
         .all(scope.conn())
         .await?;
+    // An unreadable tenant id (never expected) becomes the nil id, which no consent covers.
     let tenant_of = |row: &E::Model| {
         <Uuid as sea_orm::sea_query::ValueType>::try_from(row.get(E::tenant_column()))
             .unwrap_or_default()
