@@ -55,15 +55,6 @@ pub struct Parts {
     pub sharing_consents: bool,
 }
 
-impl Parts {
-    pub const ALL: Parts = Parts {
-        cases: true,
-        interactions: true,
-        privacy_consents: true,
-        sharing_consents: true,
-    };
-}
-
 /// How the operator names the citizen.
 #[derive(Clone, Debug)]
 pub enum Lookup {

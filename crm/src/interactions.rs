@@ -136,9 +136,10 @@ pub async fn identify_caller(
         .await?;
     let mut result = None;
     if let Some(c) = found
-        && let Some(root) = persons::root(scope.conn(), c.person_id).await?
+        && let Some(members) = persons::with_family(scope.conn(), c.person_id).await?
     {
-        let family = persons::family(scope.conn(), root.id).await?;
+        let root = &members[0];
+        let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();
         if privacy::is_given(scope, &family, CALLER_RECOGNITION).await? {
             let p = scope
                 .find::<profile::Entity>()

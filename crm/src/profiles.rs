@@ -292,15 +292,6 @@ pub(crate) async fn views<C: ConnectionTrait>(
     conn: &C,
     rows: Vec<profile::Model>,
 ) -> Result<Vec<Profile>> {
-    views_knowing(conn, rows, &[]).await
-}
-
-/// [`views`], reading the codes of only the persons not in `known`.
-pub(crate) async fn views_knowing<C: ConnectionTrait>(
-    conn: &C,
-    rows: Vec<profile::Model>,
-    known: &[person::Model],
-) -> Result<Vec<Profile>> {
     let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
     let tenants: BTreeSet<Uuid> = rows.iter().map(|p| p.tenant_id).collect();
     let contacts = contact::Entity::find()
@@ -309,7 +300,7 @@ pub(crate) async fn views_knowing<C: ConnectionTrait>(
         .order_by_asc(contact::Column::Id)
         .all(conn)
         .await?;
-    assemble(conn, rows, contacts, known).await
+    assemble(conn, rows, contacts, &[]).await
 }
 
 /// The join that reads profiles and their contacts in one statement (see
