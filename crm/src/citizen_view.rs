@@ -3,6 +3,7 @@
 //! consent. Every cross-body read is written to the access log.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use civitas_tenants::{
@@ -155,7 +156,42 @@ async fn shared_profiles(
 
 /// The person `lookup` names and the records merged into it, the person first.
 async fn family_of(scope: &Scope, lookup: Lookup) -> Result<Option<Vec<persons::Person>>> {
-    let id = match lookup {
+    match person_id(scope, lookup).await? {
+        Some(id) => persons::with_family(scope.conn(), id).await,
+        None => Ok(None),
+    }
+}
+
+/// [`family_of`], with the family's active consents to the scope's body: from the cache,
+/// or else read in the same statement as the family.
+async fn family_and_consents(
+    scope: &Scope,
+    cache: &ConsentCache,
+    lookup: Lookup,
+) -> Result<Option<(Vec<persons::Person>, Arc<Vec<SharingConsent>>)>> {
+    let own = scope.tenant_id();
+    let Some(id) = person_id(scope, lookup).await? else {
+        return Ok(None);
+    };
+    if let Some(consents) = cache.cached(own, id).await {
+        let family = persons::with_family(scope.conn(), id).await?;
+        return Ok(family.map(|f| (f, consents)));
+    }
+    let Some((family, read)) = persons::with_family_and_consents(scope.conn(), id, own.0).await?
+    else {
+        return Ok(None);
+    };
+    let ids: Vec<Uuid> = family.iter().map(|p| p.id).collect();
+    let consents = match read {
+        Some(rows) => cache.remember(own, ids[0], rows).await,
+        None => cache.for_grantee(scope.conn(), own, &ids).await?,
+    };
+    Ok(Some((family, consents)))
+}
+
+/// The id of the person record `lookup` names, if any.
+async fn person_id(scope: &Scope, lookup: Lookup) -> Result<Option<Uuid>> {
+    Ok(Some(match lookup {
         Lookup::FiscalCode(raw) => {
             let code = parse_fiscal_code(&raw)?;
             match persons::id_by_fiscal_code(scope.conn(), &code).await? {
@@ -164,8 +200,7 @@ async fn family_of(scope: &Scope, lookup: Lookup) -> Result<Option<Vec<persons::
             }
         }
         Lookup::Person(id) => id,
-    };
-    persons::with_family(scope.conn(), id).await
+    }))
 }
 
 /// Builds the view for the scope's body; parts not in `parts` are left empty. A person of
@@ -179,12 +214,13 @@ pub async fn view(
     parts: Parts,
 ) -> Result<CitizenView> {
     let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
-    let members = family_of(scope, lookup).await?.ok_or_else(not_found)?;
+    let (members, consents) = family_and_consents(scope, cache, lookup)
+        .await?
+        .ok_or_else(not_found)?;
     let person = members[0].clone();
     let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();
     let own = scope.tenant_id();
 
-    let consents = cache.for_grantee(scope.conn(), own, &family).await?;
     let profile_rows = shared_profiles(scope, &family, &consents, now).await?;
     if profile_rows.is_empty() {
         return Err(not_found());

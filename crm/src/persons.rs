@@ -2,11 +2,14 @@
 
 use chrono::Utc;
 use civitas_tenants::Principal;
-use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, RelationDef,
+};
 use uuid::Uuid;
 
-use crate::entity::person;
+use crate::entity::{person, sharing_consent};
 use crate::identity::FiscalCode;
 use crate::{Error, Result};
 
@@ -62,6 +65,57 @@ pub async fn with_family<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Optio
             .chain(rows.into_iter().filter(|p| p.id != id))
             .collect(),
     ))
+}
+
+/// [`with_family`] and, in the same statement, the family's active sharing consents whose
+/// grantee is `grantee`: the citizen view's first read. When `id` is itself merged (rare)
+/// the family is read as [`with_family`] does and the consents are left to the caller (`None`).
+pub async fn with_family_and_consents<C: ConnectionTrait>(
+    conn: &C,
+    id: Uuid,
+    grantee: Uuid,
+) -> Result<Option<(Vec<Person>, Option<Vec<sharing_consent::Model>>)>> {
+    let rows = person::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(person::Column::Id.eq(id))
+                .add(person::Column::MergedInto.eq(id)),
+        )
+        .join(JoinType::LeftJoin, active_consents_to(grantee))
+        .select_also(sharing_consent::Entity)
+        .all(conn)
+        .await?;
+    let Some(me) = rows.iter().map(|(p, _)| p).find(|p| p.id == id).cloned() else {
+        return Ok(None);
+    };
+    if me.merged_into.is_some() {
+        return Ok(with_family(conn, id).await?.map(|family| (family, None)));
+    }
+    let mut family = vec![me];
+    let mut consents = Vec::new();
+    for (person, consent) in rows {
+        if !family.iter().any(|p| p.id == person.id) {
+            family.push(person);
+        }
+        consents.extend(consent);
+    }
+    Ok(Some((family, Some(consents))))
+}
+
+/// Joins a person's sharing consents that are not revoked and whose grantee is `grantee`.
+fn active_consents_to(grantee: Uuid) -> RelationDef {
+    person::Entity::belongs_to(sharing_consent::Entity)
+        .from(person::Column::Id)
+        .to(sharing_consent::Column::PersonId)
+        .on_condition(move |_, consent| {
+            sea_orm::Condition::all()
+                .add(
+                    Expr::col((consent.clone(), sharing_consent::Column::GranteeTenantId))
+                        .eq(grantee),
+                )
+                .add(Expr::col((consent, sharing_consent::Column::RevokedAt)).is_null())
+        })
+        .into()
 }
 
 /// The person and every person record merged into it, the person first.

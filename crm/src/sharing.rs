@@ -346,26 +346,49 @@ impl ConsentCache {
         grantee: TenantId,
         persons: &[Uuid],
     ) -> Result<Arc<Vec<SharingConsent>>> {
-        let key = (grantee.0, persons[0]);
-        if let Some(hit) = self.entries.get(&key).await {
-            self.hits.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(hit) = self.cached(grantee, persons[0]).await {
             return Ok(hit);
         }
-        self.misses
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let rows = sharing_consent::Entity::find()
             .filter(sharing_consent::Column::PersonId.is_in(persons.iter().copied()))
             .filter(sharing_consent::Column::GranteeTenantId.eq(grantee.0))
             .filter(sharing_consent::Column::RevokedAt.is_null())
             .all(conn)
             .await?;
+        Ok(self.remember(grantee, persons[0], rows).await)
+    }
+
+    /// The cached consents of `person` (the first of a family) whose grantee is `grantee`.
+    pub async fn cached(
+        &self,
+        grantee: TenantId,
+        person: Uuid,
+    ) -> Option<Arc<Vec<SharingConsent>>> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let hit = self.entries.get(&(grantee.0, person)).await;
+        match hit {
+            Some(_) => self.hits.fetch_add(1, Relaxed),
+            None => self.misses.fetch_add(1, Relaxed),
+        };
+        hit
+    }
+
+    /// Caches the active consents just read for `person` (the first of a family).
+    pub async fn remember(
+        &self,
+        grantee: TenantId,
+        person: Uuid,
+        rows: Vec<sharing_consent::Model>,
+    ) -> Arc<Vec<SharingConsent>> {
         let value = Arc::new(
             rows.into_iter()
                 .map(SharingConsent::from)
                 .collect::<Vec<_>>(),
         );
-        self.entries.insert(key, value.clone()).await;
-        Ok(value)
+        self.entries
+            .insert((grantee.0, person), value.clone())
+            .await;
+        value
     }
 
     /// Look-ups answered from the cache, and those that went to the database.

@@ -92,10 +92,13 @@ pub fn init() -> Telemetry {
             .with_tracer(p.tracer("civitas"))
             .with_filter(filter_or(TRACE_FILTER))
     });
-    // Already set (tests initialise more than once): keep the first.
-    let _ = tracing_subscriber::registry()
-        .with(logs)
-        .with(otel)
-        .try_init();
+    // Already set (tests initialise more than once): keep the first. Not `.with(otel)` on the
+    // Option: a `None` layer declares interest in every callsite, so every span (one per
+    // GraphQL field among them) would be built in the registry with nothing to record it.
+    let registry = tracing_subscriber::registry().with(logs);
+    let _ = match otel {
+        Some(otel) => registry.with(otel).try_init(),
+        None => registry.try_init(),
+    };
     Telemetry { traces }
 }
