@@ -13,6 +13,10 @@ use civitas_tenants::registry::{self, NewTenant};
 use civitas_tenants::{PrincipalKind, Role, TenantKind, TenantSlug};
 use clap::{Parser, Subcommand};
 
+// glibc's allocator took an eighth of the server's CPU under load (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "civitas",
