@@ -228,6 +228,43 @@ pub async fn for_citizen<C: ConnectionTrait>(conn: &C, principal: &Principal) ->
     Ok(p)
 }
 
+/// The id of [`for_citizen`]'s person and those of the records merged into it, the person
+/// first: one statement for a citizen already linked to a person that is not itself merged,
+/// as on every request after the first sign-in.
+pub async fn citizen_family<C: ConnectionTrait>(
+    conn: &C,
+    principal: &Principal,
+) -> Result<Vec<Uuid>> {
+    let subject = principal.subject.as_str();
+    let linked = sea_orm::sea_query::Query::select()
+        .column(person::Column::Id)
+        .from(person::Entity)
+        .and_where(person::Column::OidcSubject.eq(subject))
+        .to_owned();
+    let rows = person::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(person::Column::OidcSubject.eq(subject))
+                // `=` on the scalar subquery (the subject is unique), not IN: PostgreSQL
+                // answers an OR with IN (subquery) with a sequential scan of persons.
+                .add(
+                    Expr::col(person::Column::MergedInto)
+                        .eq(Expr::SubQuery(None, Box::new(linked.into()))),
+                ),
+        )
+        .all(conn)
+        .await?;
+    let me = rows
+        .iter()
+        .find(|p| p.oidc_subject.as_deref() == Some(subject) && p.merged_into.is_none());
+    if let Some(me) = me {
+        let merged = rows.iter().filter(|p| p.merged_into == Some(me.id));
+        return Ok(std::iter::once(me).chain(merged).map(|p| p.id).collect());
+    }
+    let person = for_citizen(conn, principal).await?;
+    family(conn, person.id).await
+}
+
 /// Parses a codice fiscale into a VALIDATION error that names what is wrong.
 pub fn parse_fiscal_code(raw: &str) -> Result<FiscalCode> {
     FiscalCode::parse(raw).map_err(|e| validation(format!("fiscalCode: {e}")))

@@ -44,10 +44,9 @@ pub async fn identify(
     };
     let tenant = access::resolve(&state.db, &principal, requested).await?;
     let citizen = if principal.kind == PrincipalKind::Citizen {
-        let person = civitas_crm::persons::for_citizen(state.db.global(), &principal).await?;
-        let family = civitas_crm::persons::family(state.db.global(), person.id).await?;
+        let family = civitas_crm::persons::citizen_family(state.db.global(), &principal).await?;
         Some(CitizenIdentity {
-            person_id: person.id,
+            person_id: family[0],
             merged: family[1..].to_vec(),
         })
     } else {
