@@ -424,5 +424,9 @@ async fn traces_are_exported_over_otlp() {
         payload.len()
     );
     assert!(contains(b"request"), "the request span is exported");
+    assert!(
+        contains(b"validation"),
+        "and async-graphql's own spans, installed because traces are exported"
+    );
     assert!(contains(b"Catalogue"), "with the operation name");
 }
