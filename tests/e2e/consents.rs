@@ -115,6 +115,63 @@ async fn an_operator_sees_other_bodies_only_under_consent(
     assert_eq!(error_code(&twice), "CONFLICT");
 }
 
+/// The view reads the family's consents with the family itself: a consent given on a record
+/// that is later merged keeps opening the other body, whichever record the view is asked for.
+#[rstest]
+#[tokio::test]
+async fn a_consent_on_a_merged_record_still_opens_the_view(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let World {
+        app,
+        ops: [_alfa, beta, _gamma],
+    } = world(backend).await;
+    let sup = app.member("beta", "beta-sup", Role::Supervisor).await;
+    let caller = app
+        .register(&beta, None, "Mario", "Rossi", &["333 123 4567"])
+        .await;
+    grant(&app, &beta, json!({ "personId": caller["personId"], "source": "alfa", "grantee": "beta", "scopes": ["PROFILE"], "purpose": "pratica edilizia", "channel": "phone" })).await;
+    assert_eq!(
+        visible(&app, &beta).await,
+        ["beta"],
+        "not yet the same person"
+    );
+
+    let merge =
+        "mutation($s: ID!, $t: ID!) { mergePersons(sourcePersonId: $s, targetPersonId: $t) }";
+    let root =
+        app.gql(&beta, VIEW, json!({ "fc": MARIO })).await["data"]["citizenView"]["personId"]
+            .clone();
+    let merged = app
+        .gql(&sup, merge, json!({ "s": caller["personId"], "t": root }))
+        .await;
+    assert_no_errors(&merged);
+    assert_eq!(visible(&app, &beta).await, ["alfa", "beta"]);
+
+    let by_record = app
+        .gql(
+            &beta,
+            "query($id: ID) { citizenView(personId: $id) { personId profiles { profile { tenant { slug } } } } }",
+            json!({ "id": caller["personId"] }),
+        )
+        .await;
+    assert_no_errors(&by_record);
+    let view = &by_record["data"]["citizenView"];
+    assert_eq!(
+        view["personId"], root,
+        "the merged record leads to its person"
+    );
+    let mut slugs: Vec<&str> = view["profiles"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["profile"]["tenant"]["slug"].as_str())
+        .collect();
+    slugs.sort();
+    slugs.dedup();
+    assert_eq!(slugs, ["alfa", "beta"]);
+}
+
 #[rstest]
 #[tokio::test]
 async fn scopes_sources_and_expiry_are_respected(#[values(Sqlite, Postgres)] backend: Backend) {
