@@ -40,11 +40,7 @@ pub async fn root<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Perso
 /// the person first: one statement when `id` is not itself merged, as is the norm.
 pub async fn with_family<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Vec<Person>>> {
     let rows = person::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(person::Column::Id.eq(id))
-                .add(person::Column::MergedInto.eq(id)),
-        )
+        .filter(record_and_merged(id))
         .all(conn)
         .await?;
     let Some(me) = rows.iter().find(|p| p.id == id).cloned() else {
@@ -67,6 +63,13 @@ pub async fn with_family<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Optio
     ))
 }
 
+/// The person record `id` and the records merged into it.
+fn record_and_merged(id: Uuid) -> sea_orm::Condition {
+    sea_orm::Condition::any()
+        .add(person::Column::Id.eq(id))
+        .add(person::Column::MergedInto.eq(id))
+}
+
 /// [`with_family`] and, in the same statement, the family's active sharing consents whose
 /// grantee is `grantee`: the citizen view's first read. When `id` is itself merged (rare)
 /// the family is read as [`with_family`] does and the consents are left to the caller (`None`).
@@ -76,11 +79,7 @@ pub async fn with_family_and_consents<C: ConnectionTrait>(
     grantee: Uuid,
 ) -> Result<Option<(Vec<Person>, Option<Vec<sharing_consent::Model>>)>> {
     let rows = person::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(person::Column::Id.eq(id))
-                .add(person::Column::MergedInto.eq(id)),
-        )
+        .filter(record_and_merged(id))
         .join(JoinType::LeftJoin, active_consents_to(grantee))
         .select_also(sharing_consent::Entity)
         .all(conn)

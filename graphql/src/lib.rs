@@ -93,7 +93,7 @@ pub fn build_schema(state: AppState, limits: Limits) -> CivitasSchema {
         .limit_directives(limits.directives);
     // A tracing span around parsing, validation and every resolver, when something records
     // them (traces are exported, or the log filter asks for them): any extension sends every
-    // field through a boxed chain of calls, about a tenth of a citizen view's CPU.
+    // field of every response through a boxed chain of calls.
     if tracing::enabled!(target: "async_graphql::graphql", tracing::Level::INFO) {
         builder
             .extension(async_graphql::extensions::Tracing)

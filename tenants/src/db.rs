@@ -36,8 +36,8 @@ impl Db {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
-            // A ping on every checkout is one more round trip per request (a tenth of a
-            // citizen view's); a connection idle this long may have been cut, so ping that one.
+            // A ping on every checkout is one more round trip per request (a citizen view
+            // makes eight); a connection idle this long may have been cut, so ping that one.
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false);
         let conn = Database::connect(opts).await?;
