@@ -6,10 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{
-    Error as TenancyError, PersonOwned, PersonScope, Scope, Sources, TenantId, TenantOwned,
-};
-use sea_orm::{ActiveValue::Set, ColumnTrait, ModelTrait, QueryFilter, QueryOrder};
+use civitas_tenants::{Error as TenancyError, PersonScope, Scope, Sources, TenantId};
+use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -21,6 +19,11 @@ use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile};
 use crate::sharing::{self, ConsentCache, ConsentScope, SharingConsent, Visibility};
 use crate::{Error, Result};
+
+mod one_statement;
+
+/// The statement a citizen view sends on PostgreSQL (the benchmark's pgbench script runs it).
+pub use one_statement::SQL as ONE_STATEMENT_SQL;
 
 /// A record and where it comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -82,15 +85,17 @@ fn covering(
 }
 
 /// Pairs each row with the consent that allowed it (`None`: the reader's own body); a row
-/// no consent covers is dropped (on PostgreSQL the policy kept it out already).
+/// no active consent for `what` covers is dropped (on PostgreSQL the policy kept it out
+/// already: this is the application's own wall).
 fn label<R>(
     rows: Vec<R>,
     tenant_of: impl Fn(&R) -> Uuid,
     own: TenantId,
-    covering: &[&SharingConsent],
+    consents: &[SharingConsent],
     what: ConsentScope,
     now: DateTime<Utc>,
 ) -> Vec<(R, Option<Uuid>)> {
+    let (covering, _) = covering(consents, what, now);
     rows.into_iter()
         .filter_map(|row| {
             let tenant = TenantId(tenant_of(&row));
@@ -105,53 +110,16 @@ fn label<R>(
         .collect()
 }
 
-/// Rows about `family` of the reader's body and of the bodies an active consent for `what`
-/// covers, each with the consent that allowed it (`None`: the reader's own).
-async fn shared_rows<E>(
-    scope: &Scope,
-    family: &[Uuid],
-    consents: &[SharingConsent],
-    what: ConsentScope,
-    now: DateTime<Utc>,
-) -> Result<Vec<(E::Model, Option<Uuid>)>>
-where
-    E: TenantOwned + PersonOwned,
-{
-    let (covering, sources) = covering(consents, what, now);
-    let rows = scope
-        .find_shared::<E>(family, &sources)
-        .all(scope.conn())
-        .await?;
-    // An unreadable tenant id (never expected) becomes the nil id, which no consent covers.
-    let tenant_of = |row: &E::Model| {
-        <Uuid as sea_orm::sea_query::ValueType>::try_from(row.get(E::tenant_column()))
-            .unwrap_or_default()
-    };
-    Ok(label(
-        rows,
-        tenant_of,
-        scope.tenant_id(),
-        &covering,
-        what,
-        now,
-    ))
-}
-
-/// The live profiles of `family` the reader may see, with their contacts, in one read.
-async fn shared_profiles(
-    scope: &Scope,
-    family: &[Uuid],
-    consents: &[SharingConsent],
-    now: DateTime<Utc>,
-) -> Result<Vec<((profile::Model, Vec<contact::Model>), Option<Uuid>)>> {
-    let what = ConsentScope::Profile;
-    let (covering, sources) = covering(consents, what, now);
-    let select = scope
-        .find_shared::<profile::Entity>(family, &sources)
-        .filter(profile::Column::MergedInto.is_null());
-    let rows = profiles::with_contacts(scope.conn(), select).await?;
-    let own = scope.tenant_id();
-    Ok(label(rows, |(p, _)| p.tenant_id, own, &covering, what, now))
+/// What a view is built from: the person's records, their active consents to the reader's
+/// body, and the rows of the bodies the reader may see (not yet labelled).
+#[derive(Default)]
+struct Rows {
+    /// The person first, then the records merged into it; empty: no such person.
+    members: Vec<persons::Person>,
+    consents: Arc<Vec<SharingConsent>>,
+    profiles: Vec<(profile::Model, Vec<contact::Model>)>,
+    cases: Vec<case::Model>,
+    interactions: Vec<interaction::Model>,
 }
 
 /// The person `lookup` names and the records merged into it, the person first.
@@ -162,17 +130,14 @@ async fn family_of(scope: &Scope, lookup: Lookup) -> Result<Option<Vec<persons::
     }
 }
 
-/// [`family_of`], with the family's active consents to the scope's body: from the cache,
-/// or else read in the same statement as the family.
+/// The family of person record `id` with its active consents to the scope's body: from the
+/// cache, or else read in the same statement as the family.
 async fn family_and_consents(
     scope: &Scope,
     cache: &ConsentCache,
-    lookup: Lookup,
+    id: Uuid,
 ) -> Result<Option<(Vec<persons::Person>, Arc<Vec<SharingConsent>>)>> {
     let own = scope.tenant_id();
-    let Some(id) = person_id(scope, lookup).await? else {
-        return Ok(None);
-    };
     if let Some(consents) = cache.cached(own, id).await {
         let family = persons::with_family(scope.conn(), id).await?;
         return Ok(family.map(|f| (f, consents)));
@@ -187,6 +152,54 @@ async fn family_and_consents(
         None => cache.for_grantee(scope.conn(), own, &ids).await?,
     };
     Ok(Some((family, consents)))
+}
+
+/// The view's rows in separate reads, each asking only for the bodies that an active consent
+/// for its part names (SQLite, and a record merged into another person).
+async fn read_apart(
+    scope: &Scope,
+    cache: &ConsentCache,
+    id: Uuid,
+    parts: Parts,
+    now: DateTime<Utc>,
+) -> Result<Rows> {
+    let Some((members, consents)) = family_and_consents(scope, cache, id).await? else {
+        return Ok(Rows::default());
+    };
+    let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();
+    let sources = |what| covering(&consents, what, now).1;
+    let conn = scope.conn();
+    let select = scope
+        .find_shared::<profile::Entity>(&family, &sources(ConsentScope::Profile))
+        .filter(profile::Column::MergedInto.is_null());
+    let profiles = profiles::with_contacts(conn, select).await?;
+    // Nothing more is read about a person of whom the body sees no profile.
+    let wanted = |part: bool| part && !profiles.is_empty();
+    let cases = if wanted(parts.cases) {
+        let sources = sources(ConsentScope::Cases);
+        scope
+            .find_shared::<case::Entity>(&family, &sources)
+            .all(conn)
+            .await?
+    } else {
+        vec![]
+    };
+    let interactions = if wanted(parts.interactions) {
+        let sources = sources(ConsentScope::Interactions);
+        scope
+            .find_shared::<interaction::Entity>(&family, &sources)
+            .all(conn)
+            .await?
+    } else {
+        vec![]
+    };
+    Ok(Rows {
+        members,
+        consents,
+        profiles,
+        cases,
+        interactions,
+    })
 }
 
 /// The id of the person record `lookup` names, if any.
@@ -214,34 +227,44 @@ pub async fn view(
     parts: Parts,
 ) -> Result<CitizenView> {
     let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
-    let (members, consents) = family_and_consents(scope, cache, lookup)
-        .await?
-        .ok_or_else(not_found)?;
-    let person = members[0].clone();
-    let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();
+    let id = person_id(scope, lookup).await?.ok_or_else(not_found)?;
+    let read = match one_statement::read(scope, id, parts).await? {
+        Some(rows) => rows,
+        None => read_apart(scope, cache, id, parts, now).await?,
+    };
+    let Some(person) = read.members.first().cloned() else {
+        return Err(not_found());
+    };
+    let family: Vec<Uuid> = read.members.iter().map(|p| p.id).collect();
     let own = scope.tenant_id();
-
-    let profile_rows = shared_profiles(scope, &family, &consents, now).await?;
+    let consents = read.consents.as_slice();
+    let profile_rows = label(
+        read.profiles,
+        |(p, _)| p.tenant_id,
+        own,
+        consents,
+        ConsentScope::Profile,
+        now,
+    );
     if profile_rows.is_empty() {
         return Err(not_found());
     }
-    let case_rows = if parts.cases {
-        shared_rows::<case::Entity>(scope, &family, &consents, ConsentScope::Cases, now).await?
-    } else {
-        vec![]
-    };
-    let interaction_rows = if parts.interactions {
-        shared_rows::<interaction::Entity>(
-            scope,
-            &family,
-            &consents,
-            ConsentScope::Interactions,
-            now,
-        )
-        .await?
-    } else {
-        vec![]
-    };
+    let case_rows = label(
+        read.cases,
+        |r| r.tenant_id,
+        own,
+        consents,
+        ConsentScope::Cases,
+        now,
+    );
+    let interaction_rows = label(
+        read.interactions,
+        |r| r.tenant_id,
+        own,
+        consents,
+        ConsentScope::Interactions,
+        now,
+    );
 
     // One access-log entry per other body and consent, naming the scopes read.
     let mut reads: BTreeMap<(Uuid, Uuid), BTreeSet<&'static str>> = BTreeMap::new();
@@ -284,7 +307,7 @@ pub async fn view(
         .map(|((p, _), c)| (TenantId(p.tenant_id), *c))
         .collect();
     let (rows, contacts): (Vec<_>, Vec<_>) = profile_rows.into_iter().map(|(pc, _)| pc).unzip();
-    let views = profiles::assemble(scope.conn(), rows, contacts.concat(), &members).await?;
+    let views = profiles::assemble(scope.conn(), rows, contacts.concat(), &read.members).await?;
     let mut cases = Vec::new();
     for (row, consent_id) in case_rows {
         cases.push(Labelled {

@@ -10,6 +10,7 @@ mod m20261122_000003_citizens;
 mod m20261123_000004_identity;
 mod m20261123_000005_cases;
 mod m20261123_000006_webhooks;
+mod m20261129_000007_plpgsql_policies;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_identity::Migration),
             Box::new(m20261123_000005_cases::Migration),
             Box::new(m20261123_000006_webhooks::Migration),
+            Box::new(m20261129_000007_plpgsql_policies::Migration),
         ]
     }
 }

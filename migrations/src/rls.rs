@@ -51,7 +51,7 @@ pub async fn index(
     m.create_index(i.to_owned()).await
 }
 
-fn is_postgres(m: &SchemaManager<'_>) -> bool {
+pub(crate) fn is_postgres(m: &SchemaManager<'_>) -> bool {
     m.get_database_backend() == DbBackend::Postgres
 }
 
@@ -127,8 +127,10 @@ pub async fn protect_tenant_table(
 pub const CONSENT_TABLES: &[&str] = &["sharing_consents"];
 
 /// Functions the policies below use. `civitas_shared` is SECURITY DEFINER so that the
-/// application role need not read every consent row to evaluate a policy.
-const FUNCTIONS: &str = r#"
+/// application role need not read every consent row to evaluate a policy. Migration 7
+/// replaces the two SECURITY DEFINER ones with PL/pgSQL bodies; this text stays as migration
+/// 3 created them (and as migration 7 restores them when rolled back).
+pub(crate) const FUNCTIONS: &str = r#"
 CREATE OR REPLACE FUNCTION civitas_current_tenant() RETURNS uuid
   LANGUAGE sql STABLE AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid $$;
 
@@ -166,7 +168,7 @@ CREATE OR REPLACE FUNCTION civitas_shared(p uuid, source uuid, scope text) RETUR
 $$;
 "#;
 
-async fn exec_all(m: &SchemaManager<'_>, sqls: &[String]) -> Result<(), DbErr> {
+pub(crate) async fn exec_all(m: &SchemaManager<'_>, sqls: &[String]) -> Result<(), DbErr> {
     let conn = m.get_connection();
     for sql in sqls {
         conn.execute_unprepared(sql).await?;
@@ -174,15 +176,18 @@ async fn exec_all(m: &SchemaManager<'_>, sqls: &[String]) -> Result<(), DbErr> {
     Ok(())
 }
 
+/// Who may see a consent row, as migration 3 wrote it (migration 7 reorders it).
+pub(crate) const PARTIES_V1: &str = "civitas_is_current_person(person_id) \
+    OR grantee_tenant_id = civitas_current_tenant() \
+    OR source_tenant_id = civitas_current_tenant() \
+    OR collected_in_tenant_id = civitas_current_tenant()";
+
 /// The consent table and the functions that read it. PostgreSQL only.
 pub async fn protect_consents(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     if !is_postgres(m) {
         return Ok(());
     }
-    let visible = "civitas_is_current_person(person_id) \
-        OR grantee_tenant_id = civitas_current_tenant() \
-        OR source_tenant_id = civitas_current_tenant() \
-        OR collected_in_tenant_id = civitas_current_tenant()";
+    let visible = PARTIES_V1;
     m.get_connection().execute_unprepared(FUNCTIONS).await?;
     exec_all(
         m,

@@ -157,7 +157,12 @@ impl Drop for Server {
 }
 
 pub(crate) fn start_server(dir: &std::path::Path) -> Server {
-    let mut child = civitas(dir)
+    start_server_with(civitas(dir))
+}
+
+/// Starts `cmd` (a [`civitas`] command, perhaps with more settings) serving the demo data.
+pub(crate) fn start_server_with(mut cmd: Command) -> Server {
+    let mut child = cmd
         .args(["serve", "--dev", "--demo", "--listen", "127.0.0.1:0"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())

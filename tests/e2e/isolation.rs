@@ -472,3 +472,52 @@ async fn the_database_policy_itself_enforces_sharing_consents() {
         vec![beta.clone()]
     );
 }
+
+/// The languages of the two consent functions and the start of the consent table's policy.
+async fn consent_checks(owner: &DatabaseConnection) -> (Vec<String>, String) {
+    let backend = owner.get_database_backend();
+    let langs = owner
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT l.lanname::text AS lang FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang \
+             WHERE p.proname IN ('civitas_shared', 'civitas_is_current_person') ORDER BY p.proname",
+        ))
+        .await
+        .expect("functions")
+        .iter()
+        .map(|r| r.try_get::<String>("", "lang").expect("lang"))
+        .collect();
+    let policy = owner
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT pg_get_expr(polqual, polrelid) AS q FROM pg_policy \
+             WHERE polname = 'parties' AND polrelid = 'sharing_consents'::regclass",
+        ))
+        .await
+        .expect("policy")
+        .expect("parties policy");
+    (langs, policy.try_get("", "q").expect("q"))
+}
+
+#[rstest]
+#[tokio::test]
+async fn the_plpgsql_consent_checks_roll_back_and_forward() {
+    use civitas_migrations::{Migrator, MigratorTrait};
+    let app = TestApp::spawn(Postgres).await;
+    let name = &app.pg.as_ref().expect("pg").name;
+    let owner = Database::connect(pg_url("postgres", name))
+        .await
+        .expect("owner");
+    let (langs, policy) = consent_checks(&owner).await;
+    assert_eq!(langs, ["plpgsql", "plpgsql"]);
+    assert!(policy.starts_with("((grantee_tenant_id ="), "{policy}");
+    Migrator::down(&owner, Some(1)).await.expect("down");
+    let (langs, policy) = consent_checks(&owner).await;
+    assert_eq!(langs, ["sql", "sql"]);
+    assert!(
+        policy.starts_with("(civitas_is_current_person("),
+        "{policy}"
+    );
+    Migrator::up(&owner, None).await.expect("up");
+    assert_eq!(consent_checks(&owner).await.0, ["plpgsql", "plpgsql"]);
+}

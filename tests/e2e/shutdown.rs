@@ -7,12 +7,19 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::cli::{civitas, run, start_server, stdout};
+use crate::cli::{civitas, run, start_server, start_server_with, stdout};
 
 #[tokio::test]
 async fn sigterm_under_load_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut server = start_server(dir.path());
+    // The load comes from one operator: on a fast machine it outruns the default per-principal
+    // rate limit, and a refusal is not what this test is about.
+    let config = dir.path().join("unlimited.toml");
+    std::fs::write(&config, "principal_rps = 100000\nprincipal_burst = 100000\ntenant_rps = 100000\ntenant_burst = 100000\n")
+        .expect("config");
+    let mut cmd = civitas(dir.path());
+    cmd.env("CIVITAS_CONFIG", &config);
+    let mut server = start_server_with(cmd);
     let token = stdout(&run(civitas(dir.path()).args([
         "dev",
         "token",

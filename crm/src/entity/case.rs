@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A citizen's request, report or complaint ("pratica", "segnalazione").
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "cases")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// A contact with a citizen on any channel, optionally about a case.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "interactions")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -1,7 +1,7 @@
 use sea_orm::entity::prelude::*;
 
 /// Global: one row per human, found by codice fiscale or by OIDC subject.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "persons")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

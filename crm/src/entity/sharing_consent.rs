@@ -3,7 +3,7 @@ use sea_orm::entity::prelude::*;
 /// A person's consent that a grantee body may read what a source body (or every body,
 /// when `source_tenant_id` is null) holds about them, for some scopes. Belongs to the person,
 /// not to a tenant; on PostgreSQL only its parties can see it.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "sharing_consents")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

@@ -26,7 +26,7 @@ fn scripts(scenario: Scenario) -> Vec<(&'static str, Cow<'static, str>, u32)> {
     use super::sql;
     let script = |name, text: &'static str, weight| (name, Cow::Borrowed(text), weight);
     match scenario {
-        Scenario::CitizenView => vec![script("citizen_view", sql::CITIZEN_VIEW, 1)],
+        Scenario::CitizenView => vec![("citizen_view", Cow::Owned(sql::citizen_view()), 1)],
         Scenario::OwnCases => vec![script("own_cases", sql::OWN_CASES, 1)],
         Scenario::CreateCase => vec![script("create_case", sql::CREATE_CASE, 1)],
         Scenario::UpsertBulk => {
@@ -36,7 +36,7 @@ fn scripts(scenario: Scenario) -> Vec<(&'static str, Cow<'static, str>, u32)> {
             vec![("upsert_bulk", Cow::Owned(text), 1)]
         }
         Scenario::ContactCentre => vec![
-            script("citizen_view", sql::CITIZEN_VIEW, 50),
+            ("citizen_view", Cow::Owned(sql::citizen_view()), 50),
             script("search", sql::SEARCH, 20),
             script("record", sql::RECORD, 15),
             script("case_list", sql::CASE_LIST, 10),

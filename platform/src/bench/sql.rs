@@ -7,26 +7,36 @@
 //! server's. Where the server has other values in hand (the profile ids it just read), the
 //! script looks them up in a subquery: a little more work for PostgreSQL, never less.
 //! `UPSERT_PUSH` is one push of the ten a bulk request carries; it updates cases that the
-//! server run created (it does not create them itself). Keep them in step with the code: the
-//! smoke test runs each one against a generated data set.
+//! server run created (it does not create them itself). The citizen view's statement is taken
+//! from the server's code; keep the others in step with it by hand: the smoke test runs each
+//! one against a generated data set.
 
-pub const CITIZEN_VIEW: &str = r#"\set p random(0, :persons - 1)
+/// The citizen view: the tenant's `set_config`, the view's one statement (the server's own
+/// text, with the script's values in place of its parameters) and, under consent, the
+/// access-log entry.
+pub fn citizen_view() -> String {
+    let person = "('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid";
+    let view = civitas_crm::citizen_view::ONE_STATEMENT_SQL
+        .replace("$1", person)
+        .replace("$2", ":tid::uuid")
+        .replace("$3", "true")
+        .replace("$4", "true")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    CITIZEN_VIEW.replace("{view}", &view)
+}
+
+const CITIZEN_VIEW: &str = r#"\set p random(0, :persons - 1)
 \set k random(0, :kk - 1)
 \set t (:p + :k * :stride) % :tenants
 \set shared (:k = 0) and (:p % :every = 0) and (:p / :every < :consents)
 \set src (:p + :stride) % :tenants
 BEGIN;
 SELECT t.id AS tid, s.id AS sid, set_config('app.tenant_id', t.id::text, true), set_config('app.person_id', '', true), set_config('app.now', now()::text, true) FROM tenants t, tenants s WHERE t.slug = 'bench-' || lpad(:t::int::text, 4, '0') AND s.slug = 'bench-' || lpad(:src::int::text, 4, '0') \gset
-SELECT "persons"."id" AS "A_id", "persons"."fiscal_code" AS "A_fiscal_code", "persons"."oidc_subject" AS "A_oidc_subject", "persons"."merged_into" AS "A_merged_into", "persons"."created_at" AS "A_created_at", "sharing_consents"."id" AS "B_id", "sharing_consents"."person_id" AS "B_person_id", "sharing_consents"."source_tenant_id" AS "B_source_tenant_id", "sharing_consents"."grantee_tenant_id" AS "B_grantee_tenant_id", "sharing_consents"."scopes" AS "B_scopes", "sharing_consents"."purpose" AS "B_purpose", "sharing_consents"."expires_at" AS "B_expires_at", "sharing_consents"."channel" AS "B_channel", "sharing_consents"."collected_by" AS "B_collected_by", "sharing_consents"."collector_kind" AS "B_collector_kind", "sharing_consents"."collected_in_tenant_id" AS "B_collected_in_tenant_id", "sharing_consents"."granted_at" AS "B_granted_at", "sharing_consents"."revoked_at" AS "B_revoked_at", "sharing_consents"."revoked_by" AS "B_revoked_by" FROM "persons" LEFT JOIN "sharing_consents" ON "persons"."id" = "sharing_consents"."person_id" AND ("sharing_consents"."grantee_tenant_id" = :tid::uuid AND "sharing_consents"."revoked_at" IS NULL) WHERE "persons"."id" = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid OR "persons"."merged_into" = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid;
+{view};
 \if :shared
-SELECT "profiles"."tenant_id" AS "A_tenant_id", "profiles"."id" AS "A_id", "profiles"."person_id" AS "A_person_id", "profiles"."given_name" AS "A_given_name", "profiles"."family_name" AS "A_family_name", "profiles"."search_name" AS "A_search_name", "profiles"."preferred_channel" AS "A_preferred_channel", "profiles"."language" AS "A_language", "profiles"."notes" AS "A_notes", "profiles"."merged_into" AS "A_merged_into", "profiles"."created_at" AS "A_created_at", "profiles"."updated_at" AS "A_updated_at", "contacts"."tenant_id" AS "B_tenant_id", "contacts"."id" AS "B_id", "contacts"."profile_id" AS "B_profile_id", "contacts"."person_id" AS "B_person_id", "contacts"."kind" AS "B_kind", "contacts"."value" AS "B_value", "contacts"."created_at" AS "B_created_at" FROM "profiles" LEFT JOIN "contacts" ON "profiles"."tenant_id" = "contacts"."tenant_id" AND "profiles"."id" = "contacts"."profile_id" WHERE "profiles"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND ("profiles"."tenant_id" = :tid::uuid OR "profiles"."tenant_id" IN (:sid::uuid)) AND "profiles"."merged_into" IS NULL ORDER BY "profiles"."tenant_id" ASC, "profiles"."id" ASC, "contacts"."id" ASC;
-SELECT "cases"."tenant_id", "cases"."id", "cases"."number", "cases"."person_id", "cases"."service_id", "cases"."title", "cases"."description", "cases"."status", "cases"."priority", "cases"."channel", "cases"."assigned_team", "cases"."assigned_to", "cases"."escalation_level", "cases"."custom_fields", "cases"."resolution_note", "cases"."source", "cases"."external_ref", "cases"."due_at", "cases"."created_by", "cases"."created_at", "cases"."updated_at", "cases"."resolved_at", "cases"."closed_at" FROM "cases" WHERE "cases"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND ("cases"."tenant_id" = :tid::uuid OR "cases"."tenant_id" IN (:sid::uuid));
-SELECT "interactions"."tenant_id", "interactions"."id", "interactions"."person_id", "interactions"."case_id", "interactions"."channel", "interactions"."direction", "interactions"."operator", "interactions"."on_behalf_of", "interactions"."summary", "interactions"."occurred_at" FROM "interactions" WHERE "interactions"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND ("interactions"."tenant_id" = :tid::uuid OR "interactions"."tenant_id" IN (:sid::uuid));
 INSERT INTO "access_log" ("tenant_id", "id", "occurred_at", "person_id", "reader", "source_tenant_id", "scopes", "consent_id", "purpose") VALUES (:tid::uuid, gen_random_uuid(), now(), ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, 'bench-operator', :sid::uuid, 'profile,cases,interactions', gen_random_uuid(), 'Assistenza allo sportello') RETURNING "tenant_id", "id", "occurred_at", "person_id", "reader", "source_tenant_id", "scopes", "consent_id", "purpose";
-\else
-SELECT "profiles"."tenant_id" AS "A_tenant_id", "profiles"."id" AS "A_id", "profiles"."person_id" AS "A_person_id", "profiles"."given_name" AS "A_given_name", "profiles"."family_name" AS "A_family_name", "profiles"."search_name" AS "A_search_name", "profiles"."preferred_channel" AS "A_preferred_channel", "profiles"."language" AS "A_language", "profiles"."notes" AS "A_notes", "profiles"."merged_into" AS "A_merged_into", "profiles"."created_at" AS "A_created_at", "profiles"."updated_at" AS "A_updated_at", "contacts"."tenant_id" AS "B_tenant_id", "contacts"."id" AS "B_id", "contacts"."profile_id" AS "B_profile_id", "contacts"."person_id" AS "B_person_id", "contacts"."kind" AS "B_kind", "contacts"."value" AS "B_value", "contacts"."created_at" AS "B_created_at" FROM "profiles" LEFT JOIN "contacts" ON "profiles"."tenant_id" = "contacts"."tenant_id" AND "profiles"."id" = "contacts"."profile_id" WHERE "profiles"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND ("profiles"."tenant_id" = :tid::uuid OR 1 = 2) AND "profiles"."merged_into" IS NULL ORDER BY "profiles"."tenant_id" ASC, "profiles"."id" ASC, "contacts"."id" ASC;
-SELECT "cases"."tenant_id", "cases"."id", "cases"."number", "cases"."person_id", "cases"."service_id", "cases"."title", "cases"."description", "cases"."status", "cases"."priority", "cases"."channel", "cases"."assigned_team", "cases"."assigned_to", "cases"."escalation_level", "cases"."custom_fields", "cases"."resolution_note", "cases"."source", "cases"."external_ref", "cases"."due_at", "cases"."created_by", "cases"."created_at", "cases"."updated_at", "cases"."resolved_at", "cases"."closed_at" FROM "cases" WHERE "cases"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND ("cases"."tenant_id" = :tid::uuid OR 1 = 2);
-SELECT "interactions"."tenant_id", "interactions"."id", "interactions"."person_id", "interactions"."case_id", "interactions"."channel", "interactions"."direction", "interactions"."operator", "interactions"."on_behalf_of", "interactions"."summary", "interactions"."occurred_at" FROM "interactions" WHERE "interactions"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND ("interactions"."tenant_id" = :tid::uuid OR 1 = 2);
 \endif
 COMMIT;
 "#;
