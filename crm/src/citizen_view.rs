@@ -6,8 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, PersonScope, Scope, Sources, TenantId};
-use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
+use civitas_tenants::{
+    Db, Error as TenancyError, PersonScope, Scope, Sources, TenantContext, TenantId,
+};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,10 +22,11 @@ use crate::profiles::{self, Profile};
 use crate::sharing::{self, ConsentCache, ConsentScope, SharingConsent, Visibility};
 use crate::{Error, Result};
 
-mod one_statement;
+mod one_call;
 
-/// The statement a citizen view sends on PostgreSQL (the benchmark's pgbench script runs it).
-pub use one_statement::SQL as ONE_STATEMENT_SQL;
+/// The database function behind a citizen view on PostgreSQL (the benchmark's pgbench
+/// script calls it too).
+pub use one_call::FUNCTION as VIEW_FUNCTION;
 
 /// A record and where it comes from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -124,7 +127,7 @@ struct Rows {
 
 /// The person `lookup` names and the records merged into it, the person first.
 async fn family_of(scope: &Scope, lookup: Lookup) -> Result<Option<Vec<persons::Person>>> {
-    match person_id(scope, lookup).await? {
+    match person_id(scope.conn(), lookup).await? {
         Some(id) => persons::with_family(scope.conn(), id).await,
         None => Ok(None),
     }
@@ -202,12 +205,12 @@ async fn read_apart(
     })
 }
 
-/// The id of the person record `lookup` names, if any.
-async fn person_id(scope: &Scope, lookup: Lookup) -> Result<Option<Uuid>> {
+/// The id of the person record `lookup` names, if any (persons are global rows).
+async fn person_id<C: ConnectionTrait>(conn: &C, lookup: Lookup) -> Result<Option<Uuid>> {
     Ok(Some(match lookup {
         Lookup::FiscalCode(raw) => {
             let code = parse_fiscal_code(&raw)?;
-            match persons::id_by_fiscal_code(scope.conn(), &code).await? {
+            match persons::id_by_fiscal_code(conn, &code).await? {
                 Some(id) => id,
                 None => return Ok(None),
             }
@@ -216,27 +219,71 @@ async fn person_id(scope: &Scope, lookup: Lookup) -> Result<Option<Uuid>> {
     }))
 }
 
-/// Builds the view for the scope's body; parts not in `parts` are left empty. A person of
+/// Builds the view for the body of `ctx`; parts not in `parts` are left empty. A person of
 /// whom the body can see nothing is NOT_FOUND, exactly like a person who does not exist.
+/// On PostgreSQL the reads are one call (`one_call`), and a scope is opened afterwards only
+/// to write the access log when other bodies' records were read; elsewhere, and for the
+/// consent lists, the reads and the log share one scope.
 pub async fn view(
-    scope: &Scope,
-    reader: &str,
+    db: &Db,
+    ctx: &TenantContext,
     cache: &ConsentCache,
     now: DateTime<Utc>,
     lookup: Lookup,
     parts: Parts,
 ) -> Result<CitizenView> {
     let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
-    let id = person_id(scope, lookup).await?.ok_or_else(not_found)?;
-    let read = match one_statement::read(scope, id, parts).await? {
-        Some(rows) => rows,
-        None => read_apart(scope, cache, id, parts, now).await?,
-    };
+    let id = person_id(db.global(), lookup)
+        .await?
+        .ok_or_else(not_found)?;
+    let reader = ctx.actor();
+    if let Some(read) = one_call::read(db, ctx, id, parts).await? {
+        let (view, log) = build(db.global(), read, ctx.tenant.id, &reader, now).await?;
+        // The log is written before anything is returned: no log, no disclosure.
+        if !log.is_empty() {
+            let scope = db.scope(ctx).await?;
+            write_log(&scope, log).await?;
+            scope.commit().await?;
+        }
+        return Ok(view);
+    }
+    let scope = db.scope(ctx).await?;
+    let read = read_apart(&scope, cache, id, parts, now).await?;
+    let family: Vec<Uuid> = read.members.iter().map(|p| p.id).collect();
+    let (mut view, log) = build(scope.conn(), read, ctx.tenant.id, &reader, now).await?;
+    write_log(&scope, log).await?;
+    if parts.privacy_consents {
+        view.privacy_consents = privacy::history(&scope, &family).await?;
+    }
+    if parts.sharing_consents {
+        let visible = Visibility::Tenant(ctx.tenant.id);
+        view.sharing_consents = sharing::list(scope.conn(), &family, visible).await?;
+    }
+    scope.commit().await?;
+    Ok(view)
+}
+
+async fn write_log(scope: &Scope, log: Vec<access_log::ActiveModel>) -> Result<()> {
+    for row in log {
+        scope.insert(row).await?;
+    }
+    Ok(())
+}
+
+/// Labels the rows of `read` for the reader's body `own`, drops what no active consent
+/// covers, and gives the view (without its consent lists) and the access-log entries its
+/// disclosure calls for: one per other body and consent, naming the scopes read.
+async fn build<C: ConnectionTrait>(
+    conn: &C,
+    read: Rows,
+    own: TenantId,
+    reader: &str,
+    now: DateTime<Utc>,
+) -> Result<(CitizenView, Vec<access_log::ActiveModel>)> {
+    let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
     let Some(person) = read.members.first().cloned() else {
         return Err(not_found());
     };
-    let family: Vec<Uuid> = read.members.iter().map(|p| p.id).collect();
-    let own = scope.tenant_id();
     let consents = read.consents.as_slice();
     let profile_rows = label(
         read.profiles,
@@ -266,7 +313,6 @@ pub async fn view(
         now,
     );
 
-    // One access-log entry per other body and consent, naming the scopes read.
     let mut reads: BTreeMap<(Uuid, Uuid), BTreeSet<&'static str>> = BTreeMap::new();
     let mut note = |tenant: Uuid, consent: Option<Uuid>, what: ConsentScope| {
         if let Some(c) = consent {
@@ -282,32 +328,34 @@ pub async fn view(
     interaction_rows
         .iter()
         .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Interactions));
-    for ((tenant, consent_id), scopes) in reads {
-        let purpose = consents
-            .iter()
-            .find(|c| c.id == consent_id)
-            .map(|c| c.purpose.clone())
-            .unwrap_or_default();
-        let row = access_log::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            occurred_at: Set(now),
-            person_id: Set(person.id),
-            reader: Set(reader.to_owned()),
-            source_tenant_id: Set(tenant),
-            scopes: Set(scopes.into_iter().collect::<Vec<_>>().join(",")),
-            consent_id: Set(consent_id),
-            purpose: Set(purpose),
-            ..Default::default()
-        };
-        scope.insert(row).await?;
-    }
+    let log = reads
+        .into_iter()
+        .map(|((tenant, consent_id), scopes)| {
+            let purpose = consents
+                .iter()
+                .find(|c| c.id == consent_id)
+                .map(|c| c.purpose.clone())
+                .unwrap_or_default();
+            access_log::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                occurred_at: Set(now),
+                person_id: Set(person.id),
+                reader: Set(reader.to_owned()),
+                source_tenant_id: Set(tenant),
+                scopes: Set(scopes.into_iter().collect::<Vec<_>>().join(",")),
+                consent_id: Set(consent_id),
+                purpose: Set(purpose),
+                ..Default::default()
+            }
+        })
+        .collect();
 
     let labels: Vec<(TenantId, Option<Uuid>)> = profile_rows
         .iter()
         .map(|((p, _), c)| (TenantId(p.tenant_id), *c))
         .collect();
     let (rows, contacts): (Vec<_>, Vec<_>) = profile_rows.into_iter().map(|(pc, _)| pc).unzip();
-    let views = profiles::assemble(scope.conn(), rows, contacts.concat(), &read.members).await?;
+    let views = profiles::assemble(conn, rows, contacts.concat(), &read.members).await?;
     let mut cases = Vec::new();
     for (row, consent_id) in case_rows {
         cases.push(Labelled {
@@ -324,8 +372,7 @@ pub async fn view(
             record: Interaction::from(row),
         })
         .collect();
-
-    Ok(CitizenView {
+    let view = CitizenView {
         person_id: person.id,
         fiscal_code: person.fiscal_code,
         profiles: labels
@@ -339,17 +386,10 @@ pub async fn view(
             .collect(),
         cases,
         interactions,
-        privacy_consents: if parts.privacy_consents {
-            privacy::history(scope, &family).await?
-        } else {
-            vec![]
-        },
-        sharing_consents: if parts.sharing_consents {
-            sharing::list(scope.conn(), &family, Visibility::Tenant(own)).await?
-        } else {
-            vec![]
-        },
-    })
+        privacy_consents: vec![],
+        sharing_consents: vec![],
+    };
+    Ok((view, log))
 }
 
 /// One cross-body read, as the citizen and the reading body's administrators see it.

@@ -125,10 +125,8 @@ impl CitizenQuery {
             sharing_consents: asked.field("sharingConsents").exists(),
         };
         let s = state(ctx);
-        let scope = s.db.scope(tc).await?;
         let now = s.db.clock().now();
-        let view = citizen_view::view(&scope, &tc.actor(), &s.consents, now, lookup, parts).await?;
-        scope.commit().await?;
+        let view = citizen_view::view(&s.db, tc, &s.consents, now, lookup, parts).await?;
         Ok(view.into())
     }
 

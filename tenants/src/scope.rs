@@ -3,8 +3,9 @@
 
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseTransaction, DbErr, DeleteMany, EntityTrait, IntoActiveModel, QueryFilter, Select,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, UpdateMany,
+    DatabaseTransaction, DbBackend, DbErr, DeleteMany, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryResult, Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    UpdateMany, Value,
 };
 use uuid::Uuid;
 
@@ -67,6 +68,51 @@ impl Db {
             .chain(merged.iter().copied())
             .collect();
         Ok(PersonScope { txn, persons })
+    }
+
+    /// Calls a database function that enters the tenant of `ctx` itself (PostgreSQL only):
+    /// `SELECT * FROM function(tenant, clock, args…)`, on the pool, in the statement's own
+    /// transaction. The function's first act must be `civitas_enter_tenant(tenant, clock)`
+    /// (migration 8), which sets `app.tenant_id`, `app.person_id` and `app.now` for that
+    /// transaction exactly as [`Db::scope`] does for a scope's, and refuses inside a
+    /// transaction already bound to another tenant or a person; the RLS policies then apply
+    /// unchanged. One round trip where a scope takes four (BEGIN, `set_config`, the
+    /// statement, COMMIT), for a read that needs nothing else. Its one row, if any.
+    pub async fn call_in_tenant(
+        &self,
+        ctx: &TenantContext,
+        function: &'static str,
+        args: Vec<Value>,
+    ) -> Result<Option<QueryResult>, DbErr> {
+        if self.backend() != Backend::Postgres {
+            return Err(DbErr::BackendNotSupported {
+                db: "SQLite",
+                ctx: "call_in_tenant",
+            });
+        }
+        // The name is a constant of the caller's; only identifiers are spliced into the text.
+        assert!(
+            function
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'_'),
+            "not a function name: {function}"
+        );
+        let values: Vec<Value> = [
+            ctx.tenant.id.0.into(),
+            self.clock().now().to_rfc3339().into(),
+        ]
+        .into_iter()
+        .chain(args)
+        .collect();
+        let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("SELECT * FROM {function}({})", placeholders.join(", "));
+        self.global()
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                values,
+            ))
+            .await
     }
 
     async fn begin_bound(

@@ -200,19 +200,25 @@ async fn deliveries_are_signed_and_retried(#[values(Sqlite, Postgres)] backend: 
         (second["type"].clone(), second["data"]["status"].clone()),
         (json!("case.status_changed"), json!("in_progress"))
     );
-    let log = app
-        .gql(
-            &app.admin_of("roma"),
-            "{ webhookDeliveries { status } }",
-            json!({}),
-        )
-        .await;
-    assert!(
-        log["data"]["webhookDeliveries"]
+    // The receiver answers before the worker records the answer: wait for the record.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let log = app
+            .gql(
+                &app.admin_of("roma"),
+                "{ webhookDeliveries { status } }",
+                json!({}),
+            )
+            .await;
+        let all_delivered = log["data"]["webhookDeliveries"]
             .as_array()
-            .is_some_and(|l| l.iter().all(|d| d["status"] == "delivered")),
-        "{log}"
-    );
+            .is_some_and(|l| l.iter().all(|d| d["status"] == "delivered"));
+        if all_delivered {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{log}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[rstest]

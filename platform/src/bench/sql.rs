@@ -7,24 +7,14 @@
 //! server's. Where the server has other values in hand (the profile ids it just read), the
 //! script looks them up in a subquery: a little more work for PostgreSQL, never less.
 //! `UPSERT_PUSH` is one push of the ten a bulk request carries; it updates cases that the
-//! server run created (it does not create them itself). The citizen view's statement is taken
-//! from the server's code; keep the others in step with it by hand: the smoke test runs each
-//! one against a generated data set.
+//! server run created (it does not create them itself). The citizen view calls the server's
+//! own database function; keep the others in step with the code by hand: the smoke test runs
+//! each one against a generated data set.
 
-/// The citizen view: the tenant's `set_config`, the view's one statement (the server's own
-/// text, with the script's values in place of its parameters) and, under consent, the
-/// access-log entry.
+/// The citizen view: one call of the server's database function and, under consent, the
+/// access-log entry in a transaction of its own, as the server writes it.
 pub fn citizen_view() -> String {
-    let person = "('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid";
-    let view = civitas_crm::citizen_view::ONE_STATEMENT_SQL
-        .replace("$1", person)
-        .replace("$2", ":tid::uuid")
-        .replace("$3", "true")
-        .replace("$4", "true")
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
-    CITIZEN_VIEW.replace("{view}", &view)
+    CITIZEN_VIEW.replace("{function}", civitas_crm::citizen_view::VIEW_FUNCTION)
 }
 
 const CITIZEN_VIEW: &str = r#"\set p random(0, :persons - 1)
@@ -32,13 +22,13 @@ const CITIZEN_VIEW: &str = r#"\set p random(0, :persons - 1)
 \set t (:p + :k * :stride) % :tenants
 \set shared (:k = 0) and (:p % :every = 0) and (:p / :every < :consents)
 \set src (:p + :stride) % :tenants
+SELECT * FROM {function}((SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:t::int::text, 4, '0')), now()::text, ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, true, true);
+\if :shared
 BEGIN;
 SELECT t.id AS tid, s.id AS sid, set_config('app.tenant_id', t.id::text, true), set_config('app.person_id', '', true), set_config('app.now', now()::text, true) FROM tenants t, tenants s WHERE t.slug = 'bench-' || lpad(:t::int::text, 4, '0') AND s.slug = 'bench-' || lpad(:src::int::text, 4, '0') \gset
-{view};
-\if :shared
 INSERT INTO "access_log" ("tenant_id", "id", "occurred_at", "person_id", "reader", "source_tenant_id", "scopes", "consent_id", "purpose") VALUES (:tid::uuid, gen_random_uuid(), now(), ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, 'bench-operator', :sid::uuid, 'profile,cases,interactions', gen_random_uuid(), 'Assistenza allo sportello') RETURNING "tenant_id", "id", "occurred_at", "person_id", "reader", "source_tenant_id", "scopes", "consent_id", "purpose";
-\endif
 COMMIT;
+\endif
 "#;
 
 pub const OWN_CASES: &str = r#"\set p random(0, :persons - 1)

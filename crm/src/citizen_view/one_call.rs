@@ -1,0 +1,77 @@
+//! The citizen view's reads on PostgreSQL in one call of `civitas_citizen_view` (migration
+//! 8): the person and its merged records, their unrevoked consents to the reader's body, and
+//! the profiles (with contacts), cases and interactions of that body and of the bodies those
+//! consents name, each part as one JSON array. The function enters the reader's body itself
+//! (`Db::call_in_tenant`), so the whole read is one round trip where a scope and separate
+//! reads took eight.
+//!
+//! The function filters bodies coarsely, by the sources of any unrevoked consent to the
+//! reader; the RLS policies decide what is visible, and the caller's labelling drops what no
+//! active consent covers for that part (scope and expiry), as it does for separate reads.
+
+use civitas_tenants::{Backend, Db, TenantContext};
+use sea_orm::{DbErr, QueryResult};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::{Parts, Rows};
+use crate::entity::{case, contact, interaction, person, profile, sharing_consent};
+use crate::sharing::SharingConsent;
+
+/// The database function, as the benchmark's pgbench script calls it too.
+pub const FUNCTION: &str = "civitas_citizen_view";
+
+#[derive(serde::Deserialize)]
+struct ProfileRow {
+    profile: profile::Model,
+    contacts: Vec<contact::Model>,
+}
+
+fn part<T: DeserializeOwned>(row: &QueryResult, column: &str) -> Result<Vec<T>, DbErr> {
+    match row.try_get::<Option<String>>("", column)? {
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| DbErr::Json(format!("citizen view, {column}: {e}"))),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The view's rows in one call, or `None` where this read does not apply: on SQLite, when
+/// the consent lists are asked for too (they are read in a scope), and when `id` is itself a
+/// record merged into another person (rare; separate reads follow the merge). A person who
+/// does not exist gives empty `members`.
+pub(super) async fn read(
+    db: &Db,
+    ctx: &TenantContext,
+    id: Uuid,
+    parts: Parts,
+) -> crate::Result<Option<Rows>> {
+    if db.backend() != Backend::Postgres || parts.privacy_consents || parts.sharing_consents {
+        return Ok(None);
+    }
+    let args = vec![id.into(), parts.cases.into(), parts.interactions.into()];
+    let row = db
+        .call_in_tenant(ctx, FUNCTION, args)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound(format!("{FUNCTION} returned no row")))?;
+    let family: Vec<person::Model> = part(&row, "family")?;
+    let Some(me) = family.iter().find(|p| p.id == id).cloned() else {
+        return Ok(Some(Rows::default()));
+    };
+    if me.merged_into.is_some() {
+        return Ok(None);
+    }
+    let members = std::iter::once(me)
+        .chain(family.into_iter().filter(|p| p.id != id))
+        .collect();
+    let consents = part::<sharing_consent::Model>(&row, "consents")?;
+    Ok(Some(Rows {
+        members,
+        consents: std::sync::Arc::new(consents.into_iter().map(SharingConsent::from).collect()),
+        profiles: part::<ProfileRow>(&row, "profile_rows")?
+            .into_iter()
+            .map(|r| (r.profile, r.contacts))
+            .collect(),
+        cases: part::<case::Model>(&row, "case_rows")?,
+        interactions: part::<interaction::Model>(&row, "interaction_rows")?,
+    }))
+}
