@@ -221,9 +221,9 @@ async fn person_id<C: ConnectionTrait>(conn: &C, lookup: Lookup) -> Result<Optio
 
 /// Builds the view for the body of `ctx`; parts not in `parts` are left empty. A person of
 /// whom the body can see nothing is NOT_FOUND, exactly like a person who does not exist.
-/// On PostgreSQL the reads are one call (`one_call`), and a scope is opened afterwards only
-/// to write the access log when other bodies' records were read; elsewhere, and for the
-/// consent lists, the reads and the log share one scope.
+/// On PostgreSQL the reads are one call (`one_call`), and the access log, when other bodies'
+/// records were read, a second; elsewhere, and for the consent lists, the reads and the log
+/// share one scope.
 pub async fn view(
     db: &Db,
     ctx: &TenantContext,
@@ -241,9 +241,7 @@ pub async fn view(
         let (view, log) = build(db.global(), read, ctx.tenant.id, &reader, now).await?;
         // The log is written before anything is returned: no log, no disclosure.
         if !log.is_empty() {
-            let scope = db.scope(ctx).await?;
-            write_log(&scope, log).await?;
-            scope.commit().await?;
+            one_call::log(db, ctx, &log).await?;
         }
         return Ok(view);
     }
@@ -263,8 +261,19 @@ pub async fn view(
     Ok(view)
 }
 
-async fn write_log(scope: &Scope, log: Vec<access_log::ActiveModel>) -> Result<()> {
+async fn write_log(scope: &Scope, log: Vec<access_log::Model>) -> Result<()> {
     for row in log {
+        let row = access_log::ActiveModel {
+            id: Set(row.id),
+            occurred_at: Set(row.occurred_at),
+            person_id: Set(row.person_id),
+            reader: Set(row.reader),
+            source_tenant_id: Set(row.source_tenant_id),
+            scopes: Set(row.scopes),
+            consent_id: Set(row.consent_id),
+            purpose: Set(row.purpose),
+            ..Default::default()
+        };
         scope.insert(row).await?;
     }
     Ok(())
@@ -279,7 +288,7 @@ async fn build<C: ConnectionTrait>(
     own: TenantId,
     reader: &str,
     now: DateTime<Utc>,
-) -> Result<(CitizenView, Vec<access_log::ActiveModel>)> {
+) -> Result<(CitizenView, Vec<access_log::Model>)> {
     let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
     let Some(person) = read.members.first().cloned() else {
         return Err(not_found());
@@ -336,16 +345,16 @@ async fn build<C: ConnectionTrait>(
                 .find(|c| c.id == consent_id)
                 .map(|c| c.purpose.clone())
                 .unwrap_or_default();
-            access_log::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                occurred_at: Set(now),
-                person_id: Set(person.id),
-                reader: Set(reader.to_owned()),
-                source_tenant_id: Set(tenant),
-                scopes: Set(scopes.into_iter().collect::<Vec<_>>().join(",")),
-                consent_id: Set(consent_id),
-                purpose: Set(purpose),
-                ..Default::default()
+            access_log::Model {
+                tenant_id: own.0,
+                id: Uuid::now_v7(),
+                occurred_at: now,
+                person_id: person.id,
+                reader: reader.to_owned(),
+                source_tenant_id: tenant,
+                scopes: scopes.into_iter().collect::<Vec<_>>().join(","),
+                consent_id,
+                purpose,
             }
         })
         .collect();

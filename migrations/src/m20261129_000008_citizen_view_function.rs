@@ -11,6 +11,8 @@
 //! interactions of that body and of the bodies those consents name, each as a JSON array.
 //! Its body filter is coarse (any such consent's source); the policies decide what is
 //! visible, and the application labels each row and drops what no active consent covers.
+//! `civitas_log_access` writes the access-log entries the application made of that
+//! labelling, in one call as well.
 
 use sea_orm_migration::prelude::*;
 
@@ -78,11 +80,26 @@ BEGIN
          AND (i.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies))) AS interaction_rows;
 END
 $$;
+
+-- The access-log entries of a view, written for the body the call enters.
+CREATE OR REPLACE FUNCTION civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb)
+  RETURNS void LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM civitas_enter_tenant(p_tenant, p_now);
+  INSERT INTO access_log (tenant_id, id, occurred_at, person_id, reader, source_tenant_id,
+                          scopes, consent_id, purpose)
+  SELECT p_tenant, r.id, r.occurred_at, r.person_id, r.reader, r.source_tenant_id, r.scopes,
+         r.consent_id, r.purpose
+  FROM jsonb_to_recordset(p_rows) AS r(id uuid, occurred_at timestamptz, person_id uuid,
+       reader text, source_tenant_id uuid, scopes text, consent_id uuid, purpose text);
+END
+$$;
 "#;
 
 const ROLE_GRANTS: &[&str] = &[
     "civitas_enter_tenant(uuid, text)",
     "civitas_citizen_view(uuid, text, uuid, boolean, boolean)",
+    "civitas_log_access(uuid, text, jsonb)",
 ];
 
 #[async_trait::async_trait]

@@ -15,11 +15,14 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::{Parts, Rows};
-use crate::entity::{case, contact, interaction, person, profile, sharing_consent};
+use crate::entity::{access_log, case, contact, interaction, person, profile, sharing_consent};
 use crate::sharing::SharingConsent;
 
 /// The database function, as the benchmark's pgbench script calls it too.
 pub const FUNCTION: &str = "civitas_citizen_view";
+
+/// Writes access-log entries in one call, for the body that entered (migration 8).
+const LOG_FUNCTION: &str = "civitas_log_access";
 
 #[derive(serde::Deserialize)]
 struct ProfileRow {
@@ -74,4 +77,18 @@ pub(super) async fn read(
         cases: part::<case::Model>(&row, "case_rows")?,
         interactions: part::<interaction::Model>(&row, "interaction_rows")?,
     }))
+}
+
+/// Writes `entries` to the access log of the body of `ctx` in one call (each row's body is
+/// the one the call enters, whatever the entry says), and fails if they are not committed.
+pub(super) async fn log(
+    db: &Db,
+    ctx: &TenantContext,
+    entries: &[access_log::Model],
+) -> crate::Result<()> {
+    let rows = serde_json::to_value(entries)
+        .map_err(|e| DbErr::Json(format!("access log entries: {e}")))?;
+    db.call_in_tenant(ctx, LOG_FUNCTION, vec![rows.into()])
+        .await?;
+    Ok(())
 }

@@ -2,7 +2,7 @@ use sea_orm::entity::prelude::*;
 
 /// One cross-body read: who, from which body (`tenant_id`), about whom, of which body's
 /// data, under which consent. Append-only.
-#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "access_log")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]

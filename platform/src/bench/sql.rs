@@ -11,8 +11,8 @@
 //! own database function; keep the others in step with the code by hand: the smoke test runs
 //! each one against a generated data set.
 
-/// The citizen view: one call of the server's database function and, under consent, the
-/// access-log entry in a transaction of its own, as the server writes it.
+/// The citizen view: one call of the server's database function and, under consent, a call
+/// of the one that writes the access-log entry, as the server makes them.
 pub fn citizen_view() -> String {
     CITIZEN_VIEW.replace("{function}", civitas_crm::citizen_view::VIEW_FUNCTION)
 }
@@ -24,10 +24,7 @@ const CITIZEN_VIEW: &str = r#"\set p random(0, :persons - 1)
 \set src (:p + :stride) % :tenants
 SELECT * FROM {function}((SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:t::int::text, 4, '0')), now()::text, ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, true, true);
 \if :shared
-BEGIN;
-SELECT t.id AS tid, s.id AS sid, set_config('app.tenant_id', t.id::text, true), set_config('app.person_id', '', true), set_config('app.now', now()::text, true) FROM tenants t, tenants s WHERE t.slug = 'bench-' || lpad(:t::int::text, 4, '0') AND s.slug = 'bench-' || lpad(:src::int::text, 4, '0') \gset
-INSERT INTO "access_log" ("tenant_id", "id", "occurred_at", "person_id", "reader", "source_tenant_id", "scopes", "consent_id", "purpose") VALUES (:tid::uuid, gen_random_uuid(), now(), ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, 'bench-operator', :sid::uuid, 'profile,cases,interactions', gen_random_uuid(), 'Assistenza allo sportello') RETURNING "tenant_id", "id", "occurred_at", "person_id", "reader", "source_tenant_id", "scopes", "consent_id", "purpose";
-COMMIT;
+SELECT * FROM civitas_log_access((SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:t::int::text, 4, '0')), now()::text, jsonb_build_array(jsonb_build_object('id', gen_random_uuid(), 'occurred_at', now(), 'person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, 'reader', 'bench-operator', 'source_tenant_id', (SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:src::int::text, 4, '0')), 'scopes', 'profile,cases,interactions', 'consent_id', gen_random_uuid(), 'purpose', 'Assistenza allo sportello')));
 \endif
 "#;
 
