@@ -91,12 +91,10 @@ impl Db {
             });
         }
         // The name is a constant of the caller's; only identifiers are spliced into the text.
-        assert!(
-            function
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b == b'_'),
-            "not a function name: {function}"
-        );
+        let identifier = |b: u8| b.is_ascii_lowercase() || b == b'_';
+        if function.is_empty() || !function.bytes().all(identifier) {
+            return Err(DbErr::Custom(format!("not a function name: {function:?}")));
+        }
         let values: Vec<Value> = [
             ctx.tenant.id.0.into(),
             self.clock().now().to_rfc3339().into(),
