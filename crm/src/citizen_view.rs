@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use civitas_tenants::{
-    Db, Error as TenancyError, PersonScope, Scope, Sources, TenantContext, TenantId,
+    Db, Error as TenancyError, PersonOwned, PersonScope, Scope, Sources, TenantContext, TenantId,
+    TenantOwned,
 };
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
@@ -179,20 +180,12 @@ async fn read_apart(
     // Nothing more is read about a person of whom the body sees no profile.
     let wanted = |part: bool| part && !profiles.is_empty();
     let cases = if wanted(parts.cases) {
-        let sources = sources(ConsentScope::Cases);
-        scope
-            .find_shared::<case::Entity>(&family, &sources)
-            .all(conn)
-            .await?
+        shared::<case::Entity>(scope, &family, &sources(ConsentScope::Cases)).await?
     } else {
         vec![]
     };
     let interactions = if wanted(parts.interactions) {
-        let sources = sources(ConsentScope::Interactions);
-        scope
-            .find_shared::<interaction::Entity>(&family, &sources)
-            .all(conn)
-            .await?
+        shared::<interaction::Entity>(scope, &family, &sources(ConsentScope::Interactions)).await?
     } else {
         vec![]
     };
@@ -203,6 +196,18 @@ async fn read_apart(
         cases,
         interactions,
     })
+}
+
+/// Rows about `family` held by the scope's body or by `sources`.
+async fn shared<E: TenantOwned + PersonOwned>(
+    scope: &Scope,
+    family: &[Uuid],
+    sources: &Sources,
+) -> Result<Vec<E::Model>> {
+    Ok(scope
+        .find_shared::<E>(family, sources)
+        .all(scope.conn())
+        .await?)
 }
 
 /// The id of the person record `lookup` names, if any (persons are global rows).
