@@ -6,6 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use civitas_tenants::Role;
@@ -50,15 +51,9 @@ struct Key {
 fn genkey(dir: &Path, name: &str) -> Key {
     ensure_npm_packages();
     let path = dir.join(name);
-    let ok = Command::new("node")
-        .arg("provider.mjs")
-        .arg("genkey")
-        .arg(&path)
-        .current_dir(provider_dir())
-        .stderr(Stdio::null())
-        .status()
-        .expect("node is needed for the OpenID provider tests")
-        .success();
+    // A node that hangs (seen once, before it wrote anything) is killed and run again, so
+    // that it cannot hold the suite up.
+    let ok = (0..3).any(|_| node_within(&path, Duration::from_secs(30)));
     assert!(ok, "generating a key");
     let v: Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("key file")).expect("key json");
@@ -66,6 +61,29 @@ fn genkey(dir: &Path, name: &str) -> Key {
         path,
         kid: v["kid"].as_str().expect("kid").to_owned(),
         pem: v["pem"].as_str().expect("pem").to_owned(),
+    }
+}
+
+/// Runs `node genkey.mjs path`; whether it succeeded within `limit`.
+fn node_within(path: &Path, limit: Duration) -> bool {
+    let mut child = Command::new("node")
+        .arg("genkey.mjs")
+        .arg(path)
+        .current_dir(provider_dir())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("node is needed for the OpenID provider tests");
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for node") {
+            return status.success();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 

@@ -1,24 +1,13 @@
 // A real OpenID provider for Civitas's tests, listening on 127.0.0.1 only.
 //
-//   node provider.mjs genkey FILE     writes a fresh RSA signing key (JWK and PEM) to FILE
 //   PORT=… KEYS=a.json[,b.json] REDIRECT_URI=… node provider.mjs
 //
 // The first key signs; the others are published too (as after a rotation). Accounts:
 // `mario` (a citizen: SPID's fiscalNumber claim), `op1` (an operator of the body), and the
 // client `sap-connector` for the client-credentials grant. Tokens for the resource
 // `urn:civitas` are JWTs with audience `civitas`.
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import Provider from 'oidc-provider';
-
-if (process.argv[2] === 'genkey') {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const kid = randomUUID();
-  const jwk = { ...privateKey.export({ format: 'jwk' }), kid, alg: 'RS256', use: 'sig' };
-  const pem = privateKey.export({ format: 'pem', type: 'pkcs8' });
-  writeFileSync(process.argv[3], JSON.stringify({ kid, jwk, pem }));
-  process.exit(0);
-}
 
 const port = Number(process.env.PORT);
 const issuer = `http://127.0.0.1:${port}`;
