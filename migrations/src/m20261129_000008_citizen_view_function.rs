@@ -21,7 +21,8 @@ use crate::rls;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const FUNCTIONS: &str = r#"
+/// As this migration created them (and as migration 9 restores them when rolled back).
+pub(crate) const FUNCTIONS: &str = r#"
 CREATE OR REPLACE FUNCTION civitas_enter_tenant(p_tenant uuid, p_now text) RETURNS void
   LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
@@ -96,7 +97,7 @@ END
 $$;
 "#;
 
-const ROLE_GRANTS: &[&str] = &[
+pub(crate) const ROLE_GRANTS: &[&str] = &[
     "civitas_enter_tenant(uuid, text)",
     "civitas_citizen_view(uuid, text, uuid, boolean, boolean)",
     "civitas_log_access(uuid, text, jsonb)",
@@ -109,27 +110,13 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         m.get_connection().execute_unprepared(FUNCTIONS).await?;
-        let grants: Vec<String> = ROLE_GRANTS
-            .iter()
-            .flat_map(|f| {
-                [
-                    format!("REVOKE ALL ON FUNCTION {f} FROM PUBLIC"),
-                    format!("GRANT EXECUTE ON FUNCTION {f} TO {}", rls::APP_ROLE),
-                ]
-            })
-            .collect();
-        rls::exec_all(m, &grants).await
+        rls::exec_all(m, &rls::grant_execute(ROLE_GRANTS)).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         if !rls::is_postgres(m) {
             return Ok(());
         }
-        let drops: Vec<String> = ROLE_GRANTS
-            .iter()
-            .rev()
-            .map(|f| format!("DROP FUNCTION IF EXISTS {f}"))
-            .collect();
-        rls::exec_all(m, &drops).await
+        rls::exec_all(m, &rls::drop_functions(ROLE_GRANTS)).await
     }
 }

@@ -176,6 +176,28 @@ pub(crate) async fn exec_all(m: &SchemaManager<'_>, sqls: &[String]) -> Result<(
     Ok(())
 }
 
+/// Lets the application role, and no one else, call each function (`name(argument types)`).
+pub(crate) fn grant_execute(functions: &[&str]) -> Vec<String> {
+    functions
+        .iter()
+        .flat_map(|f| {
+            [
+                format!("REVOKE ALL ON FUNCTION {f} FROM PUBLIC"),
+                format!("GRANT EXECUTE ON FUNCTION {f} TO {APP_ROLE}"),
+            ]
+        })
+        .collect()
+}
+
+/// Drops each function, the last first.
+pub(crate) fn drop_functions(functions: &[&str]) -> Vec<String> {
+    functions
+        .iter()
+        .rev()
+        .map(|f| format!("DROP FUNCTION IF EXISTS {f}"))
+        .collect()
+}
+
 /// Who may see a consent row, as migration 3 wrote it (migration 7 reorders it).
 pub(crate) const PARTIES_V1: &str = "civitas_is_current_person(person_id) \
     OR grantee_tenant_id = civitas_current_tenant() \

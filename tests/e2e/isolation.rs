@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::harness::*;
 
 /// Two tenants with a member, a service and audit events each.
-async fn two_tenants(backend: Backend) -> TestApp {
+pub(crate) async fn two_tenants(backend: Backend) -> TestApp {
     let app = TestApp::spawn(backend).await;
     for slug in ["alfa", "beta"] {
         app.onboard(slug).await;
@@ -197,7 +197,7 @@ async fn app_role(app: &TestApp) -> DatabaseConnection {
         .expect("connect as app role")
 }
 
-async fn count(conn: &impl ConnectionTrait, table: &str) -> i64 {
+pub(crate) async fn count(conn: &impl ConnectionTrait, table: &str) -> i64 {
     let row = conn
         .query_one_raw(Statement::from_string(
             conn.get_database_backend(),
@@ -209,7 +209,7 @@ async fn count(conn: &impl ConnectionTrait, table: &str) -> i64 {
     row.try_get("", "n").expect("n")
 }
 
-async fn tenant_id(app: &TestApp, slug: &str) -> String {
+pub(crate) async fn tenant_id(app: &TestApp, slug: &str) -> String {
     let t = app
         .gql(
             &app.platform_admin(),
@@ -470,130 +470,5 @@ async fn the_database_policy_itself_enforces_sharing_consents() {
     assert_eq!(
         as_app_role(&conn, &beta, "", profiles).await,
         vec![beta.clone()]
-    );
-}
-
-/// The languages of the two consent checks, the start of the consent table's policy, and
-/// whether the citizen view's function exists.
-async fn consent_checks(owner: &DatabaseConnection) -> (Vec<String>, String, bool) {
-    let backend = owner.get_database_backend();
-    let langs = owner
-        .query_all_raw(Statement::from_string(
-            backend,
-            "SELECT l.lanname::text AS lang FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang \
-             WHERE p.proname IN ('civitas_shared', 'civitas_is_current_person') ORDER BY p.proname",
-        ))
-        .await
-        .expect("functions")
-        .iter()
-        .map(|r| r.try_get::<String>("", "lang").expect("lang"))
-        .collect();
-    let row = owner
-        .query_one_raw(Statement::from_string(
-            backend,
-            "SELECT pg_get_expr(polqual, polrelid) AS q, \
-               to_regproc('civitas_citizen_view') IS NOT NULL AS view \
-             FROM pg_policy WHERE polname = 'parties' AND polrelid = 'sharing_consents'::regclass",
-        ))
-        .await
-        .expect("policy")
-        .expect("parties policy");
-    (
-        langs,
-        row.try_get("", "q").expect("q"),
-        row.try_get("", "view").expect("view"),
-    )
-}
-
-#[rstest]
-#[tokio::test]
-async fn the_newest_database_functions_roll_back_and_forward() {
-    use civitas_migrations::{Migrator, MigratorTrait};
-    let app = TestApp::spawn(Postgres).await;
-    let name = &app.pg.as_ref().expect("pg").name;
-    let owner = Database::connect(pg_url("postgres", name))
-        .await
-        .expect("owner");
-    let (langs, policy, view) = consent_checks(&owner).await;
-    assert_eq!(langs, ["plpgsql", "plpgsql"]);
-    assert!(policy.starts_with("((grantee_tenant_id ="), "{policy}");
-    assert!(view);
-    Migrator::down(&owner, Some(2)).await.expect("down");
-    let (langs, policy, view) = consent_checks(&owner).await;
-    assert_eq!(langs, ["sql", "sql"]);
-    assert!(
-        policy.starts_with("(civitas_is_current_person("),
-        "{policy}"
-    );
-    assert!(!view);
-    Migrator::up(&owner, None).await.expect("up");
-    let (langs, _, view) = consent_checks(&owner).await;
-    assert_eq!(langs, ["plpgsql", "plpgsql"]);
-    assert!(view);
-}
-
-#[rstest]
-#[tokio::test]
-async fn a_function_that_enters_a_tenant_binds_only_its_own_statement() {
-    let app = two_tenants(Postgres).await;
-    let name = &app.pg.as_ref().expect("postgres").name;
-    // One connection, so that the statement after the call runs where the call ran.
-    let mut opts = sea_orm::ConnectOptions::new(pg_url(civitas_migrations::APP_ROLE, name));
-    opts.max_connections(1);
-    let conn = Database::connect(opts).await.expect("connect as app role");
-    let (alfa, beta) = (tenant_id(&app, "alfa").await, tenant_id(&app, "beta").await);
-    let backend = conn.get_database_backend();
-    let enter = |tenant: &str| {
-        Statement::from_sql_and_values(
-            backend,
-            "SELECT civitas_enter_tenant($1::uuid, '')",
-            [tenant.to_owned().into()],
-        )
-    };
-
-    let txn = conn.begin().await.expect("begin");
-    txn.execute_raw(enter(&alfa)).await.expect("enter alfa");
-    assert_eq!(
-        count(&txn, "members").await,
-        2,
-        "alfa's rows, as in a scope"
-    );
-    assert!(
-        txn.execute_raw(enter(&beta)).await.is_err(),
-        "a transaction bound to alfa cannot be switched to beta"
-    );
-    txn.rollback().await.expect("rollback");
-
-    let txn = conn.begin().await.expect("begin");
-    txn.execute_raw(Statement::from_string(
-        backend,
-        "SELECT set_config('app.person_id', gen_random_uuid()::text, true)",
-    ))
-    .await
-    .expect("bind to a person");
-    assert!(
-        txn.execute_raw(enter(&alfa)).await.is_err(),
-        "a citizen's own transaction cannot be turned into a body's"
-    );
-    txn.rollback().await.expect("rollback");
-
-    let view = conn
-        .query_one_raw(Statement::from_sql_and_values(
-            backend,
-            "SELECT * FROM civitas_citizen_view($1::uuid, '', gen_random_uuid(), true, true)",
-            [alfa.clone().into()],
-        ))
-        .await
-        .expect("call")
-        .expect("row");
-    assert_eq!(
-        view.try_get::<Option<String>>("", "family")
-            .expect("family"),
-        None
-    );
-    assert_eq!(
-        count(&conn, "members").await,
-        0,
-        "the call's tenant ends with its statement"
     );
 }

@@ -9,6 +9,7 @@ mod citizens;
 mod cli;
 mod consent_model;
 mod consents;
+mod database_functions;
 mod fairness;
 mod harness;
 mod isolation;

@@ -1,6 +1,6 @@
-//! The citizen view's reads on PostgreSQL in one call of `civitas_citizen_view` (migration
-//! 8): the person and its merged records, their unrevoked consents to the reader's body, and
-//! the profiles (with contacts), cases and interactions of that body and of the bodies those
+//! The citizen view's reads on PostgreSQL in one call of `civitas_citizen_view` (migrations
+//! 8 and 9): the person and its merged records, their unrevoked consents to the reader's body, and
+//! the profiles, their contacts, cases and interactions of that body and of the bodies those
 //! consents name, each part as one JSON array. The function enters the reader's body itself
 //! (`Db::call_in_tenant`), so the whole read is one round trip where a scope and separate
 //! reads took eight.
@@ -8,6 +8,8 @@
 //! The function filters bodies coarsely, by the sources of any unrevoked consent to the
 //! reader; the RLS policies decide what is visible, and the caller's labelling drops what no
 //! active consent covers for that part (scope and expiry), as it does for separate reads.
+
+use std::collections::HashMap;
 
 use civitas_tenants::{Backend, Db, TenantContext};
 use sea_orm::{DbErr, QueryResult};
@@ -23,12 +25,6 @@ pub const FUNCTION: &str = "civitas_citizen_view";
 
 /// Writes access-log entries in one call, for the body that entered (migration 8).
 const LOG_FUNCTION: &str = "civitas_log_access";
-
-#[derive(serde::Deserialize)]
-struct ProfileRow {
-    profile: profile::Model,
-    contacts: Vec<contact::Model>,
-}
 
 fn part<T: DeserializeOwned>(row: &QueryResult, column: &str) -> Result<Vec<T>, DbErr> {
     match row.try_get::<Option<String>>("", column)? {
@@ -70,13 +66,34 @@ pub(super) async fn read(
     Ok(Some(Rows {
         members,
         consents: std::sync::Arc::new(consents.into_iter().map(SharingConsent::from).collect()),
-        profiles: part::<ProfileRow>(&row, "profile_rows")?
-            .into_iter()
-            .map(|r| (r.profile, r.contacts))
-            .collect(),
+        profiles: with_contacts(
+            part::<profile::Model>(&row, "profile_rows")?,
+            part::<contact::Model>(&row, "contact_rows")?,
+        ),
         cases: part::<case::Model>(&row, "case_rows")?,
         interactions: part::<interaction::Model>(&row, "interaction_rows")?,
     }))
+}
+
+/// Each profile with its contacts, which the function reads by person, in their order.
+fn with_contacts(
+    profiles: Vec<profile::Model>,
+    contacts: Vec<contact::Model>,
+) -> Vec<(profile::Model, Vec<contact::Model>)> {
+    let mut by_profile: HashMap<(Uuid, Uuid), Vec<contact::Model>> = HashMap::new();
+    for c in contacts {
+        by_profile
+            .entry((c.tenant_id, c.profile_id))
+            .or_default()
+            .push(c);
+    }
+    profiles
+        .into_iter()
+        .map(|p| {
+            let contacts = by_profile.remove(&(p.tenant_id, p.id)).unwrap_or_default();
+            (p, contacts)
+        })
+        .collect()
 }
 
 /// Writes `entries` to the access log of the body of `ctx` in one call (each row's body is

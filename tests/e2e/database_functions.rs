@@ -1,0 +1,272 @@
+//! The database functions of the PostgreSQL schema: their migrations roll back and forward,
+//! the tenant they enter ends with their statement, the citizen view reads only the parts it
+//! is asked for and only the body it enters, and the application's connections carry their
+//! settings.
+
+use civitas_tenants::Role;
+use rstest::rstest;
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement, TransactionTrait};
+use serde_json::{Value, json};
+
+use crate::harness::*;
+use crate::isolation::{count, tenant_id, two_tenants};
+
+const MARIO: &str = "RSSMRA85T10A562S";
+
+/// What the migrations have made of the consent checks and the view's functions.
+#[derive(Debug, PartialEq)]
+struct Functions {
+    /// Languages of `civitas_is_current_person` and `civitas_shared`.
+    langs: Vec<String>,
+    /// The consent table's policy.
+    policy: String,
+    /// Result types of `civitas_enter_tenant` and `civitas_citizen_view` (absent: `None`).
+    enter: Option<String>,
+    view: Option<String>,
+}
+
+async fn functions(owner: &DatabaseConnection) -> Functions {
+    let backend = owner.get_database_backend();
+    let langs = owner
+        .query_all_raw(Statement::from_string(
+            backend,
+            "SELECT l.lanname::text AS lang FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang \
+             WHERE p.proname IN ('civitas_shared', 'civitas_is_current_person') ORDER BY p.proname",
+        ))
+        .await
+        .expect("functions")
+        .iter()
+        .map(|r| r.try_get::<String>("", "lang").expect("lang"))
+        .collect();
+    let row = owner
+        .query_one_raw(Statement::from_string(
+            backend,
+            "SELECT pg_get_expr(polqual, polrelid) AS q, \
+               pg_get_function_result(to_regproc('civitas_enter_tenant')) AS enter, \
+               pg_get_function_result(to_regproc('civitas_citizen_view')) AS view \
+             FROM pg_policy WHERE polname = 'parties' AND polrelid = 'sharing_consents'::regclass",
+        ))
+        .await
+        .expect("policy")
+        .expect("parties policy");
+    Functions {
+        langs,
+        policy: row.try_get("", "q").expect("q"),
+        enter: row.try_get("", "enter").expect("enter"),
+        view: row.try_get("", "view").expect("view"),
+    }
+}
+
+#[rstest]
+#[tokio::test]
+async fn the_newest_database_functions_roll_back_and_forward() {
+    use civitas_migrations::{Migrator, MigratorTrait};
+    let app = TestApp::spawn(Postgres).await;
+    let name = &app.pg.as_ref().expect("pg").name;
+    let owner = Database::connect(pg_url("postgres", name))
+        .await
+        .expect("owner");
+    let newest = functions(&owner).await;
+    assert_eq!(newest.langs, ["plpgsql", "plpgsql"]);
+    assert!(
+        newest.policy.starts_with("((grantee_tenant_id ="),
+        "{newest:?}"
+    );
+    assert_eq!(newest.enter.as_deref(), Some("boolean"));
+    let view = newest.view.clone().expect("view");
+    assert!(view.contains("contact_rows text"), "{view}");
+
+    Migrator::down(&owner, Some(1)).await.expect("down to 8");
+    let v8 = functions(&owner).await;
+    assert_eq!(v8.enter.as_deref(), Some("void"));
+    let view = v8.view.expect("migration 8's view");
+    assert!(!view.contains("contact_rows"), "{view}");
+
+    Migrator::down(&owner, Some(2)).await.expect("down to 6");
+    let v6 = functions(&owner).await;
+    assert_eq!(v6.langs, ["sql", "sql"]);
+    assert!(
+        v6.policy.starts_with("(civitas_is_current_person("),
+        "{v6:?}"
+    );
+    assert_eq!((v6.enter, v6.view), (None, None));
+
+    Migrator::up(&owner, None).await.expect("up");
+    assert_eq!(functions(&owner).await, newest);
+}
+
+/// One connection as the application role, so that a statement after a call runs where the
+/// call ran.
+async fn one_app_connection(app: &TestApp) -> DatabaseConnection {
+    let name = &app.pg.as_ref().expect("postgres").name;
+    let mut opts = sea_orm::ConnectOptions::new(pg_url(civitas_migrations::APP_ROLE, name));
+    opts.max_connections(1);
+    Database::connect(opts).await.expect("connect as app role")
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_function_that_enters_a_tenant_binds_only_its_own_statement() {
+    let app = two_tenants(Postgres).await;
+    let conn = one_app_connection(&app).await;
+    let (alfa, beta) = (tenant_id(&app, "alfa").await, tenant_id(&app, "beta").await);
+    let backend = conn.get_database_backend();
+    let enter = |tenant: &str| {
+        Statement::from_sql_and_values(
+            backend,
+            "SELECT civitas_enter_tenant($1::uuid, '')",
+            [tenant.to_owned().into()],
+        )
+    };
+
+    let txn = conn.begin().await.expect("begin");
+    txn.execute_raw(enter(&alfa)).await.expect("enter alfa");
+    assert_eq!(
+        count(&txn, "members").await,
+        2,
+        "alfa's rows, as in a scope"
+    );
+    assert!(
+        txn.execute_raw(enter(&beta)).await.is_err(),
+        "a transaction bound to alfa cannot be switched to beta"
+    );
+    txn.rollback().await.expect("rollback");
+
+    let txn = conn.begin().await.expect("begin");
+    txn.execute_raw(Statement::from_string(
+        backend,
+        "SELECT set_config('app.person_id', gen_random_uuid()::text, true)",
+    ))
+    .await
+    .expect("bind to a person");
+    assert!(
+        txn.execute_raw(enter(&alfa)).await.is_err(),
+        "a citizen's own transaction cannot be turned into a body's"
+    );
+    txn.rollback().await.expect("rollback");
+
+    let view = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            backend,
+            "SELECT * FROM civitas_citizen_view($1::uuid, '', gen_random_uuid(), true, true)",
+            [alfa.clone().into()],
+        ))
+        .await
+        .expect("call")
+        .expect("row");
+    assert_eq!(
+        view.try_get::<Option<String>>("", "family")
+            .expect("family"),
+        None
+    );
+    assert_eq!(
+        count(&conn, "members").await,
+        0,
+        "the call's tenant ends with its statement"
+    );
+}
+
+/// How many rows each JSON part of a call of the view holds (`None`: the part is absent).
+async fn view_parts(
+    conn: &DatabaseConnection,
+    tenant: &str,
+    person: &str,
+    cases: bool,
+    interactions: bool,
+) -> Vec<Option<usize>> {
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            "SELECT * FROM civitas_citizen_view($1::uuid, '', $2::uuid, $3, $4)",
+            [
+                tenant.into(),
+                person.into(),
+                cases.into(),
+                interactions.into(),
+            ],
+        ))
+        .await
+        .expect("call")
+        .expect("row");
+    [
+        "profile_rows",
+        "contact_rows",
+        "case_rows",
+        "interaction_rows",
+    ]
+    .iter()
+    .map(|c| {
+        let text: Option<String> = row.try_get("", c).expect("column");
+        text.map(|t| {
+            let rows: Vec<Value> = serde_json::from_str(&t).expect("json array");
+            rows.len()
+        })
+    })
+    .collect()
+}
+
+#[rstest]
+#[tokio::test]
+async fn the_view_function_reads_only_the_parts_asked_for_in_the_body_it_enters() {
+    let app = two_tenants(Postgres).await;
+    let op = app.member("alfa", "alfa-desk", Role::Operator).await;
+    let mario = app
+        .register(&op, Some(MARIO), "Mario", "Rossi", &["+393331234567"])
+        .await;
+    let person = mario["personId"].as_str().expect("person");
+    for (q, vars) in [
+        (
+            "mutation($p: ID!) { createCase(input: { serviceCode: \"ALFA-SVC\", personId: $p, title: \"Ritiro\" }) { id } }",
+            json!({ "p": person }),
+        ),
+        (
+            "mutation($p: ID!) { recordInteraction(input: { personId: $p, channel: \"phone\", direction: \"inbound\", summary: \"chiede\" }) { id } }",
+            json!({ "p": person }),
+        ),
+    ] {
+        assert_no_errors(&app.gql(&op, q, vars).await);
+    }
+    let conn = one_app_connection(&app).await;
+    let (alfa, beta) = (tenant_id(&app, "alfa").await, tenant_id(&app, "beta").await);
+
+    // More calls than PostgreSQL makes custom plans for (five), each way round.
+    for _ in 0..6 {
+        assert_eq!(
+            view_parts(&conn, &alfa, person, false, false).await,
+            [Some(1), Some(1), None, None]
+        );
+        assert_eq!(
+            view_parts(&conn, &alfa, person, true, false).await,
+            [Some(1), Some(1), Some(1), None]
+        );
+        assert_eq!(
+            view_parts(&conn, &alfa, person, true, true).await,
+            [Some(1), Some(1), Some(1), Some(1)]
+        );
+    }
+    assert_eq!(
+        view_parts(&conn, &beta, person, true, true).await,
+        [None, None, None, None],
+        "beta holds nothing about Mario and has no consent"
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn the_servers_connections_carry_a_statement_timeout_and_no_jit() {
+    let app = TestApp::spawn(Postgres).await;
+    let db = app.app.db.global();
+    let mut settings = Vec::new();
+    for name in ["statement_timeout", "jit"] {
+        let row = db
+            .query_one_raw(Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT current_setting('{name}') AS v"),
+            ))
+            .await
+            .expect("setting")
+            .expect("row");
+        settings.push(row.try_get::<String>("", "v").expect("v"));
+    }
+    assert_eq!(settings, ["10s", "off"]);
+}
