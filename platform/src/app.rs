@@ -94,6 +94,27 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Rolls back the newest `n` applied migrations; returns their names, newest first.
+pub async fn migrate_down(url: &str, n: u32) -> anyhow::Result<Vec<String>> {
+    let conn = Database::connect(url)
+        .await
+        .with_context(|| format!("connecting to {} to migrate", redact(url)))?;
+    let applied = Migrator::get_applied_migrations(&conn)
+        .await
+        .context("reading applied migrations")?;
+    let names = applied
+        .iter()
+        .rev()
+        .take(n as usize)
+        .map(|m| m.name().to_owned())
+        .collect();
+    Migrator::down(&conn, Some(n))
+        .await
+        .context("rolling back migrations")?;
+    conn.close().await?;
+    Ok(names)
+}
+
 /// Connects the request pool, migrating first where this process is the one that should.
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     if config.is_sqlite() {

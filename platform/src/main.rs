@@ -30,12 +30,20 @@ struct Cli {
     command: Command,
 }
 
+#[derive(clap::Args)]
+struct MigrateArgs {
+    /// Roll back the newest N applied migrations instead (to run an older release on the
+    /// same database); their data-bearing changes are undone too.
+    #[arg(long, value_name = "N")]
+    down: Option<u32>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
     Serve(ServeArgs),
     /// Apply pending database migrations (as the schema owner).
-    Migrate,
+    Migrate(MigrateArgs),
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -140,7 +148,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::resolve(&cli.global, &serve_args)?;
     match cli.command {
         Command::Serve(_) => civitas::serve(config).await,
-        Command::Migrate => {
+        Command::Migrate(args) => {
             let url = config
                 .migration_database_url
                 .as_ref()
@@ -148,8 +156,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if config.is_sqlite() {
                 std::fs::create_dir_all(&config.data_dir)?;
             }
-            app::migrate(url).await?;
-            println!("migrations applied");
+            match args.down {
+                Some(n) => {
+                    let names = app::migrate_down(url, n).await?;
+                    println!(
+                        "rolled back {} migrations: {}",
+                        names.len(),
+                        names.join(", ")
+                    );
+                }
+                None => {
+                    app::migrate(url).await?;
+                    println!("migrations applied");
+                }
+            }
             Ok(())
         }
         Command::Schema => {

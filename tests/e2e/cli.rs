@@ -65,6 +65,46 @@ fn schema_prints_the_sdl() {
 
 #[rstest]
 #[tokio::test]
+async fn migrate_rolls_back_the_newest_and_applies_it_again(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    use civitas_migrations::{Migrator, MigratorTrait};
+    let dir = tempfile::tempdir().expect("tmp");
+    let pg = match backend {
+        Backend::Postgres => Some(PgDatabase::create().await),
+        Backend::Sqlite => None,
+    };
+    let cli = |args: &[&str]| {
+        let mut c = civitas(dir.path());
+        with_database(&mut c, backend, pg.as_ref());
+        c.args(args);
+        run(&mut c)
+    };
+    let newest = Migrator::migrations()
+        .last()
+        .expect("migrations")
+        .name()
+        .to_owned();
+    for (args, expected) in [
+        (&["migrate"][..], "migrations applied".to_owned()),
+        (
+            &["migrate", "--down", "1"][..],
+            format!("rolled back 1 migrations: {newest}"),
+        ),
+        (&["migrate"][..], "migrations applied".to_owned()),
+    ] {
+        let out = cli(args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        assert!(
+            stdout(&out).contains(&expected),
+            "{args:?}: {}",
+            stdout(&out)
+        );
+    }
+}
+
+#[rstest]
+#[tokio::test]
 async fn tenant_onboard_and_list(#[values(Sqlite, Postgres)] backend: Backend) {
     let dir = tempfile::tempdir().expect("tmp");
     let pg = match backend {
