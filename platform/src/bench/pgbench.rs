@@ -102,6 +102,9 @@ pub async fn run(
         std::fs::write(&path, text.as_ref())?;
         cmd.args(["--file", &format!("{}@{weight}", path.display())]);
     }
+    // The settings the server's connections start with (Db::connect): the baseline runs
+    // the same statements under the same planner.
+    cmd.env("PGOPTIONS", "-c jit=off");
     cmd.arg(app_url).current_dir(&dir);
     let out = cmd
         .output()
