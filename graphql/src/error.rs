@@ -14,6 +14,7 @@ pub enum Code {
     BadRequest,
     PayloadTooLarge,
     RateLimited,
+    Overloaded,
     GraphqlValidation,
     Internal,
 }
@@ -30,6 +31,7 @@ impl Code {
             Code::BadRequest => "BAD_REQUEST",
             Code::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Code::RateLimited => "RATE_LIMITED",
+            Code::Overloaded => "OVERLOADED",
             Code::GraphqlValidation => "GRAPHQL_VALIDATION",
             Code::Internal => "INTERNAL",
         }

@@ -26,6 +26,7 @@ pub struct App {
     pub auth: Authenticator,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub limiter: crate::limits::Limiter,
+    pub gate: crate::limits::Gate,
     pub documents: crate::document::Documents,
     listener: Option<tokio::task::JoinHandle<()>>,
     sla_job: Option<tokio::task::JoinHandle<()>>,
@@ -209,6 +210,10 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
     let sla_job = spawn_sla_job(&db, events, metrics.clone(), config.sla_check_seconds);
     let webhook_worker = crate::webhooks::spawn(&db, metrics.clone(), config.webhook_poll_ms)?;
     let limiter = crate::limits::Limiter::new(config.default_limits);
+    let gate = crate::limits::Gate::new(
+        config.max_in_flight,
+        std::time::Duration::from_millis(config.in_flight_wait_ms),
+    );
     let auth = Authenticator::new(db.clone(), dev_issuer, config.identity_providers.clone())?;
     Ok(App {
         state,
@@ -219,6 +224,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         schema,
         auth,
         limiter,
+        gate,
         documents: Default::default(),
         metrics,
         listener,

@@ -47,6 +47,10 @@ pub struct Config {
     pub statement_timeout_ms: u64,
     /// Rate and concurrency limits of a tenant that has none of its own.
     pub default_limits: crate::limits::Limits,
+    /// Requests served at once by this process (zero: no limit); the rest wait their turn.
+    pub max_in_flight: usize,
+    /// How long a request may wait for its turn before OVERLOADED.
+    pub in_flight_wait_ms: u64,
 }
 
 impl fmt::Debug for Config {
@@ -101,6 +105,8 @@ pub struct FileConfig {
     pub principal_rps: Option<f64>,
     pub principal_burst: Option<f64>,
     pub tenant_max_concurrent: Option<usize>,
+    pub max_in_flight: Option<usize>,
+    pub in_flight_wait_ms: Option<u64>,
 }
 
 /// A platform-wide identity provider in the configuration file. Bodies register their own
@@ -228,6 +234,7 @@ impl Config {
             ),
         };
         let default_limits = civitas_graphql::Limits::default();
+        let max_connections = file.max_connections.unwrap_or(16);
         let config = Config {
             environment,
             listen: serve
@@ -240,7 +247,9 @@ impl Config {
                 .migration_database_url
                 .clone()
                 .or(file.migration_database_url),
-            max_connections: file.max_connections.unwrap_or(16),
+            max_connections,
+            max_in_flight: file.max_in_flight.unwrap_or(max_connections as usize),
+            in_flight_wait_ms: file.in_flight_wait_ms.unwrap_or(10_000),
             dev: serve.dev,
             demo: serve.demo,
             body_limit_bytes: file.body_limit_bytes.unwrap_or(256 * 1024),

@@ -173,6 +173,38 @@ async fn execute(
     span: &tracing::Span,
     seen: &mut Seen,
 ) -> Response {
+    let caller = match identify(app, headers).await {
+        Ok(c) => c,
+        Err((status, e)) => return reject(status, e),
+    };
+    // Held until the response is ready: one of the tenant's places in flight.
+    let _permit = match &caller.tenant {
+        Some(tc) => match app.limiter.admit(tc) {
+            Ok(p) => Some(p),
+            Err(l) => {
+                tracing::info!(limit = l.what, "request rate-limited");
+                let mut r = reject(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    ApiError::new(
+                        Code::RateLimited,
+                        format!("too many requests ({} limit); retry later", l.what),
+                    ),
+                );
+                let secs = l.retry_after.as_secs().max(1).to_string();
+                if let Ok(v) = HeaderValue::from_str(&secs) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                // A client that retries at once, ignoring Retry-After, would otherwise turn
+                // the refusals themselves into load on the cores other bodies share; a
+                // pause costs a timer, not CPU.
+                tokio::time::sleep(REFUSAL_PAUSE).await;
+                return r;
+            }
+        },
+        None => None,
+    };
+    // The body is read and parsed only for a caller the limits let through: a refusal costs
+    // a cached token look-up, no parsing, and a bad token no body buffering.
     let bytes = match to_bytes(body, app.config.body_limit_bytes).await {
         Ok(b) => b,
         Err(_) => {
@@ -211,35 +243,19 @@ async fn execute(
             ),
         );
     }
-    let caller = match identify(app, headers).await {
-        Ok(c) => c,
-        Err((status, e)) => return reject(status, e),
-    };
-    // Held until the response is ready: one of the tenant's places in flight.
-    let _permit = match &caller.tenant {
-        Some(tc) => match app.limiter.admit(tc) {
-            Ok(p) => Some(p),
-            Err(l) => {
-                tracing::info!(limit = l.what, "request rate-limited");
-                let mut r = reject(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    ApiError::new(
-                        Code::RateLimited,
-                        format!("too many requests ({} limit); retry later", l.what),
-                    ),
-                );
-                let secs = l.retry_after.as_secs().max(1).to_string();
-                if let Ok(v) = HeaderValue::from_str(&secs) {
-                    r.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                // A client that retries at once, ignoring Retry-After, would otherwise turn
-                // the refusals themselves into load on the cores other bodies share; a
-                // pause costs a timer, not CPU.
-                tokio::time::sleep(REFUSAL_PAUSE).await;
-                return r;
-            }
-        },
-        None => None,
+    // After the tenant's limits, so that a flood refused there never queues ahead of others.
+    let _place = match app.gate.enter().await {
+        Ok(place) => place,
+        Err(l) => {
+            tracing::warn!(limit = l.what, "no place to serve the request in time");
+            let mut r = reject(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ApiError::new(Code::Overloaded, "the server is busy; retry later"),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return r;
+        }
     };
     if let Some(p) = &caller.principal {
         span.record("principal", p.subject.as_str());

@@ -240,6 +240,10 @@ async fn the_view_function_reads_only_the_parts_asked_for_in_the_body_it_enters(
             [Some(1), Some(1), Some(1), None]
         );
         assert_eq!(
+            view_parts(&conn, &alfa, person, false, true).await,
+            [Some(1), Some(1), None, Some(1)]
+        );
+        assert_eq!(
             view_parts(&conn, &alfa, person, true, true).await,
             [Some(1), Some(1), Some(1), Some(1)]
         );

@@ -1,5 +1,6 @@
 //! Fairness: one tenant's flood is refused with RATE_LIMITED and does not reach another
-//! tenant; limits are the platform's to set; documents cannot multiply work with aliases.
+//! tenant; limits are the platform's to set; documents cannot multiply work with aliases;
+//! requests beyond the server's places wait their turn, and are told OVERLOADED after a while.
 
 use civitas_tenants::Role;
 use rstest::rstest;
@@ -121,4 +122,42 @@ async fn documents_with_too_many_aliases_are_refused(#[values(Sqlite)] backend: 
         .post(Some(&app.platform_admin()), None, &many, json!({}))
         .await;
     assert_eq!((status, error_code(&body)), (400, "GRAPHQL_VALIDATION"));
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_request_with_no_place_in_time_is_told_the_server_is_overloaded(
+    #[values(Sqlite)] backend: Backend,
+) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.max_in_flight = 1;
+        c.in_flight_wait_ms = 100;
+    })
+    .await;
+    app.onboard("alfa").await;
+    let op = app.member("alfa", "alfa-op", Role::Operator).await;
+    let ask = || {
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(&op)
+            .json(&json!({ "query": "{ services { code } }" }))
+            .send()
+    };
+
+    let place = app.app.gate.enter().await.expect("the only place");
+    let r = ask().await.expect("send");
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(
+        r.headers().get("retry-after").and_then(|v| v.to_str().ok()),
+        Some("1")
+    );
+    let body: Value = r.json().await.expect("json");
+    assert_eq!(error_code(&body), "OVERLOADED", "{body}");
+
+    let waiting = tokio::spawn(ask());
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    drop(place);
+    let r = waiting.await.expect("task").expect("send");
+    assert_eq!(r.status().as_u16(), 200, "served once the place is free");
+    assert_no_errors(&r.json().await.expect("json"));
 }

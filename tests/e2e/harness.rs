@@ -134,6 +134,8 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         graphql_max_aliases: 50,
         statement_timeout_ms: 10_000,
         default_limits: civitas::limits::Limits::default(),
+        max_in_flight: 8,
+        in_flight_wait_ms: 10_000,
     }
 }
 
