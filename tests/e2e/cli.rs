@@ -63,23 +63,39 @@ fn schema_prints_the_sdl() {
     }
 }
 
+/// A data directory and, on PostgreSQL, a database of its own, for commands run one by one.
+struct CliEnv {
+    dir: tempfile::TempDir,
+    backend: Backend,
+    pg: Option<PgDatabase>,
+}
+
+impl CliEnv {
+    async fn new(backend: Backend) -> Self {
+        let pg = match backend {
+            Backend::Postgres => Some(PgDatabase::create().await),
+            Backend::Sqlite => None,
+        };
+        let dir = tempfile::tempdir().expect("tmp");
+        CliEnv { dir, backend, pg }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let mut c = civitas(self.dir.path());
+        with_database(&mut c, self.backend, self.pg.as_ref());
+        c.args(args);
+        run(&mut c)
+    }
+}
+
 #[rstest]
 #[tokio::test]
 async fn migrate_rolls_back_the_newest_and_applies_it_again(
     #[values(Sqlite, Postgres)] backend: Backend,
 ) {
     use civitas_migrations::{Migrator, MigratorTrait};
-    let dir = tempfile::tempdir().expect("tmp");
-    let pg = match backend {
-        Backend::Postgres => Some(PgDatabase::create().await),
-        Backend::Sqlite => None,
-    };
-    let cli = |args: &[&str]| {
-        let mut c = civitas(dir.path());
-        with_database(&mut c, backend, pg.as_ref());
-        c.args(args);
-        run(&mut c)
-    };
+    let env = CliEnv::new(backend).await;
+    let cli = |args: &[&str]| env.run(args);
     let newest = Migrator::migrations()
         .last()
         .expect("migrations")
@@ -106,17 +122,8 @@ async fn migrate_rolls_back_the_newest_and_applies_it_again(
 #[rstest]
 #[tokio::test]
 async fn tenant_onboard_and_list(#[values(Sqlite, Postgres)] backend: Backend) {
-    let dir = tempfile::tempdir().expect("tmp");
-    let pg = match backend {
-        Backend::Postgres => Some(PgDatabase::create().await),
-        Backend::Sqlite => None,
-    };
-    let cli = |args: &[&str]| {
-        let mut c = civitas(dir.path());
-        with_database(&mut c, backend, pg.as_ref());
-        c.args(args);
-        run(&mut c)
-    };
+    let env = CliEnv::new(backend).await;
+    let cli = |args: &[&str]| env.run(args);
     let m = cli(&["migrate"]);
     assert!(m.status.success(), "{}", stderr(&m));
     let onboard = [
