@@ -104,9 +104,11 @@ async fn connection_data(
 
 /// Prometheus exposition. Scrape it from inside the cluster; it names tenants.
 async fn metrics(State(app): State<Arc<App>>) -> Response {
-    let body = app
-        .metrics
-        .render(app.db.pool_stats(), app.consents.hit_counts());
+    let body = app.metrics.render(
+        app.gate.stats(),
+        app.db.pool_stats(),
+        app.consents.hit_counts(),
+    );
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 

@@ -3,6 +3,7 @@
 //! requests being served, taken in arrival order.
 //! A tenant's own limits come from its settings (`{"limits": {...}}`), else the defaults.
 
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -177,7 +178,18 @@ impl Limiter {
 /// throughput, with as many places as database connections).
 pub struct Gate {
     places: Option<Semaphore>,
+    size: usize,
     wait: Duration,
+    waiting: AtomicUsize,
+    turned_away: AtomicU64,
+}
+
+/// What the gate holds at one moment, for `/metrics`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct GateStats {
+    pub serving: usize,
+    pub waiting: usize,
+    pub turned_away: u64,
 }
 
 impl Gate {
@@ -185,7 +197,21 @@ impl Gate {
     pub fn new(max_in_flight: usize, wait: Duration) -> Self {
         Gate {
             places: (max_in_flight > 0).then(|| Semaphore::new(max_in_flight)),
+            size: max_in_flight,
             wait,
+            waiting: AtomicUsize::new(0),
+            turned_away: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> GateStats {
+        GateStats {
+            serving: self
+                .places
+                .as_ref()
+                .map_or(0, |p| self.size.saturating_sub(p.available_permits())),
+            waiting: self.waiting.load(Ordering::Relaxed),
+            turned_away: self.turned_away.load(Ordering::Relaxed),
         }
     }
 
@@ -194,12 +220,21 @@ impl Gate {
         let Some(places) = &self.places else {
             return Ok(None);
         };
-        match tokio::time::timeout(self.wait, places.acquire()).await {
+        if let Ok(permit) = places.try_acquire() {
+            return Ok(Some(permit));
+        }
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let waited = tokio::time::timeout(self.wait, places.acquire()).await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        match waited {
             Ok(Ok(permit)) => Ok(Some(permit)),
-            _ => Err(Limited {
-                retry_after: Duration::from_secs(1),
-                what: "server",
-            }),
+            _ => {
+                self.turned_away.fetch_add(1, Ordering::Relaxed);
+                Err(Limited {
+                    retry_after: Duration::from_secs(1),
+                    what: "server",
+                })
+            }
         }
     }
 }

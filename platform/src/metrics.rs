@@ -1,5 +1,6 @@
 //! `/metrics` in the Prometheus text format: requests and latency per GraphQL operation and
-//! tenant, database pool use, consent-cache hit rate, webhook outbox depth, overdue cases.
+//! tenant, requests served and waiting for a place, database pool use, consent-cache hit
+//! rate, webhook outbox depth, overdue cases.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
@@ -95,8 +96,38 @@ impl Metrics {
     }
 
     /// The exposition, with the gauges read at scrape time passed in.
-    pub fn render(&self, pool: (u32, u32), consent_cache: (u64, u64)) -> String {
+    pub fn render(
+        &self,
+        gate: crate::limits::GateStats,
+        pool: (u32, u32),
+        consent_cache: (u64, u64),
+    ) -> String {
         let mut out = String::new();
+        let _ = writeln!(
+            out,
+            "# HELP civitas_requests_in_flight GraphQL requests being served, and waiting for a place (max_in_flight)."
+        );
+        let _ = writeln!(out, "# TYPE civitas_requests_in_flight gauge");
+        let _ = writeln!(
+            out,
+            "civitas_requests_in_flight{{state=\"serving\"}} {}",
+            gate.serving
+        );
+        let _ = writeln!(
+            out,
+            "civitas_requests_in_flight{{state=\"waiting\"}} {}",
+            gate.waiting
+        );
+        let _ = writeln!(
+            out,
+            "# HELP civitas_requests_overloaded_total Requests turned away with OVERLOADED after waiting in_flight_wait_ms."
+        );
+        let _ = writeln!(out, "# TYPE civitas_requests_overloaded_total counter");
+        let _ = writeln!(
+            out,
+            "civitas_requests_overloaded_total {}",
+            gate.turned_away
+        );
         let _ = writeln!(
             out,
             "# HELP civitas_graphql_requests_total GraphQL requests by operation, tenant and outcome."

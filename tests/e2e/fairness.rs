@@ -131,7 +131,7 @@ async fn a_request_with_no_place_in_time_is_told_the_server_is_overloaded(
 ) {
     let app = TestApp::spawn_with(backend, |c| {
         c.max_in_flight = 1;
-        c.in_flight_wait_ms = 100;
+        c.in_flight_wait_ms = 2000;
     })
     .await;
     app.onboard("alfa").await;
@@ -153,9 +153,31 @@ async fn a_request_with_no_place_in_time_is_told_the_server_is_overloaded(
     );
     let body: Value = r.json().await.expect("json");
     assert_eq!(error_code(&body), "OVERLOADED", "{body}");
+    let stats = app.app.gate.stats();
+    assert_eq!((stats.serving, stats.turned_away), (1, 1));
 
     let waiting = tokio::spawn(ask());
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let queued = std::time::Instant::now();
+    while app.app.gate.stats().waiting == 0 {
+        assert!(queued.elapsed().as_secs() < 5, "the request never queued");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let text = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for line in [
+        "civitas_requests_in_flight{state=\"serving\"} 1",
+        "civitas_requests_in_flight{state=\"waiting\"} 1",
+        "civitas_requests_overloaded_total 1",
+    ] {
+        assert!(text.contains(line), "{line} not in {text}");
+    }
     drop(place);
     let r = waiting.await.expect("task").expect("send");
     assert_eq!(r.status().as_u16(), 200, "served once the place is free");
