@@ -10,7 +10,7 @@ use civitas_tenants::{
     Db, Error as TenancyError, PersonOwned, PersonScope, Scope, Sources, TenantContext, TenantId,
     TenantOwned,
 };
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -121,7 +121,9 @@ struct Rows {
     /// The person first, then the records merged into it; empty: no such person.
     members: Vec<persons::Person>,
     consents: Arc<Vec<SharingConsent>>,
-    profiles: Vec<(profile::Model, Vec<contact::Model>)>,
+    profiles: Vec<profile::Model>,
+    /// Contacts of those profiles; a profile's are found by its key when the view is built.
+    contacts: Vec<contact::Model>,
     cases: Vec<case::Model>,
     interactions: Vec<interaction::Model>,
 }
@@ -176,7 +178,10 @@ async fn read_apart(
     let select = scope
         .find_shared::<profile::Entity>(&family, &sources(ConsentScope::Profile))
         .filter(profile::Column::MergedInto.is_null());
-    let profiles = profiles::with_contacts(conn, select).await?;
+    let (profiles, contacts): (Vec<_>, Vec<_>) = profiles::with_contacts(conn, select)
+        .await?
+        .into_iter()
+        .unzip();
     // Nothing more is read about a person of whom the body sees no profile.
     let wanted = |part: bool| part && !profiles.is_empty();
     let cases = if wanted(parts.cases) {
@@ -193,6 +198,7 @@ async fn read_apart(
         members,
         consents,
         profiles,
+        contacts: contacts.concat(),
         cases,
         interactions,
     })
@@ -208,6 +214,11 @@ async fn shared<E: TenantOwned + PersonOwned>(
         .find_shared::<E>(family, sources)
         .all(scope.conn())
         .await?)
+}
+
+/// A person of whom the body sees nothing answers exactly like one who does not exist.
+fn not_found() -> Error {
+    Error::Tenancy(TenancyError::NotFound("citizen"))
 }
 
 /// The id of the person record `lookup` names, if any (persons are global rows).
@@ -237,7 +248,6 @@ pub async fn view(
     lookup: Lookup,
     parts: Parts,
 ) -> Result<CitizenView> {
-    let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
     let id = person_id(db.global(), lookup)
         .await?
         .ok_or_else(not_found)?;
@@ -268,18 +278,7 @@ pub async fn view(
 
 async fn write_log(scope: &Scope, log: Vec<access_log::Model>) -> Result<()> {
     for row in log {
-        let row = access_log::ActiveModel {
-            id: Set(row.id),
-            occurred_at: Set(row.occurred_at),
-            person_id: Set(row.person_id),
-            reader: Set(row.reader),
-            source_tenant_id: Set(row.source_tenant_id),
-            scopes: Set(row.scopes),
-            consent_id: Set(row.consent_id),
-            purpose: Set(row.purpose),
-            ..Default::default()
-        };
-        scope.insert(row).await?;
+        scope.insert(row.into_active_model()).await?;
     }
     Ok(())
 }
@@ -294,14 +293,13 @@ async fn build<C: ConnectionTrait>(
     reader: &str,
     now: DateTime<Utc>,
 ) -> Result<(CitizenView, Vec<access_log::Model>)> {
-    let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
     let Some(person) = read.members.first().cloned() else {
         return Err(not_found());
     };
     let consents = read.consents.as_slice();
     let profile_rows = label(
         read.profiles,
-        |(p, _)| p.tenant_id,
+        |p| p.tenant_id,
         own,
         consents,
         ConsentScope::Profile,
@@ -335,7 +333,7 @@ async fn build<C: ConnectionTrait>(
     };
     profile_rows
         .iter()
-        .for_each(|((r, _), c)| note(r.tenant_id, *c, ConsentScope::Profile));
+        .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Profile));
     case_rows
         .iter()
         .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Cases));
@@ -364,12 +362,15 @@ async fn build<C: ConnectionTrait>(
         })
         .collect();
 
-    let labels: Vec<(TenantId, Option<Uuid>)> = profile_rows
-        .iter()
-        .map(|((p, _), c)| (TenantId(p.tenant_id), *c))
-        .collect();
-    let (rows, contacts): (Vec<_>, Vec<_>) = profile_rows.into_iter().map(|(pc, _)| pc).unzip();
-    let views = profiles::assemble(conn, rows, contacts.concat(), &read.members).await?;
+    let (rows, labels): (Vec<_>, Vec<_>) = profile_rows
+        .into_iter()
+        .map(|(p, c)| {
+            let tenant = TenantId(p.tenant_id);
+            (p, (tenant, c))
+        })
+        .unzip();
+    // Only the labelled profiles' contacts are looked up: those of a dropped profile stay out.
+    let views = profiles::assemble(conn, rows, read.contacts, &read.members).await?;
     let mut cases = Vec::new();
     for (row, consent_id) in case_rows {
         cases.push(Labelled {
@@ -465,7 +466,6 @@ pub async fn access_log_of_tenant(scope: &Scope, limit: u64) -> Result<Vec<Acces
 /// The person (root record and family) named by `lookup`, if the scope's body has a profile
 /// of them: operators act only for citizens their body knows.
 pub async fn registered_person(scope: &Scope, lookup: Lookup) -> Result<(Uuid, Vec<Uuid>)> {
-    let not_found = || Error::Tenancy(TenancyError::NotFound("citizen"));
     let members = family_of(scope, lookup).await?.ok_or_else(not_found)?;
     let person = &members[0];
     let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();

@@ -9,7 +9,7 @@ use civitas_graphql::{AppState, CivitasSchema, build_schema};
 use civitas_migrations::{Migrator, MigratorTrait};
 use civitas_policies::Authorizer;
 use civitas_tenants::{Backend, Clock, Db};
-use sea_orm::{ConnectionTrait, Database, Statement};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
 use crate::config::{Config, redact};
 use crate::dev_issuer::DevIssuer;
@@ -84,10 +84,14 @@ fn spawn_sla_job(
 }
 
 /// Applies pending migrations, as the schema owner.
-pub async fn migrate(url: &str) -> anyhow::Result<()> {
-    let conn = Database::connect(url)
+async fn owner_connection(url: &str) -> anyhow::Result<DatabaseConnection> {
+    Database::connect(url)
         .await
-        .with_context(|| format!("connecting to {} to migrate", redact(url)))?;
+        .with_context(|| format!("connecting to {} to migrate", redact(url)))
+}
+
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    let conn = owner_connection(url).await?;
     Migrator::up(&conn, None)
         .await
         .context("applying migrations")?;
@@ -97,9 +101,7 @@ pub async fn migrate(url: &str) -> anyhow::Result<()> {
 
 /// Rolls back the newest `n` applied migrations; returns their names, newest first.
 pub async fn migrate_down(url: &str, n: u32) -> anyhow::Result<Vec<String>> {
-    let conn = Database::connect(url)
-        .await
-        .with_context(|| format!("connecting to {} to migrate", redact(url)))?;
+    let conn = owner_connection(url).await?;
     let applied = Migrator::get_applied_migrations(&conn)
         .await
         .context("reading applied migrations")?;

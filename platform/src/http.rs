@@ -185,17 +185,14 @@ async fn execute(
             Ok(p) => Some(p),
             Err(l) => {
                 tracing::info!(limit = l.what, "request rate-limited");
-                let mut r = reject(
+                let r = refuse(
                     StatusCode::TOO_MANY_REQUESTS,
                     ApiError::new(
                         Code::RateLimited,
                         format!("too many requests ({} limit); retry later", l.what),
                     ),
+                    &l,
                 );
-                let secs = l.retry_after.as_secs().max(1).to_string();
-                if let Ok(v) = HeaderValue::from_str(&secs) {
-                    r.headers_mut().insert(header::RETRY_AFTER, v);
-                }
                 // A client that retries at once, ignoring Retry-After, would otherwise turn
                 // the refusals themselves into load on the cores other bodies share; a
                 // pause costs a timer, not CPU.
@@ -250,13 +247,11 @@ async fn execute(
         Ok(place) => place,
         Err(l) => {
             tracing::warn!(limit = l.what, "no place to serve the request in time");
-            let mut r = reject(
+            return refuse(
                 StatusCode::SERVICE_UNAVAILABLE,
                 ApiError::new(Code::Overloaded, "the server is busy; retry later"),
+                &l,
             );
-            r.headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-            return r;
         }
     };
     if let Some(p) = &caller.principal {
@@ -411,6 +406,16 @@ fn label_uncoded_errors(resp: &mut GqlResponse) {
             ext.set("code", Code::GraphqlValidation.as_str());
         }
     }
+}
+
+/// A refusal by a limit, with the `Retry-After` (whole seconds, at least one) it calls for.
+fn refuse(status: StatusCode, e: ApiError, limit: &crate::limits::Limited) -> Response {
+    let mut r = reject(status, e);
+    let secs = limit.retry_after.as_secs().max(1).to_string();
+    if let Ok(v) = HeaderValue::from_str(&secs) {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
 }
 
 fn reject(status: StatusCode, e: ApiError) -> Response {

@@ -44,6 +44,15 @@ fn operation_label(op: Option<&str>) -> String {
     }
 }
 
+/// A metric with fixed labels: its HELP and TYPE lines, then one line per sample.
+fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &[(&str, u64)]) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{labels} {value}");
+    }
+}
+
 fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
@@ -103,30 +112,22 @@ impl Metrics {
         consent_cache: (u64, u64),
     ) -> String {
         let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP civitas_requests_in_flight GraphQL requests being served, and waiting for a place (max_in_flight)."
+        family(
+            &mut out,
+            "civitas_requests_in_flight",
+            "gauge",
+            "GraphQL requests being served, and waiting for a place (max_in_flight).",
+            &[
+                ("{state=\"serving\"}", gate.serving as u64),
+                ("{state=\"waiting\"}", gate.waiting as u64),
+            ],
         );
-        let _ = writeln!(out, "# TYPE civitas_requests_in_flight gauge");
-        let _ = writeln!(
-            out,
-            "civitas_requests_in_flight{{state=\"serving\"}} {}",
-            gate.serving
-        );
-        let _ = writeln!(
-            out,
-            "civitas_requests_in_flight{{state=\"waiting\"}} {}",
-            gate.waiting
-        );
-        let _ = writeln!(
-            out,
-            "# HELP civitas_requests_overloaded_total Requests turned away with OVERLOADED after waiting in_flight_wait_ms."
-        );
-        let _ = writeln!(out, "# TYPE civitas_requests_overloaded_total counter");
-        let _ = writeln!(
-            out,
-            "civitas_requests_overloaded_total {}",
-            gate.turned_away
+        family(
+            &mut out,
+            "civitas_requests_overloaded_total",
+            "counter",
+            "Requests turned away with OVERLOADED after waiting in_flight_wait_ms.",
+            &[("", gate.turned_away)],
         );
         let _ = writeln!(
             out,
@@ -182,35 +183,25 @@ impl Metrics {
                 );
             }
         }
-        let _ = writeln!(
-            out,
-            "# HELP civitas_db_pool_connections Database pool connections by state."
+        family(
+            &mut out,
+            "civitas_db_pool_connections",
+            "gauge",
+            "Database pool connections by state.",
+            &[
+                ("{state=\"open\"}", u64::from(pool.0)),
+                ("{state=\"idle\"}", u64::from(pool.1)),
+            ],
         );
-        let _ = writeln!(out, "# TYPE civitas_db_pool_connections gauge");
-        let _ = writeln!(
-            out,
-            "civitas_db_pool_connections{{state=\"open\"}} {}",
-            pool.0
-        );
-        let _ = writeln!(
-            out,
-            "civitas_db_pool_connections{{state=\"idle\"}} {}",
-            pool.1
-        );
-        let _ = writeln!(
-            out,
-            "# HELP civitas_consent_cache_requests_total Consent cache look-ups by result."
-        );
-        let _ = writeln!(out, "# TYPE civitas_consent_cache_requests_total counter");
-        let _ = writeln!(
-            out,
-            "civitas_consent_cache_requests_total{{result=\"hit\"}} {}",
-            consent_cache.0
-        );
-        let _ = writeln!(
-            out,
-            "civitas_consent_cache_requests_total{{result=\"miss\"}} {}",
-            consent_cache.1
+        family(
+            &mut out,
+            "civitas_consent_cache_requests_total",
+            "counter",
+            "Consent cache look-ups by result.",
+            &[
+                ("{result=\"hit\"}", consent_cache.0),
+                ("{result=\"miss\"}", consent_cache.1),
+            ],
         );
         for (name, help, gauge) in [
             (

@@ -162,15 +162,7 @@ async fn a_request_with_no_place_in_time_is_told_the_server_is_overloaded(
         assert!(queued.elapsed().as_secs() < 5, "the request never queued");
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = app.metrics_text().await;
     for line in [
         "civitas_requests_in_flight{state=\"serving\"} 1",
         "civitas_requests_in_flight{state=\"waiting\"} 1",

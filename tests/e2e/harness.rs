@@ -184,6 +184,18 @@ impl TestApp {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// The Prometheus exposition at `/metrics`.
+    pub async fn metrics_text(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("metrics")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// A development token for an operator-like principal.
     pub fn token(&self, subject: &str, tenant: Option<&str>, roles: &[Role]) -> String {
         self.token_with(TokenRequest {

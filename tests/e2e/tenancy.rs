@@ -285,15 +285,7 @@ async fn metrics_are_labelled_by_operation_and_tenant(
         )
         .await;
     assert_eq!(error_code(&denied), "FORBIDDEN");
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let text = app.metrics_text().await;
     assert!(
         text.contains(
             "civitas_graphql_requests_total{operation=\"Members\",tenant=\"roma\",outcome=\"ok\"} 3"

@@ -9,8 +9,6 @@
 //! reader; the RLS policies decide what is visible, and the caller's labelling drops what no
 //! active consent covers for that part (scope and expiry), as it does for separate reads.
 
-use std::collections::HashMap;
-
 use civitas_tenants::{Backend, Db, TenantContext};
 use sea_orm::{DbErr, QueryResult};
 use serde::de::DeserializeOwned;
@@ -66,34 +64,11 @@ pub(super) async fn read(
     Ok(Some(Rows {
         members,
         consents: std::sync::Arc::new(consents.into_iter().map(SharingConsent::from).collect()),
-        profiles: with_contacts(
-            part::<profile::Model>(&row, "profile_rows")?,
-            part::<contact::Model>(&row, "contact_rows")?,
-        ),
+        profiles: part::<profile::Model>(&row, "profile_rows")?,
+        contacts: part::<contact::Model>(&row, "contact_rows")?,
         cases: part::<case::Model>(&row, "case_rows")?,
         interactions: part::<interaction::Model>(&row, "interaction_rows")?,
     }))
-}
-
-/// Each profile with its contacts, which the function reads by person, in their order.
-fn with_contacts(
-    profiles: Vec<profile::Model>,
-    contacts: Vec<contact::Model>,
-) -> Vec<(profile::Model, Vec<contact::Model>)> {
-    let mut by_profile: HashMap<(Uuid, Uuid), Vec<contact::Model>> = HashMap::new();
-    for c in contacts {
-        by_profile
-            .entry((c.tenant_id, c.profile_id))
-            .or_default()
-            .push(c);
-    }
-    profiles
-        .into_iter()
-        .map(|p| {
-            let contacts = by_profile.remove(&(p.tenant_id, p.id)).unwrap_or_default();
-            (p, contacts)
-        })
-        .collect()
 }
 
 /// Writes `entries` to the access log of the body of `ctx` in one call (each row's body is
