@@ -1,7 +1,11 @@
+use std::sync::Arc;
 use std::time::Duration;
 
+use crate::call_pool::CallPool;
 use crate::{AccessCache, Clock};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
+use sea_orm::sqlx::ConnectOptions as _;
+use sea_orm::sqlx::postgres::PgConnectOptions;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
 
 /// Which engine holds the data. SQLite has no row-level security, so there the scoped layer's
 /// own `tenant_id` filters are the only wall; on PostgreSQL they are the second one.
@@ -15,6 +19,8 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
+    /// PostgreSQL opened by [`Db::connect`]: the pool of [`Db::call_in_tenant`].
+    calls: Option<Arc<CallPool>>,
     backend: Backend,
     clock: Clock,
     access: AccessCache,
@@ -28,14 +34,12 @@ impl Db {
         max_connections: u32,
         statement_timeout: Duration,
     ) -> Result<Self, DbErr> {
+        let postgres = url.starts_with("postgres");
         let mut opts = ConnectOptions::new(url.to_owned());
-        if !statement_timeout.is_zero() && url.starts_with("postgres") {
+        if !statement_timeout.is_zero() && postgres {
             opts.statement_timeout(statement_timeout);
         }
-        // Every query here is a short one. JIT compiles a plan whose estimated cost passes a
-        // threshold, whether or not its costly part runs: a gated scan of a big table once
-        // cost a citizen view 300-450 ms of compiling (migration 9).
-        opts.map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
+        opts.map_sqlx_postgres_opts(session_settings);
         opts.max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
@@ -45,7 +49,22 @@ impl Db {
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false);
         let conn = Database::connect(opts).await?;
-        Ok(Self::from_connection(conn))
+        let mut db = Self::from_connection(conn);
+        if postgres {
+            let mut options = url
+                .parse::<PgConnectOptions>()
+                .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e.into())))?
+                .disable_statement_logging();
+            if !statement_timeout.is_zero() {
+                let ms = statement_timeout.as_millis().to_string();
+                options = options.options([("statement_timeout", ms)]);
+            }
+            db.calls = Some(Arc::new(CallPool::new(
+                session_settings(options),
+                max_connections,
+            )));
+        }
+        Ok(db)
     }
 
     pub fn from_connection(conn: DatabaseConnection) -> Self {
@@ -55,6 +74,7 @@ impl Db {
         };
         Self {
             conn,
+            calls: None,
             backend,
             clock: Clock::default(),
             access: AccessCache::default(),
@@ -85,9 +105,14 @@ impl Db {
         &self.conn
     }
 
-    /// Connections open in the pool, and how many of them are idle.
+    pub(crate) fn calls(&self) -> Option<&CallPool> {
+        self.calls.as_deref()
+    }
+
+    /// Connections open in the pools, and how many of them are idle.
     pub fn pool_stats(&self) -> (u32, u32) {
-        match self.backend {
+        let (open, idle) = self.calls.as_ref().map_or((0, 0), |c| c.stats());
+        let (main_open, main_idle) = match self.backend {
             Backend::Postgres => {
                 let p = self.conn.get_postgres_connection_pool();
                 (p.size(), p.num_idle() as u32)
@@ -96,10 +121,19 @@ impl Db {
                 let p = self.conn.get_sqlite_connection_pool();
                 (p.size(), p.num_idle() as u32)
             }
-        }
+        };
+        (open + main_open, idle + main_idle)
     }
 
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }
+}
+
+/// What every PostgreSQL session of the server starts with. Every query here is a short one.
+/// JIT compiles a plan whose estimated cost passes a threshold, whether or not its costly part
+/// runs: a gated scan of a big table once cost a citizen view 300-450 ms of compiling
+/// (migration 9).
+fn session_settings(o: PgConnectOptions) -> PgConnectOptions {
+    o.options([("jit", "off")])
 }

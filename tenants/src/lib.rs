@@ -4,6 +4,7 @@
 pub mod access;
 mod access_cache;
 pub mod audit;
+mod call_pool;
 mod clock;
 mod db;
 pub mod entity;

@@ -1,6 +1,7 @@
 //! The scoped units of work: one transaction bound to one tenant (for operators and
 //! integrators) or to one person (for a citizen reading what every body holds about them).
 
+use sea_orm::sea_query::Values;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
     DatabaseTransaction, DbBackend, DbErr, DeleteMany, EntityTrait, IntoActiveModel, QueryFilter,
@@ -77,7 +78,8 @@ impl Db {
     /// transaction exactly as [`Db::scope`] does for a scope's, and refuses inside a
     /// transaction already bound to another tenant or a person; the RLS policies then apply
     /// unchanged. One round trip where a scope takes four (BEGIN, `set_config`, the
-    /// statement, COMMIT), for a read that needs nothing else. Its one row, if any.
+    /// statement, COMMIT), for a read that needs nothing else, on a pool that does not add a
+    /// fifth when the connection goes back (`call_pool`). Its one row, if any.
     pub async fn call_in_tenant(
         &self,
         ctx: &TenantContext,
@@ -104,13 +106,18 @@ impl Db {
         .collect();
         let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
         let sql = format!("SELECT * FROM {function}({})", placeholders.join(", "));
-        self.global()
-            .query_one_raw(Statement::from_sql_and_values(
-                DbBackend::Postgres,
-                sql,
-                values,
-            ))
-            .await
+        match self.calls() {
+            Some(calls) => calls.fetch_optional(&sql, Values(values)).await,
+            None => {
+                self.global()
+                    .query_one_raw(Statement::from_sql_and_values(
+                        DbBackend::Postgres,
+                        sql,
+                        values,
+                    ))
+                    .await
+            }
+        }
     }
 
     async fn begin_bound(

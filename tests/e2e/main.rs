@@ -4,6 +4,7 @@
 mod authz;
 mod bad_input;
 mod bench;
+mod call_pool;
 mod cases;
 mod citizens;
 mod cli;
