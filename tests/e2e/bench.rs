@@ -4,8 +4,10 @@
 //! smoke test only: nothing here is timed (docs/performance.md has the figures).
 
 use civitas::bench::layout::Layout;
+use civitas::bench::layout::tenant_slug;
 use civitas::bench::scenarios::Scenario;
 use civitas::bench::{FairnessArgs, RunArgs, fairness, generate, run};
+use civitas_tenants::{TenantSlug, registry};
 use rstest::{fixture, rstest};
 use sea_orm::{ConnectionTrait, Database};
 
@@ -134,5 +136,15 @@ async fn the_fairness_run_limits_the_flooding_body_only(#[future] city: TestApp)
         out.flood.errors.get("RATE_LIMITED").copied().unwrap_or(0) > 0,
         "the flooding body was never limited: {:?}",
         out.flood
+    );
+    let slug = TenantSlug::parse(&tenant_slug(fairness::FLOODER)).expect("slug");
+    let flooder = registry::find_by_slug(&app.app.db, &slug)
+        .await
+        .expect("lookup")
+        .expect("flooding body");
+    assert_eq!(
+        flooder.settings,
+        serde_json::json!({}),
+        "the run gives the flooding body back its settings, so later runs are not limited"
     );
 }

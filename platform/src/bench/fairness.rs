@@ -13,7 +13,7 @@ use crate::dev_issuer::{DevIssuer, TokenRequest};
 use civitas_tenants::{PrincipalKind, Role};
 
 /// The body that floods: the first generated one.
-const FLOODER: u32 = 0;
+pub const FLOODER: u32 = 0;
 
 #[derive(Debug, Serialize)]
 pub struct FairnessOutcome {
@@ -29,8 +29,13 @@ pub struct FairnessOutcome {
     pub p99_degradation_pct: f64,
 }
 
-/// Sets the flooding body's limits as the platform administrator would.
-async fn limit_flooder(config: &Config, base_url: &str, rps: f64) -> anyhow::Result<()> {
+/// Sets the flooding body's settings as the platform administrator would: its limits for
+/// the run, then back to the generated body's (none), so that later runs are not limited.
+async fn set_flooder_settings(
+    config: &Config,
+    base_url: &str,
+    settings: serde_json::Value,
+) -> anyhow::Result<()> {
     let issuer = DevIssuer::load_or_create(&config.data_dir)?;
     let token = issuer.mint(&TokenRequest {
         subject: "bench-platform-admin".into(),
@@ -41,29 +46,36 @@ async fn limit_flooder(config: &Config, base_url: &str, rps: f64) -> anyhow::Res
         fiscal_code: None,
         ttl: chrono::Duration::minutes(10),
     })?;
-    let limits = serde_json::json!({ "limits": {
-        "tenantRps": rps, "tenantBurst": rps, "principalRps": rps, "principalBurst": rps } });
     let resp: serde_json::Value = reqwest::Client::new()
         .post(format!("{}/graphql", base_url.trim_end_matches('/')))
         .bearer_auth(token)
         .header("x-civitas-tenant", tenant_slug(FLOODER))
         .json(&serde_json::json!({
             "query": "mutation($s: JSON!) { updateTenantSettings(settings: $s) { slug } }",
-            "variables": { "s": limits },
+            "variables": { "s": settings },
         }))
         .send()
         .await?
         .json()
         .await?;
     if resp.get("errors").is_some() {
-        anyhow::bail!("setting the flooding body's limits: {resp}");
+        anyhow::bail!("setting the flooding body's settings: {resp}");
     }
     Ok(())
 }
 
 pub async fn run(config: &Config, fa: &FairnessArgs) -> anyhow::Result<FairnessOutcome> {
+    let rps = fa.flood_limit;
+    let limits = serde_json::json!({ "limits": {
+        "tenantRps": rps, "tenantBurst": rps, "principalRps": rps, "principalBurst": rps } });
+    set_flooder_settings(config, &fa.run.url, limits).await?;
+    let outcome = measure(config, fa).await;
+    set_flooder_settings(config, &fa.run.url, serde_json::json!({})).await?;
+    outcome
+}
+
+async fn measure(config: &Config, fa: &FairnessArgs) -> anyhow::Result<FairnessOutcome> {
     let args = &fa.run;
-    limit_flooder(config, &args.url, fa.flood_limit).await?;
     let layout = Layout::load(&config.data_dir)?;
     let tokens = tokens(config, &layout, args.seed)?;
     let others = workload(
