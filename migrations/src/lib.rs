@@ -14,6 +14,7 @@ mod m20261129_000007_plpgsql_policies;
 mod m20261129_000008_citizen_view_function;
 mod m20261129_000009_citizen_view_parts;
 mod m20261130_000010_citizen_view_generic_plan;
+mod m20261130_000011_current_person_check;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_citizen_view_function::Migration),
             Box::new(m20261129_000009_citizen_view_parts::Migration),
             Box::new(m20261130_000010_citizen_view_generic_plan::Migration),
+            Box::new(m20261130_000011_current_person_check::Migration),
         ]
     }
 }

@@ -16,7 +16,8 @@ use crate::rls;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const FUNCTIONS: &str = r#"
+/// Migration 11 restores this one on its way down.
+pub(crate) const IS_CURRENT_PERSON: &str = r#"
 CREATE OR REPLACE FUNCTION civitas_is_current_person(p uuid) RETURNS boolean
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
@@ -28,7 +29,9 @@ BEGIN
   RETURN p = me OR EXISTS (SELECT 1 FROM persons WHERE id = p AND merged_into = me);
 END
 $$;
+"#;
 
+const SHARED: &str = r#"
 CREATE OR REPLACE FUNCTION civitas_shared(p uuid, source uuid, scope text) RETURNS boolean
   LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
 DECLARE
@@ -70,7 +73,9 @@ impl MigrationTrait for Migration {
         if !rls::is_postgres(m) {
             return Ok(());
         }
-        m.get_connection().execute_unprepared(FUNCTIONS).await?;
+        let conn = m.get_connection();
+        conn.execute_unprepared(IS_CURRENT_PERSON).await?;
+        conn.execute_unprepared(SHARED).await?;
         rls::exec_all(m, &[parties(PARTIES)]).await
     }
 

@@ -25,6 +25,8 @@ struct Functions {
     view: Option<String>,
     /// The view function's own settings (`proconfig`), comma-separated.
     view_settings: Option<String>,
+    /// Whether `civitas_is_current_person` compares before it queries (migration 11).
+    person_compared_first: bool,
 }
 
 async fn functions(owner: &DatabaseConnection) -> Functions {
@@ -47,7 +49,9 @@ async fn functions(owner: &DatabaseConnection) -> Functions {
                pg_get_function_result(to_regproc('civitas_enter_tenant')) AS enter, \
                pg_get_function_result(to_regproc('civitas_citizen_view')) AS view, \
                (SELECT array_to_string(proconfig, ',') FROM pg_proc \
-                WHERE oid = to_regproc('civitas_citizen_view')) AS view_settings \
+                WHERE oid = to_regproc('civitas_citizen_view')) AS view_settings, \
+               (SELECT prosrc LIKE '%IF p = me THEN%' FROM pg_proc \
+                WHERE oid = to_regproc('civitas_is_current_person')) AS person_compared_first \
              FROM pg_policy WHERE polname = 'parties' AND polrelid = 'sharing_consents'::regclass",
         ))
         .await
@@ -59,6 +63,9 @@ async fn functions(owner: &DatabaseConnection) -> Functions {
         enter: row.try_get("", "enter").expect("enter"),
         view: row.try_get("", "view").expect("view"),
         view_settings: row.try_get("", "view_settings").expect("view settings"),
+        person_compared_first: row
+            .try_get("", "person_compared_first")
+            .expect("person check"),
     }
 }
 
@@ -84,6 +91,13 @@ async fn the_newest_database_functions_roll_back_and_forward() {
         newest.view_settings.as_deref(),
         Some("plan_cache_mode=force_generic_plan")
     );
+
+    assert!(newest.person_compared_first);
+
+    Migrator::down(&owner, Some(1)).await.expect("down to 10");
+    let v10 = functions(&owner).await;
+    assert!(!v10.person_compared_first);
+    assert_eq!(v10.view_settings, newest.view_settings);
 
     Migrator::down(&owner, Some(1)).await.expect("down to 9");
     let v9 = functions(&owner).await;
