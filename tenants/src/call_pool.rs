@@ -93,12 +93,18 @@ impl CallPool {
 
     async fn take(&self) -> Result<PgConnection, DbErr> {
         loop {
-            let next = {
+            let (next, stale) = {
                 let mut idle = self.idle.lock().map_err(|_| poisoned())?;
-                idle.retain(|(_, since)| since.elapsed() < CLOSE_IF_IDLE_FOR);
+                // Oldest first (pushed in time order): those idle too long leave the pool.
+                let fresh = idle.partition_point(|(_, since)| since.elapsed() >= CLOSE_IF_IDLE_FOR);
+                let stale: Vec<_> = idle.drain(..fresh).collect();
                 // The most recently used first, so that the others age out when load drops.
-                idle.pop()
+                (idle.pop(), stale)
             };
+            for (conn, _) in stale {
+                // Said goodbye to, so that PostgreSQL does not log a lost client.
+                tokio::spawn(conn.close());
+            }
             match next {
                 Some((mut conn, since)) => {
                     if since.elapsed() < PING_IF_IDLE_FOR || conn.ping().await.is_ok() {
