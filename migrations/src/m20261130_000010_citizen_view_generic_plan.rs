@@ -17,22 +17,18 @@ use crate::rls;
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-const VIEW: &str = "civitas_citizen_view(uuid, text, uuid, boolean, boolean)";
+const UP: &str = "ALTER FUNCTION civitas_citizen_view(uuid, text, uuid, boolean, boolean) \
+    SET plan_cache_mode = force_generic_plan";
+const DOWN: &str = "ALTER FUNCTION civitas_citizen_view(uuid, text, uuid, boolean, boolean) \
+    RESET plan_cache_mode";
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if !rls::is_postgres(m) {
-            return Ok(());
-        }
-        let sql = format!("ALTER FUNCTION {VIEW} SET plan_cache_mode = force_generic_plan");
-        rls::exec_all(m, &[sql]).await
+        rls::on_postgres(m, UP).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if !rls::is_postgres(m) {
-            return Ok(());
-        }
-        rls::exec_all(m, &[format!("ALTER FUNCTION {VIEW} RESET plan_cache_mode")]).await
+        rls::on_postgres(m, DOWN).await
     }
 }

@@ -37,22 +37,10 @@ $$;
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if !rls::is_postgres(m) {
-            return Ok(());
-        }
-        m.get_connection()
-            .execute_unprepared(IS_CURRENT_PERSON)
-            .await
-            .map(|_| ())
+        rls::on_postgres(m, IS_CURRENT_PERSON).await
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        if !rls::is_postgres(m) {
-            return Ok(());
-        }
-        m.get_connection()
-            .execute_unprepared(v7::IS_CURRENT_PERSON)
-            .await
-            .map(|_| ())
+        rls::on_postgres(m, v7::IS_CURRENT_PERSON).await
     }
 }

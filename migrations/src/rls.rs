@@ -55,6 +55,14 @@ pub(crate) fn is_postgres(m: &SchemaManager<'_>) -> bool {
     m.get_database_backend() == DbBackend::Postgres
 }
 
+/// Runs `sql` on PostgreSQL; nothing on SQLite, which has no functions or policies.
+pub(crate) async fn on_postgres(m: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    if is_postgres(m) {
+        m.get_connection().execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
 pub async fn create_app_role(m: &SchemaManager<'_>) -> Result<(), DbErr> {
     if !is_postgres(m) {
         return Ok(());

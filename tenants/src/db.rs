@@ -3,9 +3,7 @@ use std::time::Duration;
 
 use crate::call_pool::CallPool;
 use crate::{AccessCache, Clock};
-use sea_orm::sqlx::ConnectOptions as _;
-use sea_orm::sqlx::postgres::PgConnectOptions;
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr, RuntimeErr};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Which engine holds the data. SQLite has no row-level security, so there the scoped layer's
 /// own `tenant_id` filters are the only wall; on PostgreSQL they are the second one.
@@ -19,7 +17,7 @@ pub enum Backend {
 #[derive(Clone, Debug)]
 pub struct Db {
     conn: DatabaseConnection,
-    /// PostgreSQL opened by [`Db::connect`]: the pool of [`Db::call_in_tenant`].
+    /// PostgreSQL only: the pool of [`Db::call_in_tenant`].
     calls: Option<Arc<CallPool>>,
     backend: Backend,
     clock: Clock,
@@ -34,12 +32,14 @@ impl Db {
         max_connections: u32,
         statement_timeout: Duration,
     ) -> Result<Self, DbErr> {
-        let postgres = url.starts_with("postgres");
         let mut opts = ConnectOptions::new(url.to_owned());
-        if !statement_timeout.is_zero() && postgres {
+        if !statement_timeout.is_zero() && url.starts_with("postgres") {
             opts.statement_timeout(statement_timeout);
         }
-        opts.map_sqlx_postgres_opts(session_settings);
+        // Every query here is a short one. JIT compiles a plan whose estimated cost passes a
+        // threshold, whether or not its costly part runs: a gated scan of a big table once
+        // cost a citizen view 300-450 ms of compiling (migration 9).
+        opts.map_sqlx_postgres_opts(|o| o.options([("jit", "off")]));
         opts.max_connections(max_connections)
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
@@ -49,22 +49,7 @@ impl Db {
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .sqlx_logging(false);
         let conn = Database::connect(opts).await?;
-        let mut db = Self::from_connection(conn);
-        if postgres {
-            let mut options = url
-                .parse::<PgConnectOptions>()
-                .map_err(|e| DbErr::Conn(RuntimeErr::SqlxError(e.into())))?
-                .disable_statement_logging();
-            if !statement_timeout.is_zero() {
-                let ms = statement_timeout.as_millis().to_string();
-                options = options.options([("statement_timeout", ms)]);
-            }
-            db.calls = Some(Arc::new(CallPool::new(
-                session_settings(options),
-                max_connections,
-            )));
-        }
-        Ok(db)
+        Ok(Self::from_connection(conn))
     }
 
     pub fn from_connection(conn: DatabaseConnection) -> Self {
@@ -72,9 +57,18 @@ impl Db {
             DbBackend::Postgres => Backend::Postgres,
             _ => Backend::Sqlite,
         };
+        // The calls' pool opens its connections exactly as the main pool does (statement
+        // timeout, session settings) and holds as many at most.
+        let calls = (backend == Backend::Postgres).then(|| {
+            let pool = conn.get_postgres_connection_pool();
+            Arc::new(CallPool::new(
+                pool.connect_options().as_ref().clone(),
+                pool.options().get_max_connections(),
+            ))
+        });
         Self {
             conn,
-            calls: None,
+            calls,
             backend,
             clock: Clock::default(),
             access: AccessCache::default(),
@@ -128,12 +122,4 @@ impl Db {
     pub async fn ping(&self) -> Result<(), DbErr> {
         self.conn.ping().await
     }
-}
-
-/// What every PostgreSQL session of the server starts with. Every query here is a short one.
-/// JIT compiles a plan whose estimated cost passes a threshold, whether or not its costly part
-/// runs: a gated scan of a big table once cost a citizen view 300-450 ms of compiling
-/// (migration 9).
-fn session_settings(o: PgConnectOptions) -> PgConnectOptions {
-    o.options([("jit", "off")])
 }

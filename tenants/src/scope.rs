@@ -4,9 +4,9 @@
 use sea_orm::sea_query::Values;
 use sea_orm::{
     ActiveModelBehavior, ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseTransaction, DbBackend, DbErr, DeleteMany, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryResult, Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
-    UpdateMany, Value,
+    DatabaseTransaction, DbErr, DeleteMany, EntityTrait, IntoActiveModel, QueryFilter, QueryResult,
+    Select, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait, UpdateMany,
+    Value,
 };
 use uuid::Uuid;
 
@@ -86,12 +86,12 @@ impl Db {
         function: &'static str,
         args: Vec<Value>,
     ) -> Result<Option<QueryResult>, DbErr> {
-        if self.backend() != Backend::Postgres {
+        let Some(calls) = self.calls() else {
             return Err(DbErr::BackendNotSupported {
                 db: "SQLite",
                 ctx: "call_in_tenant",
             });
-        }
+        };
         // The name is a constant of the caller's; only identifiers are spliced into the text.
         let identifier = |b: u8| b.is_ascii_lowercase() || b == b'_';
         if function.is_empty() || !function.bytes().all(identifier) {
@@ -106,18 +106,7 @@ impl Db {
         .collect();
         let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
         let sql = format!("SELECT * FROM {function}({})", placeholders.join(", "));
-        match self.calls() {
-            Some(calls) => calls.fetch_optional(&sql, Values(values)).await,
-            None => {
-                self.global()
-                    .query_one_raw(Statement::from_sql_and_values(
-                        DbBackend::Postgres,
-                        sql,
-                        values,
-                    ))
-                    .await
-            }
-        }
+        calls.fetch_optional(&sql, Values(values)).await
     }
 
     async fn begin_bound(

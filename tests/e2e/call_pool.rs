@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use civitas_tenants::{Db, Role, TenantContext, TenantSlug, registry};
-use rstest::rstest;
-use sea_orm::{ConnectionTrait, Database, Value};
+use rstest::{fixture, rstest};
+use sea_orm::{ConnectionTrait, Value};
 
 use crate::harness::*;
 use crate::isolation::two_tenants;
@@ -36,14 +36,13 @@ GRANT EXECUTE ON FUNCTION civitas_test_session(uuid, text) TO civitas_app;
 GRANT EXECUTE ON FUNCTION civitas_test_sleep(uuid, text, float8) TO civitas_app;
 "#;
 
-async fn with_test_functions(backend: Backend) -> TestApp {
-    let app = two_tenants(backend).await;
+/// Two tenants on PostgreSQL, with the test functions.
+#[fixture]
+async fn pooled() -> TestApp {
+    let app = two_tenants(Postgres).await;
     // Three members in alfa, two in beta: a count tells which tenant a call entered.
     app.member("alfa", "alfa-desk", Role::Operator).await;
-    let name = &app.pg.as_ref().expect("postgres").name;
-    let owner = Database::connect(pg_url("postgres", name))
-        .await
-        .expect("owner");
+    let owner = app.owner().await;
     owner
         .execute_unprepared(FUNCTIONS)
         .await
@@ -83,8 +82,10 @@ async fn session(db: &Db, ctx: &TenantContext) -> Session {
 
 #[rstest]
 #[tokio::test]
-async fn a_call_runs_with_the_servers_settings_and_reuses_its_connection() {
-    let app = with_test_functions(Postgres).await;
+async fn a_call_runs_with_the_servers_settings_and_reuses_its_connection(
+    #[future] pooled: TestApp,
+) {
+    let app = pooled.await;
     let db = &app.app.db;
     let alfa = ctx(db, "alfa").await;
     let first = session(db, &alfa).await;
@@ -102,8 +103,10 @@ async fn a_call_runs_with_the_servers_settings_and_reuses_its_connection() {
 
 #[rstest]
 #[tokio::test]
-async fn a_call_abandoned_mid_statement_does_not_lend_its_connection_again() {
-    let app = with_test_functions(Postgres).await;
+async fn a_call_abandoned_mid_statement_does_not_lend_its_connection_again(
+    #[future] pooled: TestApp,
+) {
+    let app = pooled.await;
     let db = &app.app.db;
     let alfa = ctx(db, "alfa").await;
     let before = session(db, &alfa).await;
@@ -125,8 +128,8 @@ async fn a_call_abandoned_mid_statement_does_not_lend_its_connection_again() {
 
 #[rstest]
 #[tokio::test]
-async fn a_call_refused_by_the_database_leaves_its_connection_usable() {
-    let app = with_test_functions(Postgres).await;
+async fn a_call_refused_by_the_database_leaves_its_connection_usable(#[future] pooled: TestApp) {
+    let app = pooled.await;
     let db = &app.app.db;
     let (alfa, beta) = (ctx(db, "alfa").await, ctx(db, "beta").await);
     let before = session(db, &alfa).await;

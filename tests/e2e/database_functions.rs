@@ -74,10 +74,7 @@ async fn functions(owner: &DatabaseConnection) -> Functions {
 async fn the_newest_database_functions_roll_back_and_forward() {
     use civitas_migrations::{Migrator, MigratorTrait};
     let app = TestApp::spawn(Postgres).await;
-    let name = &app.pg.as_ref().expect("pg").name;
-    let owner = Database::connect(pg_url("postgres", name))
-        .await
-        .expect("owner");
+    let owner = app.owner().await;
     let newest = functions(&owner).await;
     assert_eq!(newest.langs, ["plpgsql", "plpgsql"]);
     assert!(

@@ -196,6 +196,14 @@ impl TestApp {
             .expect("text")
     }
 
+    /// A connection to this test's PostgreSQL database as its owner (no row-level security).
+    pub async fn owner(&self) -> sea_orm::DatabaseConnection {
+        let name = &self.pg.as_ref().expect("a PostgreSQL test").name;
+        sea_orm::Database::connect(pg_url("postgres", name))
+            .await
+            .expect("connect as owner")
+    }
+
     /// A development token for an operator-like principal.
     pub fn token(&self, subject: &str, tenant: Option<&str>, roles: &[Role]) -> String {
         self.token_with(TokenRequest {

@@ -322,10 +322,7 @@ async fn the_database_refuses_writes_across_tenants_and_audit_rewrites() {
 #[tokio::test]
 async fn every_table_with_a_tenant_id_is_listed_and_forced_under_rls() {
     let app = TestApp::spawn(Postgres).await;
-    let name = &app.pg.as_ref().expect("pg").name;
-    let owner = Database::connect(pg_url("postgres", name))
-        .await
-        .expect("owner");
+    let owner = app.owner().await;
     let rows = owner
         .query_all_raw(Statement::from_string(
             owner.get_database_backend(),
