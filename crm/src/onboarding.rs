@@ -4,16 +4,16 @@
 use civitas_policies::{Authorizer, install_tenant_defaults};
 use civitas_tenants::members::{self, Member, MemberProfile};
 use civitas_tenants::registry::{self, NewTenant};
-use civitas_tenants::{Db, Role, Tenant, audit};
+use civitas_tenants::{Db, Identity, Role, Tenant, audit};
 use serde_json::json;
 
 use crate::Result;
 
-/// The first administrator of the new body: the subject their identity provider will
-/// present, and how to address them.
+/// The first administrator of the new body: the issuer and subject their identity provider
+/// will present, and how to address them.
 #[derive(Clone, Debug)]
 pub struct FirstAdmin {
-    pub subject: String,
+    pub identity: Identity,
     pub profile: MemberProfile,
 }
 
@@ -28,7 +28,7 @@ pub struct Onboarded {
 pub async fn onboard(
     db: &Db,
     authorizer: &Authorizer,
-    actor: &str,
+    actor: &Identity,
     new: NewTenant,
     admin: FirstAdmin,
 ) -> Result<Onboarded> {
@@ -36,8 +36,8 @@ pub async fn onboard(
     install_tenant_defaults(scope.conn(), &tenant.id.to_string()).await?;
     let admin = members::grant(
         &scope,
-        actor,
-        &admin.subject,
+        &actor.subject,
+        &admin.identity,
         Role::TenantAdmin,
         &admin.profile,
     )
@@ -47,7 +47,7 @@ pub async fn onboard(
         actor,
         "tenant.onboarded",
         Some(tenant.slug.as_str()),
-        json!({ "kind": tenant.kind.as_str(), "admin": admin.subject }),
+        json!({ "kind": tenant.kind.as_str(), "admin": admin.subject, "issuer": admin.issuer }),
     )
     .await?;
     scope.commit().await?;

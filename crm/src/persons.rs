@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::entity::{person, sharing_consent};
+use crate::entity::{person, person_identity, sharing_consent};
 use crate::identity::FiscalCode;
 use crate::{Error, Result};
 
@@ -195,18 +195,16 @@ pub async fn create_unidentified<C: ConnectionTrait>(conn: &C) -> Result<Person>
         .await?)
 }
 
-/// The person a citizen principal stands for: by OIDC subject, else by the codice fiscale
-/// their identity provider vouches for (linking the subject on first sign-in).
+/// The person a citizen principal stands for: by their identity (issuer, subject), else by
+/// the codice fiscale their identity provider vouches for (linking the identity on first
+/// sign-in). A subject alone never finds anyone: any provider may issue any subject.
 pub async fn for_citizen<C: ConnectionTrait>(conn: &C, principal: &Principal) -> Result<Person> {
-    let by_subject = person::Entity::find()
-        .filter(person::Column::OidcSubject.eq(principal.subject.as_str()))
-        .one(conn)
-        .await?;
-    if let Some(p) = by_subject {
-        if p.merged_into.is_none() {
-            return Ok(p);
-        }
-        return root(conn, p.id)
+    let linked =
+        person_identity::Entity::find_by_id((principal.issuer.clone(), principal.subject.clone()))
+            .one(conn)
+            .await?;
+    if let Some(link) = linked {
+        return root(conn, link.person_id)
             .await?
             .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("person")));
     }
@@ -216,14 +214,24 @@ pub async fn for_citizen<C: ConnectionTrait>(conn: &C, principal: &Principal) ->
         .ok_or_else(|| validation("the citizen's token carries no codice fiscale"))?;
     let code = FiscalCode::parse(raw).map_err(|e| validation(e.to_string()))?;
     let p = find_or_create(conn, &code).await?;
-    if p.oidc_subject.is_none() {
-        let row = person::ActiveModel {
-            id: Set(p.id),
-            oidc_subject: Set(Some(principal.subject.clone())),
-            ..Default::default()
-        };
-        person::Entity::update(row).exec(conn).await?;
-    }
+    let row = person_identity::ActiveModel {
+        issuer: Set(principal.issuer.clone()),
+        subject: Set(principal.subject.clone()),
+        person_id: Set(p.id),
+        created_at: Set(Utc::now()),
+    };
+    // A concurrent first sign-in of the same identity links the same person.
+    person_identity::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([
+                person_identity::Column::Issuer,
+                person_identity::Column::Subject,
+            ])
+            .do_nothing()
+            .to_owned(),
+        )
+        .exec_without_returning(conn)
+        .await?;
     Ok(p)
 }
 
@@ -234,18 +242,21 @@ pub async fn citizen_family<C: ConnectionTrait>(
     conn: &C,
     principal: &Principal,
 ) -> Result<Vec<Uuid>> {
-    let subject = principal.subject.as_str();
     let linked = sea_orm::sea_query::Query::select()
-        .column(person::Column::Id)
-        .from(person::Entity)
-        .and_where(person::Column::OidcSubject.eq(subject))
+        .column(person_identity::Column::PersonId)
+        .from(person_identity::Entity)
+        .and_where(person_identity::Column::Issuer.eq(principal.issuer.as_str()))
+        .and_where(person_identity::Column::Subject.eq(principal.subject.as_str()))
         .to_owned();
+    // `=` on the scalar subquery (the identity is a primary key), not IN: PostgreSQL answers
+    // an OR with IN (subquery) with a sequential scan of persons.
     let rows = person::Entity::find()
         .filter(
             sea_orm::Condition::any()
-                .add(person::Column::OidcSubject.eq(subject))
-                // `=` on the scalar subquery (the subject is unique), not IN: PostgreSQL
-                // answers an OR with IN (subquery) with a sequential scan of persons.
+                .add(
+                    Expr::col(person::Column::Id)
+                        .eq(Expr::SubQuery(None, Box::new(linked.clone().into()))),
+                )
                 .add(
                     Expr::col(person::Column::MergedInto)
                         .eq(Expr::SubQuery(None, Box::new(linked.into()))),
@@ -253,9 +264,8 @@ pub async fn citizen_family<C: ConnectionTrait>(
         )
         .all(conn)
         .await?;
-    let me = rows
-        .iter()
-        .find(|p| p.oidc_subject.as_deref() == Some(subject) && p.merged_into.is_none());
+    // Every other row is merged into the linked record, so the one not merged is it.
+    let me = rows.iter().find(|p| p.merged_into.is_none());
     if let Some(me) = me {
         let merged = rows.iter().filter(|p| p.merged_into == Some(me.id));
         return Ok(std::iter::once(me).chain(merged).map(|p| p.id).collect());

@@ -15,6 +15,76 @@ pub struct Caller {
     pub tenant: Option<TenantContext>,
     /// For a citizen principal: the person they are, and the records merged into it.
     pub citizen: Option<CitizenIdentity>,
+    /// When the bearer token expires (subscriptions end then).
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Every permission this request was granted, so that a stored answer is replayed
+    /// (Idempotency-Key) only to a caller who still holds them all.
+    pub granted: Granted,
+}
+
+/// A permission a request was granted: at platform level or in its tenant.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Grant {
+    pub platform: bool,
+    pub object: String,
+    pub action: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Granted(std::sync::Arc<std::sync::Mutex<Vec<Grant>>>);
+
+impl Granted {
+    fn push(&self, g: Grant) {
+        if let Ok(mut v) = self.0.lock()
+            && !v.contains(&g)
+        {
+            v.push(g);
+        }
+    }
+
+    pub fn list(&self) -> Vec<Grant> {
+        self.0.lock().map(|v| v.clone()).unwrap_or_default()
+    }
+}
+
+impl Caller {
+    /// Whether the caller, with the roles they hold now, is still granted every one of
+    /// `grants`.
+    pub async fn still_granted(&self, state: &AppState, grants: &[Grant]) -> ApiResult<bool> {
+        for g in grants {
+            let ok = if g.platform {
+                let Some(p) = &self.principal else {
+                    return Ok(false);
+                };
+                state
+                    .authorizer
+                    .allowed(
+                        p.token_roles.iter().map(|r| r.as_str()),
+                        PLATFORM_DOMAIN,
+                        &g.object,
+                        &g.action,
+                    )
+                    .await?
+            } else {
+                let Some(tc) = &self.tenant else {
+                    return Ok(false);
+                };
+                state
+                    .authorizer
+                    .allowed(
+                        tc.roles.iter().map(|r| r.as_str()),
+                        &tc.tenant.id.to_string(),
+                        &g.object,
+                        &g.action,
+                    )
+                    .await?
+            };
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +126,8 @@ pub async fn identify(
         principal: Some(principal),
         tenant,
         citizen,
+        expires_at: None,
+        granted: Granted::default(),
     })
 }
 
@@ -73,12 +145,9 @@ pub(crate) fn state<'a>(ctx: &Context<'a>) -> &'a AppState {
 }
 
 fn caller<'a>(ctx: &Context<'a>) -> &'a Caller {
-    static ANONYMOUS: Caller = Caller {
-        principal: None,
-        tenant: None,
-        citizen: None,
-    };
-    ctx.data_opt::<Caller>().unwrap_or(&ANONYMOUS)
+    static ANONYMOUS: std::sync::OnceLock<Caller> = std::sync::OnceLock::new();
+    ctx.data_opt::<Caller>()
+        .unwrap_or_else(|| ANONYMOUS.get_or_init(Caller::default))
 }
 
 pub(crate) fn principal<'a>(ctx: &Context<'a>) -> ApiResult<&'a Principal> {
@@ -86,6 +155,10 @@ pub(crate) fn principal<'a>(ctx: &Context<'a>) -> ApiResult<&'a Principal> {
         .principal
         .as_ref()
         .ok_or_else(|| ApiError::new(Code::Unauthenticated, "a valid bearer token is required"))
+}
+
+pub(crate) fn expires_at(ctx: &Context<'_>) -> Option<chrono::DateTime<chrono::Utc>> {
+    caller(ctx).expires_at
 }
 
 pub(crate) fn tenant_opt<'a>(ctx: &Context<'a>) -> Option<&'a TenantContext> {
@@ -115,6 +188,11 @@ pub(crate) async fn authorize<'a>(
         )
         .await?;
     if allowed {
+        caller(ctx).granted.push(Grant {
+            platform: false,
+            object: object.to_owned(),
+            action: action.to_owned(),
+        });
         Ok(tc)
     } else {
         Err(ApiError::forbidden())
@@ -139,6 +217,11 @@ pub(crate) async fn authorize_platform<'a>(
         )
         .await?;
     if allowed {
+        caller(ctx).granted.push(Grant {
+            platform: true,
+            object: object.to_owned(),
+            action: action.to_owned(),
+        });
         Ok(p)
     } else {
         Err(ApiError::forbidden())

@@ -119,7 +119,7 @@ impl CatalogueMutation {
         let copied = catalogue::copy_from(parents, &scope).await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "catalogue.imported",
             None,
             json!({ "copied": copied }),
@@ -151,7 +151,7 @@ impl CatalogueMutation {
         .await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "service.created",
             Some(&s.code),
             json!({}),

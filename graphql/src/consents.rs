@@ -269,7 +269,7 @@ impl ConsentMutation {
             let c = sharing::grant(scope.conn(), &collector, new(person), now).await?;
             audit::record(
                 &scope,
-                &tc.actor(),
+                &tc.identity(),
                 "consent.sharing_collected",
                 Some(&c.id.to_string()),
                 json!({ "person": person }),
@@ -318,7 +318,7 @@ impl ConsentMutation {
             .await?;
             audit::record(
                 &scope,
-                &tc.actor(),
+                &tc.identity(),
                 "consent.sharing_revoked",
                 Some(&id.to_string()),
                 json!({ "person": c.person_id }),

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
+use crate::AppState;
 use crate::caller::{authorize, citizen, state};
 use crate::error::ApiResult;
 use crate::loaders::{TenantRef, tenant_ref};
@@ -141,6 +142,46 @@ impl From<CaseChange> for CaseChanged {
 
 type Changes = Pin<Box<dyn Stream<Item = CaseChanged> + Send>>;
 
+/// Ends `changes` when the caller's token expires, and when `still_allowed` says no after
+/// anything their rights depend on changed (a role, a membership, a policy, the tenant's
+/// status: every replica's access cache hears of it and bumps its epoch).
+fn guarded<F, Fut>(
+    state: &AppState,
+    changes: Changes,
+    expires_at: Option<DateTime<Utc>>,
+    still_allowed: F,
+) -> Changes
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let left = expires_at.map(|e| (e - state.db.clock().now()).to_std().unwrap_or_default());
+    let deadline =
+        tokio::time::Instant::now() + left.unwrap_or(std::time::Duration::from_secs(86_400 * 365));
+    let epoch = state.db.access().changes();
+    let st = (changes, epoch, still_allowed);
+    Box::pin(futures::stream::unfold(
+        st,
+        move |(mut changes, mut epoch, allowed)| async move {
+            loop {
+                tokio::select! {
+                    c = changes.next() => return c.map(|c| (c, (changes, epoch, allowed))),
+                    r = epoch.changed() => {
+                        if r.is_err() || !allowed().await {
+                            tracing::info!("subscription closed: the caller's rights changed");
+                            return None;
+                        }
+                    }
+                    _ = tokio::time::sleep_until(deadline) => {
+                        tracing::info!("subscription closed: the token expired");
+                        return None;
+                    }
+                }
+            }
+        },
+    ))
+}
+
 #[derive(Default)]
 pub struct Subscription;
 
@@ -148,23 +189,53 @@ pub struct Subscription;
 impl Subscription {
     /// Every change to the caller's body's cases (operators, supervisors, integrators).
     async fn case_changed(&self, ctx: &Context<'_>) -> async_graphql::Result<Changes> {
-        let tenant = authorize(ctx, "case", "read").await?.tenant.id.0;
-        Ok(Box::pin(
-            state(ctx)
-                .events
+        let tc = authorize(ctx, "case", "read").await?;
+        let tenant = tc.tenant.id.0;
+        let s = state(ctx).clone();
+        let changes: Changes = Box::pin(
+            s.events
                 .stream(move |c| c.tenant_id == tenant)
                 .map(CaseChanged::from),
-        ))
+        );
+        let (principal, slug) = (tc.principal.clone(), tc.tenant.slug.to_string());
+        let st = s.clone();
+        let expires = crate::caller::expires_at(ctx);
+        Ok(guarded(&s, changes, expires, move || {
+            let (st, principal, slug) = (st.clone(), principal.clone(), slug.clone());
+            async move {
+                match civitas_tenants::access::resolve(&st.db, &principal, Some(&slug)).await {
+                    Ok(Some(tc)) => st
+                        .authorizer
+                        .allowed(
+                            tc.roles.iter().map(|r| r.as_str()),
+                            &tc.tenant.id.to_string(),
+                            "case",
+                            "read",
+                        )
+                        .await
+                        .unwrap_or(false),
+                    _ => false,
+                }
+            }
+        }))
     }
 
     /// Changes to the signed-in citizen's own cases, in every body.
     async fn my_case_changed(&self, ctx: &Context<'_>) -> async_graphql::Result<Changes> {
         let family = citizen(ctx)?.family();
-        Ok(Box::pin(
-            state(ctx)
-                .events
+        let s = state(ctx);
+        let changes: Changes = Box::pin(
+            s.events
                 .stream(move |c| c.person_id.is_some_and(|p| family.contains(&p)))
                 .map(CaseChanged::from),
+        );
+        // A citizen's rights over their own cases do not hang on roles: only the token's
+        // expiry ends it.
+        Ok(guarded(
+            s,
+            changes,
+            crate::caller::expires_at(ctx),
+            || async { true },
         ))
     }
 }

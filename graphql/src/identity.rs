@@ -5,7 +5,7 @@ use civitas_tenants::audit;
 use civitas_tenants::identity_providers::{self, ProviderRegistration};
 use serde_json::json;
 
-use crate::caller::{authorize, state};
+use crate::caller::{authorize, authorize_platform, state};
 use crate::citizens::parse_id;
 use crate::error::ApiResult;
 
@@ -20,6 +20,8 @@ pub struct IdentityProvider {
     pub fiscal_number_claim: String,
     pub roles_claim: String,
     pub service_clients: Vec<String>,
+    /// Whether a platform administrator lets its tokens assert citizens' fiscal codes.
+    pub citizen_identities: bool,
 }
 
 impl From<ProviderRegistration> for IdentityProvider {
@@ -33,6 +35,7 @@ impl From<ProviderRegistration> for IdentityProvider {
             fiscal_number_claim: r.fiscal_number_claim,
             roles_claim: r.roles_claim,
             service_clients: r.service_clients,
+            citizen_identities: r.citizen_identities,
         }
     }
 }
@@ -73,7 +76,10 @@ pub struct IdentityMutation;
 #[Object]
 impl IdentityMutation {
     /// Accepts tokens from an OpenID provider for this body: its operators (roles from
-    /// `rolesClaim`), its integrators (`serviceClients`) and citizens (`fiscalNumberClaim`).
+    /// `rolesClaim`) and its integrators (`serviceClients`). Citizens' fiscal codes
+    /// (`fiscalNumberClaim`) count only once a platform administrator trusts the provider
+    /// for citizens. An issuer another body registered is a CONFLICT (a platform
+    /// administrator may share it).
     async fn register_identity_provider(
         &self,
         ctx: &Context<'_>,
@@ -91,19 +97,41 @@ impl IdentityMutation {
             fiscal_number_claim: input.fiscal_number_claim,
             roles_claim: input.roles_claim,
             service_clients: input.service_clients,
+            citizen_identities: false,
         };
-        let saved = identity_providers::register(&s.db, tc.tenant.id, reg).await?;
+        // Only a platform administrator may register an issuer another body already has.
+        let shared = tc.principal.is_platform_admin();
+        let saved =
+            identity_providers::register(&s.db, tc.tenant.id, reg, &s.reserved_issuers, shared)
+                .await?;
         let scope = s.db.scope(tc).await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "identity_provider.registered",
             Some(&saved.issuer),
-            json!({ "id": saved.id }),
+            json!({ "id": saved.id, "shared": shared }),
         )
         .await?;
         scope.commit().await?;
         Ok(saved.into())
+    }
+
+    /// Lets a provider's tokens assert citizens' fiscal codes (the SPID/CIE broker, CIE
+    /// OIDC), or stops them (platform administrators). A provider not so marked
+    /// authenticates its body's staff and integrators only.
+    async fn set_identity_provider_citizen_trust(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        trusted: bool,
+    ) -> ApiResult<IdentityProvider> {
+        let p = authorize_platform(ctx, "identity_provider", "trust").await?;
+        let id = parse_id("id", &id)?;
+        let reg = identity_providers::set_citizen_identities(&state(ctx).db, id, trusted).await?;
+        tracing::warn!(issuer = %reg.issuer, trusted, by = %p.subject, by_issuer = %p.issuer,
+            "citizen identity trust of a provider changed");
+        Ok(reg.into())
     }
 
     /// Stops accepting a provider's tokens, from the next request.
@@ -115,7 +143,7 @@ impl IdentityMutation {
         let scope = s.db.scope(tc).await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "identity_provider.removed",
             Some(&id.to_string()),
             json!({}),

@@ -24,7 +24,7 @@ use civitas_crm::sharing::ConsentCache;
 use civitas_policies::Authorizer;
 use civitas_tenants::Db;
 
-pub use caller::{Caller, CitizenIdentity, identify};
+pub use caller::{Caller, CitizenIdentity, Grant, Granted, identify};
 pub use error::{ApiError, Code};
 
 /// Shared by every request.
@@ -34,6 +34,9 @@ pub struct AppState {
     pub authorizer: Arc<Authorizer>,
     pub consents: ConsentCache,
     pub events: events::EventBus,
+    /// Issuers no body may register on its own: the platform-wide providers of the
+    /// configuration file and the development issuer.
+    pub reserved_issuers: Arc<[String]>,
 }
 
 #[derive(MergedObject, Default)]

@@ -1,7 +1,7 @@
 //! A tenant's members and their roles.
 
 use async_graphql::{Context, Object};
-use civitas_tenants::{audit, members, members::MemberProfile};
+use civitas_tenants::{Identity, TenantContext, audit, members, members::MemberProfile};
 use serde_json::json;
 
 use crate::caller::{authorize, state};
@@ -28,12 +28,14 @@ pub struct MemberMutation;
 
 #[Object]
 impl MemberMutation {
-    /// Grants a role in the caller's tenant to the member with `subject`, adding them as a
-    /// member if they are new. Granting a role already held changes nothing.
+    /// Grants a role in the caller's tenant to the member with `subject` at `issuer` (by
+    /// default the caller's own issuer), adding them as a member if they are new. Granting a
+    /// role already held changes nothing.
     async fn grant_role(
         &self,
         ctx: &Context<'_>,
         subject: String,
+        issuer: Option<String>,
         role: Role,
         display_name: Option<String>,
         email: Option<String>,
@@ -45,13 +47,14 @@ impl MemberMutation {
             display_name,
             email,
         };
-        let m = members::grant(&scope, &tc.actor(), &subject, role, &profile).await?;
+        let who = identity(tc, issuer, subject);
+        let m = members::grant(&scope, &tc.actor(), &who, role, &profile).await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "role.granted",
             Some(&m.subject),
-            json!({ "role": role }),
+            json!({ "role": role, "issuer": m.issuer }),
         )
         .await?;
         scope.commit().await?;
@@ -63,21 +66,30 @@ impl MemberMutation {
         &self,
         ctx: &Context<'_>,
         subject: String,
+        issuer: Option<String>,
         role: Role,
     ) -> ApiResult<Member> {
         let tc = authorize(ctx, "member", "manage").await?;
         let scope = state(ctx).db.scope(tc).await?;
         let role = role.into();
-        let m = members::revoke(&scope, &subject, role).await?;
+        let m = members::revoke(&scope, &identity(tc, issuer, subject), role).await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "role.revoked",
             Some(&m.subject),
-            json!({ "role": role }),
+            json!({ "role": role, "issuer": m.issuer }),
         )
         .await?;
         scope.commit().await?;
         Ok(m.into())
     }
+}
+
+/// The member an administrator names: by default at the administrator's own issuer.
+fn identity(tc: &TenantContext, issuer: Option<String>, subject: String) -> Identity {
+    Identity::new(
+        issuer.unwrap_or_else(|| tc.principal.issuer.clone()),
+        subject,
+    )
 }

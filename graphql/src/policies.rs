@@ -68,7 +68,7 @@ async fn change(ctx: &Context<'_>, rule: Rule, add: bool) -> ApiResult<Vec<Polic
         "policy.removed"
     };
     let detail = json!({ "role": rule.role, "object": rule.object, "action": rule.action });
-    audit::record(&scope, &tc.actor(), action, None, detail).await?;
+    audit::record(&scope, &tc.identity(), action, None, detail).await?;
     scope.commit().await?;
     Ok(s.authorizer
         .rules(&domain)

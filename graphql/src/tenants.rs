@@ -69,6 +69,8 @@ impl TenantQuery {
 pub struct FirstAdminInput {
     /// The subject their identity provider will present for them.
     pub subject: String,
+    /// That provider's issuer; by default the onboarding administrator's own.
+    pub issuer: Option<String>,
     pub display_name: Option<String>,
     pub email: Option<String>,
 }
@@ -115,14 +117,17 @@ impl TenantMutation {
             settings: input.settings.map(|j| j.0).unwrap_or_else(|| json!({})),
         };
         let admin = FirstAdmin {
-            subject: input.admin.subject,
+            identity: civitas_tenants::Identity::new(
+                input.admin.issuer.unwrap_or_else(|| p.issuer.clone()),
+                input.admin.subject,
+            ),
             profile: MemberProfile {
                 display_name: input.admin.display_name,
                 email: input.admin.email,
             },
         };
         let s = state(ctx);
-        let done = onboarding::onboard(&s.db, &s.authorizer, &p.subject, new, admin).await?;
+        let done = onboarding::onboard(&s.db, &s.authorizer, &p.identity(), new, admin).await?;
         tracing::info!(tenant = %done.tenant.slug, "tenant onboarded");
         Ok(OnboardTenantPayload {
             tenant: done.tenant.into(),
@@ -155,12 +160,19 @@ impl TenantMutation {
         let tc = authorize(ctx, "tenant", "update").await?;
         let db = &state(ctx).db;
         // Rate limits live in the settings but are the platform's to set: a body's
-        // administrators keep whatever limits their body has.
+        // administrators keep whatever limits their body has, and are told so when they try.
         let mut settings = settings.0;
         if !tc.has_role(civitas_tenants::Role::PlatformAdmin)
             && let Some(obj) = settings.as_object_mut()
         {
-            match tc.tenant.settings.get("limits") {
+            let current = tc.tenant.settings.get("limits");
+            if obj.get("limits").is_some() && obj.get("limits") != current {
+                return Err(ApiError::new(
+                    crate::error::Code::Forbidden,
+                    "a body's rate limits are set by a platform administrator",
+                ));
+            }
+            match current {
                 Some(l) => obj.insert("limits".into(), l.clone()),
                 None => obj.remove("limits"),
             };
@@ -169,7 +181,7 @@ impl TenantMutation {
         let t = registry::set_settings(&scope, tc.tenant.id, settings).await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "tenant.settings_updated",
             None,
             json!({}),

@@ -73,6 +73,9 @@ impl From<civitas_tenants::Tenant> for Tenant {
 #[derive(SimpleObject)]
 pub struct Member {
     pub id: ID,
+    /// The issuer that vouches for this member: a token counts as them only when both its
+    /// issuer and its subject match.
+    pub issuer: String,
     pub subject: String,
     pub display_name: String,
     pub email: Option<String>,
@@ -84,6 +87,7 @@ impl From<civitas_tenants::members::Member> for Member {
     fn from(m: civitas_tenants::members::Member) -> Self {
         Member {
             id: ID(m.id.to_string()),
+            issuer: m.issuer,
             subject: m.subject,
             display_name: m.display_name,
             email: m.email,
@@ -131,6 +135,8 @@ pub struct AuditEvent {
     pub id: ID,
     pub occurred_at: DateTime<Utc>,
     pub actor: String,
+    /// The issuer that vouched for the actor, when the entry was written with one.
+    pub actor_issuer: Option<String>,
     pub action: String,
     pub target: Option<String>,
     pub detail: Json<serde_json::Value>,
@@ -142,6 +148,7 @@ impl From<civitas_tenants::audit::AuditEvent> for AuditEvent {
             id: ID(e.id.to_string()),
             occurred_at: e.occurred_at,
             actor: e.actor,
+            actor_issuer: e.actor_issuer,
             action: e.action,
             target: e.target,
             detail: Json(e.detail),

@@ -119,7 +119,7 @@ impl WebhookMutation {
             webhooks::subscribe(&scope, &url, &event_types, secret, s.db.clock().now()).await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "webhook.created",
             Some(&w.url),
             json!({ "id": w.id }),
@@ -138,7 +138,7 @@ impl WebhookMutation {
         webhooks::deactivate(&scope, parse_id("id", &id)?).await?;
         audit::record(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             "webhook.removed",
             Some(id.as_str()),
             json!({}),

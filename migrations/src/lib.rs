@@ -15,6 +15,7 @@ mod m20261129_000008_citizen_view_function;
 mod m20261129_000009_citizen_view_parts;
 mod m20261130_000010_citizen_view_generic_plan;
 mod m20261130_000011_current_person_check;
+mod m20261130_000012_issuer_bound_identity;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_citizen_view_parts::Migration),
             Box::new(m20261130_000010_citizen_view_generic_plan::Migration),
             Box::new(m20261130_000011_current_person_check::Migration),
+            Box::new(m20261130_000012_issuer_bound_identity::Migration),
         ]
     }
 }

@@ -204,19 +204,42 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         authorizer: authorizer.clone(),
         consents: consents.clone(),
         events: events.clone(),
+        reserved_issuers: config
+            .identity_providers
+            .iter()
+            .map(|r| r.issuer.clone())
+            .chain([crate::dev_issuer::ISSUER.to_owned()])
+            .collect(),
     };
     let schema = build_schema(state.clone(), config.graphql_limits);
     let listener =
         crate::invalidation::spawn(&db, consents.clone(), authorizer.clone(), events.clone());
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let sla_job = spawn_sla_job(&db, events, metrics.clone(), config.sla_check_seconds);
-    let webhook_worker = crate::webhooks::spawn(&db, metrics.clone(), config.webhook_poll_ms)?;
+    let outbound = crate::outbound::Outbound::new(
+        crate::outbound::Policy {
+            https_only: config.environment == crate::config::Environment::Production,
+            allow: config.outbound_allow.clone(),
+        },
+        std::time::Duration::from_secs(10),
+    )?;
+    let webhook_worker = crate::webhooks::spawn(
+        &db,
+        metrics.clone(),
+        config.webhook_poll_ms,
+        outbound.clone(),
+    )?;
     let limiter = crate::limits::Limiter::new(config.default_limits);
     let gate = crate::limits::Gate::new(
         config.max_in_flight,
         std::time::Duration::from_millis(config.in_flight_wait_ms),
     );
-    let auth = Authenticator::new(db.clone(), dev_issuer, config.identity_providers.clone())?;
+    let auth = Authenticator::new(
+        db.clone(),
+        dev_issuer,
+        config.identity_providers.clone(),
+        outbound,
+    )?;
     Ok(App {
         state,
         db,

@@ -51,6 +51,9 @@ pub struct Config {
     pub max_in_flight: usize,
     /// How long a request may wait for its turn before OVERLOADED.
     pub in_flight_wait_ms: u64,
+    /// Address ranges outbound requests (webhooks, OpenID discovery) may reach although
+    /// they are not public: loopback, private, link-local... Empty by default.
+    pub outbound_allow: Vec<crate::outbound::Cidr>,
 }
 
 impl fmt::Debug for Config {
@@ -107,6 +110,8 @@ pub struct FileConfig {
     pub tenant_max_concurrent: Option<usize>,
     pub max_in_flight: Option<usize>,
     pub in_flight_wait_ms: Option<u64>,
+    #[serde(default)]
+    pub outbound_allow: Vec<String>,
 }
 
 /// A platform-wide identity provider in the configuration file. Bodies register their own
@@ -124,6 +129,13 @@ pub struct FileProvider {
     pub fiscal_number_claim: String,
     #[serde(default = "default_roles_claim")]
     pub roles_claim: String,
+    /// Whether its tokens may assert a citizen's fiscal code (the SPID/CIE broker: yes).
+    #[serde(default = "yes")]
+    pub citizen_identities: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_fiscal_claim() -> String {
@@ -155,6 +167,7 @@ impl FileProvider {
             fiscal_number_claim: self.fiscal_number_claim.clone(),
             roles_claim: self.roles_claim.clone(),
             service_clients: vec![],
+            citizen_identities: self.citizen_identities,
         })
     }
 }
@@ -281,6 +294,14 @@ impl Config {
                 .iter()
                 .enumerate()
                 .map(|(i, p)| p.registration(i))
+                .collect::<anyhow::Result<_>>()?,
+            outbound_allow: file
+                .outbound_allow
+                .iter()
+                .map(|c| {
+                    c.parse()
+                        .map_err(|e: String| anyhow::anyhow!("outbound_allow: {e}"))
+                })
                 .collect::<anyhow::Result<_>>()?,
         };
         config.check()?;

@@ -6,7 +6,9 @@ use civitas_crm::onboarding::{self, FirstAdmin};
 use civitas_policies::Authorizer;
 use civitas_tenants::members::{self, MemberProfile};
 use civitas_tenants::registry::{self, NewTenant};
-use civitas_tenants::{Db, Role, TenantContext, TenantKind, TenantSlug};
+use civitas_tenants::{Db, Identity, Role, TenantContext, TenantKind, TenantSlug};
+
+use crate::dev_issuer;
 use serde_json::json;
 
 struct DemoTenant {
@@ -100,7 +102,7 @@ pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
         let done = onboarding::onboard(
             db,
             authorizer,
-            "system:demo",
+            &Identity::new("civitas", "system:demo"),
             NewTenant {
                 slug: slug(t.slug)?,
                 display_name: t.name.into(),
@@ -109,7 +111,7 @@ pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
                 settings: json!({ "locale": "it-IT", "timezone": "Europe/Rome" }),
             },
             FirstAdmin {
-                subject: admin_subject.into(),
+                identity: Identity::new(dev_issuer::ISSUER, admin_subject),
                 profile: MemberProfile {
                     display_name: Some(admin_name.into()),
                     email: Some(format!("{admin_subject}@{}.example", t.slug)),
@@ -125,7 +127,8 @@ pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
                 display_name: Some((*name).into()),
                 email: Some(format!("{subject}@{}.example", t.slug)),
             };
-            members::grant(&scope, "system:demo", subject, *role, &profile).await?;
+            let who = Identity::new(dev_issuer::ISSUER, *subject);
+            members::grant(&scope, "system:demo", &who, *role, &profile).await?;
         }
         for (code, name, area) in t.services {
             let new = NewService {

@@ -112,14 +112,41 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }
 
+/// How long readiness waits for the database: a load balancer wants an answer, not a
+/// connection attempt that hangs until its own timeout.
+const READY_WAIT: std::time::Duration = std::time::Duration::from_millis(800);
+
 async fn readyz(State(app): State<Arc<App>>) -> Response {
-    match app.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready").into_response(),
-        Err(e) => {
+    match tokio::time::timeout(READY_WAIT, app.db.ping()).await {
+        Ok(Ok(())) => (StatusCode::OK, "ready").into_response(),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "database not answering");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
+        Err(_) => {
+            tracing::warn!("database did not answer the readiness check in time");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
     }
+}
+
+/// Whether the request's document or variables hold a NUL character. The raw body is
+/// searched first, so a request without the escape costs one scan.
+fn has_nul(bytes: &[u8], request: &async_graphql::Request) -> bool {
+    fn in_value(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(in_value),
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || in_value(v)),
+            _ => false,
+        }
+    }
+    let escaped = bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000"));
+    if !escaped && !bytes.contains(&0) {
+        return false;
+    }
+    request.query.contains('\0')
+        || serde_json::to_value(&request.variables).is_ok_and(|v| in_value(&v))
 }
 
 fn request_id(headers: &HeaderMap) -> String {
@@ -225,6 +252,13 @@ async fn execute(
             );
         }
     };
+    if has_nul(&bytes, &request) {
+        // PostgreSQL cannot store NUL in text (SQLite would): refused alike on both.
+        return reject(
+            StatusCode::BAD_REQUEST,
+            ApiError::new(Code::Validation, "text may not contain the NUL character"),
+        );
+    }
     let doc = Inspected::of_request(&mut request, &app.documents);
     seen.operation = doc.operation.clone();
     if let Some(op) = &seen.operation {
@@ -281,10 +315,18 @@ async fn execute(
         (Some(k), Some(tc)) if doc.mutation => Some((k.clone(), tc.clone())),
         _ => None,
     };
+    let mut held = None;
     if let Some((k, tc)) = &keyed {
         match idempotency::claim(&app.db, tc, k, &idempotency::hash(&bytes)).await {
-            Ok(idempotency::Claim::Run) => {}
-            Ok(idempotency::Claim::Replay(stored)) => {
+            Ok(idempotency::Claim::Run) => held = Some(idempotency::Held::new(&app.db, tc, k)),
+            Ok(idempotency::Claim::Replay(stored, checks)) => {
+                // The answer may hold what only those permissions show (a webhook's
+                // secret): the caller must hold them still.
+                match caller.still_granted(&app.state, &checks).await {
+                    Ok(true) => {}
+                    Ok(false) => return reject(StatusCode::FORBIDDEN, ApiError::forbidden()),
+                    Err(e) => return reject(StatusCode::INTERNAL_SERVER_ERROR, e),
+                }
                 let mut r = (
                     StatusCode::OK,
                     [(header::CONTENT_TYPE, "application/json")],
@@ -316,23 +358,20 @@ async fn execute(
             Err(e) => return reject(StatusCode::INTERNAL_SERVER_ERROR, ApiError::internal(&e)),
         }
     }
+    let granted = caller.granted.clone();
     let request = civitas_graphql::prepare(request, &app.state, caller);
     let mut resp = app.schema.execute(request).await;
     label_uncoded_errors(&mut resp);
-    if let Some((k, tc)) = &keyed {
+    if let Some(held) = held {
         // Only a complete success is remembered: a failed mutation wrote nothing, and the
         // client may fix and retry it under the same key.
-        let stored = if resp.errors.is_empty() {
-            match serde_json::to_value(&resp) {
-                Ok(v) => idempotency::complete(&app.db, tc, k, v).await,
-                Err(e) => Err(sea_orm::DbErr::Custom(e.to_string())),
-            }
-        } else {
-            idempotency::release(&app.db, tc, k).await
+        let success = match resp.errors.is_empty() {
+            true => serde_json::to_value(&resp)
+                .ok()
+                .map(|v| (v, granted.list())),
+            false => None,
         };
-        if let Err(e) = stored {
-            tracing::error!(error = %e, "recording an idempotency key");
-        }
+        held.finish(success).await;
     }
     seen.ok = resp.errors.is_empty();
     json_response(StatusCode::OK, &resp)
@@ -346,7 +385,7 @@ async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, (StatusCode,
             ApiError::new(Code::Unauthenticated, m),
         )
     };
-    let principal = match headers.get(header::AUTHORIZATION) {
+    let (principal, expires_at) = match headers.get(header::AUTHORIZATION) {
         Some(auth) => {
             let token = auth
                 .to_str()
@@ -369,6 +408,7 @@ async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, (StatusCode,
             Some(token) => sessions::principal(&app.db, token)
                 .await
                 .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, ApiError::internal(&e)))?
+                .map(|p| (p, None))
                 .ok_or_else(|| unauthenticated("the session has ended; sign in again"))?,
             None => return Ok(Caller::default()),
         },
@@ -384,6 +424,7 @@ async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, (StatusCode,
     };
     civitas_graphql::identify(&app.state, Some(principal), requested)
         .await
+        .map(|c| Caller { expires_at, ..c })
         .map_err(|e| {
             let status = match e.code {
                 Code::Forbidden | Code::TenantSuspended => StatusCode::FORBIDDEN,

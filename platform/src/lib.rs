@@ -13,6 +13,7 @@ pub mod identity;
 mod invalidation;
 pub mod limits;
 pub mod metrics;
+pub mod outbound;
 pub mod telemetry;
 pub mod webhooks;
 

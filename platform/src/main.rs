@@ -74,6 +74,9 @@ enum TenantCommand {
         /// The subject of the first tenant administrator at the body's identity provider.
         #[arg(long)]
         admin_subject: String,
+        /// The issuer of that provider (the development issuer by default).
+        #[arg(long, default_value = civitas::dev_issuer::ISSUER)]
+        admin_issuer: String,
         #[arg(long)]
         admin_name: Option<String>,
         #[arg(long)]
@@ -239,6 +242,7 @@ async fn tenant(config: Config, cmd: TenantCommand) -> anyhow::Result<()> {
             kind,
             parent,
             admin_subject,
+            admin_issuer,
             admin_name,
             admin_email,
         } => {
@@ -251,15 +255,21 @@ async fn tenant(config: Config, cmd: TenantCommand) -> anyhow::Result<()> {
                 settings: serde_json::json!({}),
             };
             let admin = FirstAdmin {
-                subject: admin_subject,
+                identity: civitas_tenants::Identity::new(admin_issuer, admin_subject),
                 profile: MemberProfile {
                     display_name: admin_name,
                     email: admin_email,
                 },
             };
-            let done = onboarding::onboard(&db, &authorizer, "system:cli", new, admin)
-                .await
-                .context("onboarding failed; nothing was written")?;
+            let done = onboarding::onboard(
+                &db,
+                &authorizer,
+                &civitas_tenants::Identity::new("civitas", "system:cli"),
+                new,
+                admin,
+            )
+            .await
+            .context("onboarding failed; nothing was written")?;
             println!(
                 "onboarded {} ({}) with administrator {}",
                 done.tenant.slug, done.tenant.id, done.admin.subject

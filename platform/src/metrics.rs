@@ -98,6 +98,13 @@ impl Metrics {
         }
     }
 
+    /// One body's count, leaving the others' as they are.
+    pub fn set_outbox_pending_of(&self, tenant: &str, pending: u64) {
+        if let Ok(mut g) = self.outbox_pending.lock() {
+            g.insert(tenant.to_owned(), pending);
+        }
+    }
+
     pub fn set_overdue(&self, by_tenant: BTreeMap<String, u64>) {
         if let Ok(mut g) = self.overdue_cases.lock() {
             *g = by_tenant;

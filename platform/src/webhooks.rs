@@ -2,10 +2,15 @@
 //! secret, and records the outcome (retries back off exponentially). Delivery is at least
 //! once: receivers deduplicate on `X-Civitas-Event-Id`.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use futures::StreamExt;
+use uuid::Uuid;
+
 use crate::metrics::Metrics;
+use crate::outbound::{Outbound, OutboundError};
 
 use chrono::{DateTime, Utc};
 use civitas_crm::webhooks::{self, Due};
@@ -26,92 +31,138 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("t={timestamp},v1={hex}")
 }
 
-async fn post(
-    http: &reqwest::Client,
-    d: &Due,
-    now: DateTime<Utc>,
-) -> Result<u16, (Option<u16>, String)> {
+async fn post(out: &Outbound, d: &Due, now: DateTime<Utc>) -> Result<u16, (Option<u16>, String)> {
     let body = serde_json::to_vec(&d.body).map_err(|e| (None, e.to_string()))?;
-    let resp = http
-        .post(&d.url)
-        .header("content-type", "application/json")
-        .header("x-civitas-event-id", d.event_id.to_string())
-        .header("x-civitas-event-type", &d.event_type)
-        .header(
+    let headers = [
+        ("content-type", "application/json".to_owned()),
+        ("x-civitas-event-id", d.event_id.to_string()),
+        ("x-civitas-event-type", d.event_type.clone()),
+        (
             "x-civitas-signature",
             signature(&d.secret, now.timestamp(), &body),
-        )
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| (None, e.to_string()))?;
-    let status = resp.status().as_u16();
-    if resp.status().is_success() {
-        Ok(status)
-    } else {
-        Err((Some(status), format!("HTTP {status}")))
-    }
+        ),
+    ];
+    out.post(&d.url, &headers, body).await.map_err(|e| {
+        let status = match e {
+            OutboundError::Status(s) => Some(s),
+            _ => None,
+        };
+        // What is stored (and shown as lastError) is the guard's word, never a socket detail.
+        (status, e.to_string())
+    })
 }
 
-/// One pass over every active body's due deliveries. Network calls happen outside any
-/// database transaction.
-pub async fn run_once(db: &Db, http: &reqwest::Client, metrics: &Metrics) -> anyhow::Result<usize> {
-    let mut attempted = 0;
-    let mut pending = std::collections::BTreeMap::new();
-    for tenant in registry::list(db).await? {
-        if tenant.status != TenantStatus::Active {
-            continue;
-        }
-        let slug = tenant.slug.to_string();
-        let ctx = TenantContext::system(tenant, "webhooks");
-        let now = db.clock().now();
-        let scope = db.scope(&ctx).await?;
-        let due = webhooks::due(&scope, now, 50).await?;
-        scope.commit().await?;
-        for d in due {
-            let result = post(http, &d, now).await;
-            if let Err((_, e)) = &result {
-                tracing::info!(url = %d.url, error = %e, attempt = d.attempts + 1, "webhook delivery failed");
+/// Deliveries posted at once for one body: a body with many due deliveries gets on, and
+/// cannot take every connection.
+const PER_TENANT: usize = 4;
+
+/// Delivers one body's due deliveries, at most [`PER_TENANT`] at a time. Network calls
+/// happen outside any database transaction.
+async fn deliver_tenant(
+    db: &Db,
+    out: &Outbound,
+    metrics: &Metrics,
+    tenant: civitas_tenants::Tenant,
+) -> anyhow::Result<usize> {
+    let slug = tenant.slug.to_string();
+    let ctx = TenantContext::system(tenant, "webhooks");
+    let now = db.clock().now();
+    let scope = db.scope(&ctx).await?;
+    let due = webhooks::due(&scope, now, 50).await?;
+    scope.commit().await?;
+    let attempted = due.len();
+    let results: Vec<anyhow::Result<()>> = futures::stream::iter(due)
+        .map(|d| {
+            let ctx = &ctx;
+            async move {
+                let result = post(out, &d, now).await;
+                if let Err((_, e)) = &result {
+                    tracing::info!(url = %d.url, error = %e, attempt = d.attempts + 1, "webhook delivery failed");
+                }
+                let scope = db.scope(ctx).await?;
+                webhooks::record(&scope, d.delivery_id, d.attempts, result, db.clock().now(), false)
+                    .await?;
+                scope.commit().await?;
+                Ok(())
             }
-            let scope = db.scope(&ctx).await?;
-            webhooks::record(
-                &scope,
-                d.delivery_id,
-                d.attempts,
-                result,
-                db.clock().now(),
-                false,
-            )
-            .await?;
-            scope.commit().await?;
-            attempted += 1;
-        }
-        let scope = db.scope(&ctx).await?;
-        pending.insert(slug, webhooks::count_pending(&scope).await?);
-        scope.commit().await?;
-    }
-    metrics.set_outbox_pending(pending);
+        })
+        .buffer_unordered(PER_TENANT)
+        .collect()
+        .await;
+    results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+    let scope = db.scope(&ctx).await?;
+    metrics.set_outbox_pending_of(&slug, webhooks::count_pending(&scope).await?);
+    scope.commit().await?;
     Ok(attempted)
+}
+
+/// The worker: each body's deliveries run in a task of their own, so one body's slow
+/// receiver holds up only that body's next pass, never another body's.
+pub struct Worker {
+    db: Db,
+    out: Outbound,
+    metrics: Arc<Metrics>,
+    busy: Arc<Mutex<HashSet<Uuid>>>,
+}
+
+impl Worker {
+    pub fn new(db: &Db, metrics: Arc<Metrics>, out: Outbound) -> Self {
+        Worker {
+            db: db.clone(),
+            out,
+            metrics,
+            busy: Default::default(),
+        }
+    }
+
+    /// Starts a pass for every active body that has none under way; returns how many
+    /// passes it started.
+    pub async fn tick(&self) -> anyhow::Result<usize> {
+        let mut started = 0;
+        for tenant in registry::list(&self.db).await? {
+            if tenant.status != TenantStatus::Active {
+                continue;
+            }
+            let id = tenant.id.0;
+            let fresh = self.busy.lock().map(|mut b| b.insert(id)).unwrap_or(false);
+            if !fresh {
+                continue;
+            }
+            let (db, out, metrics, busy) = (
+                self.db.clone(),
+                self.out.clone(),
+                self.metrics.clone(),
+                self.busy.clone(),
+            );
+            started += 1;
+            tokio::spawn(async move {
+                if let Err(e) = deliver_tenant(&db, &out, &metrics, tenant).await {
+                    tracing::error!(error = %e, tenant = %id, "webhook delivery pass failed");
+                }
+                if let Ok(mut b) = busy.lock() {
+                    b.remove(&id);
+                }
+            });
+        }
+        Ok(started)
+    }
 }
 
 pub fn spawn(
     db: &Db,
     metrics: Arc<Metrics>,
     poll_ms: u64,
+    out: Outbound,
 ) -> anyhow::Result<Option<JoinHandle<()>>> {
     if poll_ms == 0 {
         return Ok(None);
     }
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(10))
-        .build()?;
-    let db = db.clone();
+    let worker = Worker::new(db, metrics, out);
     Ok(Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(poll_ms));
         loop {
             tick.tick().await;
-            if let Err(e) = run_once(&db, &http, &metrics).await {
+            if let Err(e) = worker.tick().await {
                 tracing::error!(error = %e, "webhook delivery run failed");
             }
         }

@@ -41,9 +41,14 @@ impl TenantContext {
         self.roles.contains(&role)
     }
 
-    /// Who did it, as written into the audit log.
+    /// Who did it, by subject (history entries, receipts).
     pub fn actor(&self) -> String {
         self.principal.subject.clone()
+    }
+
+    /// Who did it, as written into the audit log.
+    pub fn identity(&self) -> crate::Identity {
+        self.principal.identity()
     }
 }
 
@@ -65,18 +70,15 @@ pub async fn resolve(
         .ok_or(Error::Forbidden)?;
     let is_home = principal.home_tenant.as_deref() == Some(slug.as_str());
 
-    let membership = match db
-        .access()
-        .membership(tenant.id.0, &principal.subject)
-        .await
-    {
+    let who = principal.identity();
+    let membership = match db.access().membership(tenant.id.0, &who).await {
         Some(m) => m,
         None => {
             let scope = db.scope_for(tenant.id).await?;
-            let m = members::membership(&scope, &principal.subject).await?;
+            let m = members::membership(&scope, &who).await?;
             scope.commit().await?;
             db.access()
-                .remember_membership(tenant.id.0, &principal.subject, m.clone())
+                .remember_membership(tenant.id.0, &who, m.clone())
                 .await;
             m
         }

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use chrono::{DateTime, Utc};
 
-use crate::{MemberId, Principal, Role, Tenant};
+use crate::{Identity, MemberId, Principal, Role, Tenant};
 
 /// The `NOTIFY` payload on the invalidation channel that drops every replica's entries.
 pub const ACCESS_CHANGED: &str = "access";
@@ -28,9 +28,12 @@ pub(crate) type Membership = Option<(MemberId, Vec<Role>)>;
 pub struct AccessCache {
     tenants: Cache<String, Tenant>,
     by_id: Cache<Uuid, Tenant>,
-    memberships: Cache<(Uuid, String), Membership>,
+    memberships: Cache<(Uuid, Identity), Membership>,
     /// Verified bearer tokens: the principal and when the token expires.
     principals: Cache<String, (Principal, DateTime<Utc>)>,
+    /// Counts the invalidations, so that long-lived work (a subscription) can check its
+    /// rights again when anything they depend on may have changed.
+    epoch: std::sync::Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Default for AccessCache {
@@ -52,6 +55,7 @@ impl Default for AccessCache {
                 .max_capacity(20_000)
                 .time_to_live(TTL)
                 .build(),
+            epoch: std::sync::Arc::new(tokio::sync::watch::channel(0).0),
         }
     }
 }
@@ -72,21 +76,30 @@ impl AccessCache {
         self.by_id.insert(tenant.id.0, tenant.clone()).await;
     }
 
-    pub(crate) async fn membership(&self, tenant: Uuid, subject: &str) -> Option<Membership> {
-        self.memberships.get(&(tenant, subject.to_owned())).await
+    pub(crate) async fn membership(&self, tenant: Uuid, who: &Identity) -> Option<Membership> {
+        self.memberships.get(&(tenant, who.clone())).await
     }
 
-    pub(crate) async fn remember_membership(&self, tenant: Uuid, subject: &str, m: Membership) {
-        self.memberships
-            .insert((tenant, subject.to_owned()), m)
-            .await;
+    pub(crate) async fn remember_membership(&self, tenant: Uuid, who: &Identity, m: Membership) {
+        self.memberships.insert((tenant, who.clone()), m).await;
     }
 
     /// The principal of a token verified a moment ago, unless the token has expired since
     /// (`now` by the platform's clock).
-    pub async fn principal(&self, token: &str, now: DateTime<Utc>) -> Option<Principal> {
+    pub async fn principal(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Option<(Principal, DateTime<Utc>)> {
         let (principal, expires) = self.principals.get(token).await?;
-        (expires > now).then_some(principal)
+        (expires > now).then_some((principal, expires))
+    }
+
+    /// Changes whenever this replica's entries are dropped: a role, a membership, a
+    /// tenant's status or settings, a provider or (through the listener) a policy changed,
+    /// here or on another replica.
+    pub fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.epoch.subscribe()
     }
 
     /// Keeps a token just verified, until it expires or the entries are dropped.
@@ -100,6 +113,7 @@ impl AccessCache {
         self.by_id.invalidate_all();
         self.memberships.invalidate_all();
         self.principals.invalidate_all();
+        self.epoch.send_modify(|e| *e += 1);
     }
 
     /// Drops this replica's entries now and, on PostgreSQL, asks every replica to drop theirs

@@ -5,21 +5,56 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelec
 use uuid::Uuid;
 
 use crate::entity::audit_event;
-use crate::{Result, Scope};
+use crate::{Identity, Result, Scope};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct AuditEvent {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
     pub actor: String,
+    pub actor_issuer: Option<String>,
     pub action: String,
     pub target: Option<String>,
     pub detail: serde_json::Value,
 }
 
+/// Who an audit entry names: an identity (issuer and subject) or, where the domain was
+/// handed only a subject, that subject.
+pub trait Actor {
+    fn subject(&self) -> &str;
+    fn issuer(&self) -> Option<&str>;
+}
+
+impl Actor for &str {
+    fn subject(&self) -> &str {
+        self
+    }
+    fn issuer(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Actor for &String {
+    fn subject(&self) -> &str {
+        self
+    }
+    fn issuer(&self) -> Option<&str> {
+        None
+    }
+}
+
+impl Actor for &Identity {
+    fn subject(&self) -> &str {
+        &self.subject
+    }
+    fn issuer(&self) -> Option<&str> {
+        Some(&self.issuer)
+    }
+}
+
 pub async fn record(
     scope: &Scope,
-    actor: &str,
+    actor: impl Actor,
     action: &str,
     target: Option<&str>,
     detail: serde_json::Value,
@@ -27,7 +62,8 @@ pub async fn record(
     let row = audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         occurred_at: Set(Utc::now()),
-        actor: Set(actor.to_owned()),
+        actor: Set(actor.subject().to_owned()),
+        actor_issuer: Set(actor.issuer().map(str::to_owned)),
         action: Set(action.to_owned()),
         target: Set(target.map(str::to_owned)),
         detail: Set(detail),
@@ -53,6 +89,7 @@ pub async fn list(scope: &Scope, limit: u64, before: Option<Uuid>) -> Result<Vec
             id: e.id,
             occurred_at: e.occurred_at,
             actor: e.actor,
+            actor_issuer: e.actor_issuer,
             action: e.action,
             target: e.target,
             detail: e.detail,

@@ -3,7 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -28,6 +29,10 @@ pub struct ProviderRegistration {
     pub roles_claim: String,
     /// Client ids whose client-credentials tokens are this body's integrators.
     pub service_clients: Vec<String>,
+    /// Whether its tokens may assert a citizen's fiscal code (in `fiscal_number_claim`).
+    /// Only a platform administrator marks a provider so (the SPID/CIE broker, CIE OIDC);
+    /// any other provider's fiscal code is ignored.
+    pub citizen_identities: bool,
 }
 
 fn list(s: &str) -> Vec<String> {
@@ -50,6 +55,7 @@ impl From<identity_provider::Model> for ProviderRegistration {
             fiscal_number_claim: m.fiscal_number_claim,
             roles_claim: m.roles_claim,
             service_clients: list(&m.service_clients),
+            citizen_identities: m.citizen_identities,
         }
     }
 }
@@ -84,29 +90,78 @@ fn validate(r: &ProviderRegistration) -> Result<()> {
     Ok(())
 }
 
+/// Registers a provider for `tenant`. An issuer already registered by another body, or one
+/// in `reserved` (the platform-wide and development issuers), is a CONFLICT unless `shared`
+/// (a platform administrator's call): one body cannot squat another's issuer.
 pub async fn register(
     db: &Db,
     tenant: TenantId,
     r: ProviderRegistration,
+    reserved: &[String],
+    shared: bool,
 ) -> Result<ProviderRegistration> {
     validate(&r)?;
+    let issuer = r.issuer.trim_end_matches('/').to_owned();
+    let txn = db.global().begin().await?;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // Two bodies registering the same issuer at once: the second waits and sees the first.
+        txn.execute_raw(sea_orm::Statement::from_sql_and_values(
+            sea_orm::DbBackend::Postgres,
+            "SELECT pg_advisory_xact_lock(hashtext('civitas_issuer:' || $1))",
+            [issuer.clone().into()],
+        ))
+        .await?;
+    }
+    let others = identity_provider::Entity::find()
+        .filter(identity_provider::Column::Issuer.eq(issuer.as_str()))
+        .filter(identity_provider::Column::OwnerTenantId.ne(tenant.0))
+        .count(&txn)
+        .await?;
+    let is_reserved = reserved
+        .iter()
+        .any(|x| x.trim_end_matches('/') == issuer.as_str());
+    if (others > 0 || is_reserved) && !shared {
+        return Err(Error::Conflict(
+            "this issuer is registered for another body or the platform; a platform administrator may share it".into(),
+        ));
+    }
     let row = identity_provider::ActiveModel {
         id: Set(Uuid::now_v7()),
         owner_tenant_id: Set(tenant.0),
-        issuer: Set(r.issuer.trim_end_matches('/').to_owned()),
+        issuer: Set(issuer),
         audiences: Set(r.audiences.join(",")),
         client_id: Set(r.client_id),
         client_secret: Set(r.client_secret),
         fiscal_number_claim: Set(r.fiscal_number_claim),
         roles_claim: Set(r.roles_claim),
         service_clients: Set(r.service_clients.join(",")),
+        citizen_identities: Set(false),
         created_at: Set(Utc::now()),
     };
     let m = identity_provider::Entity::insert(row)
-        .exec_with_returning(db.global())
+        .exec_with_returning(&txn)
         .await
         .map_err(|e| Error::conflict_on_unique(e, "this body already registered that issuer"))?;
     // Tokens verified under the old set of registrations are verified again.
+    db.access().changed(&txn).await?;
+    txn.commit().await?;
+    Ok(m.into())
+}
+
+/// Marks a registration as one whose tokens may assert citizens' fiscal codes, or not
+/// (platform administrators only: the caller checks).
+pub async fn set_citizen_identities(
+    db: &Db,
+    id: Uuid,
+    trusted: bool,
+) -> Result<ProviderRegistration> {
+    let found = identity_provider::Entity::find_by_id(id)
+        .one(db.global())
+        .await?
+        .ok_or(Error::NotFound("identity provider"))?;
+    let mut row: identity_provider::ActiveModel = found.into();
+    row.citizen_identities = Set(trusted);
+    let m = row.update(db.global()).await?;
     db.access().changed(db.global()).await?;
     Ok(m.into())
 }

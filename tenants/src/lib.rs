@@ -53,7 +53,7 @@ pub use clock::Clock;
 pub use db::{Backend, Db};
 pub use error::{Error, Result};
 pub use ids::{MemberId, TenantId};
-pub use principal::{Principal, PrincipalKind};
+pub use principal::{Identity, Principal, PrincipalKind};
 pub use role::Role;
 pub use scope::{PersonOwned, PersonScope, Scope, Sources, TenantOwned};
 pub use slug::TenantSlug;

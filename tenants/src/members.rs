@@ -6,11 +6,12 @@ use chrono::{DateTime, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 
 use crate::entity::{member, role_assignment};
-use crate::{Error, MemberId, Result, Role, Scope};
+use crate::{Error, Identity, MemberId, Result, Role, Scope};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Member {
     pub id: MemberId,
+    pub issuer: String,
     pub subject: String,
     pub display_name: String,
     pub email: Option<String>,
@@ -24,14 +25,16 @@ fn roles_of(rows: &[role_assignment::Model]) -> Vec<Role> {
     rows.iter().filter_map(|r| r.role.parse().ok()).collect()
 }
 
-/// The member with this subject in the scope's tenant, and the roles granted to them.
-pub async fn membership(scope: &Scope, subject: &str) -> Result<Option<(MemberId, Vec<Role>)>> {
-    let Some(m) = scope
+fn named(scope: &Scope, who: &Identity) -> sea_orm::Select<member::Entity> {
+    scope
         .find::<member::Entity>()
-        .filter(member::Column::Subject.eq(subject))
-        .one(scope.conn())
-        .await?
-    else {
+        .filter(member::Column::Issuer.eq(who.issuer.as_str()))
+        .filter(member::Column::Subject.eq(who.subject.as_str()))
+}
+
+/// The member with this identity in the scope's tenant, and the roles granted to them.
+pub async fn membership(scope: &Scope, who: &Identity) -> Result<Option<(MemberId, Vec<Role>)>> {
+    let Some(m) = named(scope, who).one(scope.conn()).await? else {
         return Ok(None);
     };
     let grants = scope
@@ -49,31 +52,34 @@ pub struct MemberProfile {
     pub email: Option<String>,
 }
 
-fn validate_subject(subject: &str) -> Result<&str> {
-    let s = subject.trim();
+fn validate(who: &Identity) -> Result<Identity> {
+    let s = who.subject.trim();
     if s.is_empty() || s.len() > 255 || s.chars().any(char::is_control) {
         return Err(Error::Validation(
             "subject must be 1 to 255 printable characters".into(),
         ));
     }
-    Ok(s)
+    let i = who.issuer.trim().trim_end_matches('/');
+    if i.is_empty() || i.len() > 500 || i.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err(Error::Validation(
+            "issuer must be 1 to 500 printable characters without spaces".into(),
+        ));
+    }
+    Ok(Identity::new(i, s))
 }
 
 async fn find_or_create(
     scope: &Scope,
-    subject: &str,
+    who: &Identity,
     profile: &MemberProfile,
 ) -> Result<member::Model> {
-    if let Some(m) = scope
-        .find::<member::Entity>()
-        .filter(member::Column::Subject.eq(subject))
-        .one(scope.conn())
-        .await?
-    {
+    if let Some(m) = named(scope, who).one(scope.conn()).await? {
         return Ok(m);
     }
+    let subject = &who.subject;
     let row = member::ActiveModel {
         id: Set(MemberId::new().0),
+        issuer: Set(who.issuer.clone()),
         subject: Set(subject.to_owned()),
         display_name: Set(profile
             .display_name
@@ -86,12 +92,12 @@ async fn find_or_create(
     Ok(scope.insert(row).await?)
 }
 
-/// Grants `role` to the member with `subject`, creating the member if needed. Granting a
-/// role already held changes nothing. Returns the member as it now is.
+/// Grants `role` to the member with identity `who`, creating the member if needed. Granting
+/// a role already held changes nothing. Returns the member as it now is.
 pub async fn grant(
     scope: &Scope,
     granted_by: &str,
-    subject: &str,
+    who: &Identity,
     role: Role,
     profile: &MemberProfile,
 ) -> Result<Member> {
@@ -100,8 +106,8 @@ pub async fn grant(
             "platform_admin is not granted inside a tenant".into(),
         ));
     }
-    let subject = validate_subject(subject)?;
-    let m = find_or_create(scope, subject, profile).await?;
+    let who = validate(who)?;
+    let m = find_or_create(scope, &who, profile).await?;
     let exists = scope
         .find::<role_assignment::Entity>()
         .filter(role_assignment::Column::MemberId.eq(m.id))
@@ -120,15 +126,13 @@ pub async fn grant(
         scope.insert(row).await?;
         scope.access_changed().await?;
     }
-    get(scope, subject).await?.ok_or(Error::NotFound("member"))
+    get(scope, &who).await?.ok_or(Error::NotFound("member"))
 }
 
-/// Revokes `role` from the member with `subject`. Revoking a role not held is NOT_FOUND,
-/// so that a typo does not look like success.
-pub async fn revoke(scope: &Scope, subject: &str, role: Role) -> Result<Member> {
-    let m = scope
-        .find::<member::Entity>()
-        .filter(member::Column::Subject.eq(subject))
+/// Revokes `role` from the member `who`. Revoking a role not held is NOT_FOUND, so that a
+/// typo does not look like success.
+pub async fn revoke(scope: &Scope, who: &Identity, role: Role) -> Result<Member> {
+    let m = named(scope, who)
         .one(scope.conn())
         .await?
         .ok_or(Error::NotFound("member"))?;
@@ -142,24 +146,36 @@ pub async fn revoke(scope: &Scope, subject: &str, role: Role) -> Result<Member> 
         return Err(Error::NotFound("role assignment"));
     }
     scope.access_changed().await?;
-    get(scope, subject).await?.ok_or(Error::NotFound("member"))
+    get(scope, who).await?.ok_or(Error::NotFound("member"))
 }
 
-pub async fn get(scope: &Scope, subject: &str) -> Result<Option<Member>> {
-    Ok(list_where(scope, Some(subject)).await?.pop())
+pub async fn get(scope: &Scope, who: &Identity) -> Result<Option<Member>> {
+    Ok(list_where(scope, Some(who)).await?.pop())
 }
 
 pub async fn list(scope: &Scope) -> Result<Vec<Member>> {
     list_where(scope, None).await
 }
 
-async fn list_where(scope: &Scope, subject: Option<&str>) -> Result<Vec<Member>> {
-    let mut q = scope
+/// Members with this subject, whichever their issuer (names stored by subject, such as a
+/// case's owner, are checked against these).
+pub async fn with_subject(scope: &Scope, subject: &str) -> Result<Vec<Member>> {
+    let q = scope
         .find::<member::Entity>()
-        .order_by_asc(member::Column::DisplayName);
-    if let Some(s) = subject {
-        q = q.filter(member::Column::Subject.eq(s));
-    }
+        .filter(member::Column::Subject.eq(subject));
+    members_of(scope, q).await
+}
+
+async fn list_where(scope: &Scope, who: Option<&Identity>) -> Result<Vec<Member>> {
+    let q = match who {
+        Some(w) => named(scope, w),
+        None => scope.find::<member::Entity>(),
+    };
+    members_of(scope, q).await
+}
+
+async fn members_of(scope: &Scope, q: sea_orm::Select<member::Entity>) -> Result<Vec<Member>> {
+    let q = q.order_by_asc(member::Column::DisplayName);
     let members = q.all(scope.conn()).await?;
     // One query for every member's grants, not one per member.
     let ids: Vec<_> = members.iter().map(|m| m.id).collect();
@@ -177,6 +193,7 @@ async fn list_where(scope: &Scope, subject: Option<&str>) -> Result<Vec<Member>>
         .map(|m| Member {
             roles: roles_of(grants.get(&m.id).map(Vec::as_slice).unwrap_or(&[])),
             id: MemberId(m.id),
+            issuer: m.issuer,
             subject: m.subject,
             display_name: m.display_name,
             email: m.email,

@@ -33,7 +33,28 @@ pub struct Principal {
     pub token_roles: Vec<Role>,
 }
 
+/// Who someone is: the subject an issuer vouches for. A subject alone names no one, since
+/// any provider may issue any subject.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Identity {
+    pub issuer: String,
+    pub subject: String,
+}
+
+impl Identity {
+    pub fn new(issuer: impl Into<String>, subject: impl Into<String>) -> Self {
+        Identity {
+            issuer: issuer.into(),
+            subject: subject.into(),
+        }
+    }
+}
+
 impl Principal {
+    pub fn identity(&self) -> Identity {
+        Identity::new(&self.issuer, &self.subject)
+    }
+
     pub fn system(reason: &str) -> Self {
         Principal {
             subject: format!("system:{reason}"),

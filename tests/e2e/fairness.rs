@@ -101,6 +101,15 @@ async fn limits_are_the_platforms_to_set(#[values(Sqlite)] backend: Backend) {
     let body = app
         .gql(&admin, "mutation { updateTenantSettings(settings: { locale: \"it-IT\", limits: { tenantRps: 100000 } }) { settings } }", json!({}))
         .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    // Other settings change; the limits stay the platform's.
+    let body = app
+        .gql(
+            &admin,
+            "mutation { updateTenantSettings(settings: { locale: \"it-IT\" }) { settings } }",
+            json!({}),
+        )
+        .await;
     assert_eq!(
         body["data"]["updateTenantSettings"]["settings"],
         json!({ "locale": "it-IT", "limits": { "tenantRps": 5.0 } })

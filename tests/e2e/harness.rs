@@ -136,6 +136,8 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         default_limits: civitas::limits::Limits::default(),
         max_in_flight: 8,
         in_flight_wait_ms: 10_000,
+        // The tests' receivers and OpenID provider listen on loopback.
+        outbound_allow: vec!["127.0.0.1/32".parse().expect("cidr")],
     }
 }
 

@@ -15,12 +15,12 @@ use serde_json::{Value, json};
 
 use crate::harness::*;
 
-fn provider_dir() -> PathBuf {
+pub(crate) fn provider_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/oidc-provider")
 }
 
 /// Installs the provider's npm packages once (from the committed lock file).
-fn ensure_npm_packages() {
+pub(crate) fn ensure_npm_packages() {
     static DONE: OnceLock<Result<(), String>> = OnceLock::new();
     let r = DONE.get_or_init(|| {
         if provider_dir().join("node_modules/oidc-provider").exists() {
@@ -42,13 +42,13 @@ fn ensure_npm_packages() {
     }
 }
 
-struct Key {
+pub(crate) struct Key {
     path: PathBuf,
-    kid: String,
+    pub(crate) kid: String,
     pem: String,
 }
 
-fn genkey(dir: &Path, name: &str) -> Key {
+pub(crate) fn genkey(dir: &Path, name: &str) -> Key {
     ensure_npm_packages();
     let path = dir.join(name);
     // A node that hangs (seen once, before it wrote anything) is killed and run again, so
@@ -87,9 +87,9 @@ fn node_within(path: &Path, limit: Duration) -> bool {
     }
 }
 
-struct Provider {
+pub(crate) struct Provider {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Drop for Provider {
@@ -100,7 +100,7 @@ impl Drop for Provider {
 }
 
 impl Provider {
-    fn start(port: u16, keys: &[&Key], redirect_uri: &str) -> Provider {
+    pub(crate) fn start(port: u16, keys: &[&Key], redirect_uri: &str) -> Provider {
         ensure_npm_packages();
         let keys: Vec<String> = keys.iter().map(|k| k.path.display().to_string()).collect();
         let mut child = Command::new("node")
@@ -127,12 +127,12 @@ impl Provider {
         provider
     }
 
-    fn issuer(&self) -> String {
+    pub(crate) fn issuer(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -141,7 +141,7 @@ fn free_port() -> u16 {
 }
 
 /// A body `roma` that accepts the provider for its operators, its SAP connector and citizens.
-async fn setup(backend: Backend) -> (TestApp, Provider, Key, tempfile::TempDir) {
+pub(crate) async fn setup(backend: Backend) -> (TestApp, Provider, Key, tempfile::TempDir) {
     let app = TestApp::spawn(backend).await;
     let keys = tempfile::tempdir().expect("tmp");
     let key = genkey(keys.path(), "k1.json");
@@ -163,7 +163,24 @@ async fn setup(backend: Backend) -> (TestApp, Provider, Key, tempfile::TempDir) 
     (app, provider, key, keys)
 }
 
-async fn client_credentials(provider: &Provider) -> String {
+/// A platform administrator lets roma's provider assert citizens' fiscal codes.
+pub(crate) async fn trust_for_citizens(app: &TestApp) {
+    let admin = app.admin_of("roma");
+    let list = app
+        .gql(&admin, "{ identityProviders { id } }", json!({}))
+        .await;
+    let id = list["data"]["identityProviders"][0]["id"].clone();
+    let body = app
+        .gql(
+            &app.platform_admin(),
+            "mutation($id: ID!) { setIdentityProviderCitizenTrust(id: $id, trusted: true) { citizenIdentities } }",
+            json!({ "id": id }),
+        )
+        .await;
+    assert_no_errors(&body);
+}
+
+pub(crate) async fn client_credentials(provider: &Provider) -> String {
     let resp: Value = reqwest::Client::new()
         .post(format!("{}/token", provider.issuer()))
         .basic_auth("sap-connector", Some("sap-secret"))
@@ -225,11 +242,11 @@ async fn a_service_account_is_its_bodys_integrator(#[values(Sqlite, Postgres)] b
     assert_eq!((status, error_code(&body)), (401, "UNAUTHENTICATED"));
 }
 
-fn b64(v: &Value) -> String {
+pub(crate) fn b64(v: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
-fn sign(key: &Key, alg: jsonwebtoken::Algorithm, claims: &Value) -> String {
+pub(crate) fn sign(key: &Key, alg: jsonwebtoken::Algorithm, claims: &Value) -> String {
     let mut header = jsonwebtoken::Header::new(alg);
     header.kid = Some(key.kid.clone());
     header.typ = Some("at+jwt".into());
@@ -417,6 +434,7 @@ async fn the_browser_flow_signs_in_citizens_and_operators(
     #[values(Sqlite, Postgres)] backend: Backend,
 ) {
     let (app, _provider, _key, _keys) = setup(backend).await;
+    trust_for_citizens(&app).await;
     let op = app.member("roma", "roma-op", Role::Operator).await;
     app.register(&op, Some("RSSMRA85T10A562S"), "Mario", "Rossi", &[])
         .await;

@@ -194,3 +194,72 @@ async fn subscriptions_work_in_process_on_sqlite_and_need_a_token() {
         "{refused}"
     );
 }
+
+/// The message that ends subscription "1", within `wait`.
+async fn completes(ws: &mut Ws, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    while let Some(v) = next(ws, deadline - tokio::time::Instant::now()).await {
+        if v["type"] == "complete" && v["id"] == "1" {
+            return true;
+        }
+    }
+    false
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_subscription_ends_with_the_rights_or_the_token_it_was_opened_with(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (alfa, beta) = setup(&app).await;
+    // On PostgreSQL the subscriber is on another replica than the revocation.
+    let replica = match backend {
+        Postgres => Some(app.replica().await),
+        Sqlite => None,
+    };
+    let addr = replica.as_ref().map_or(app.addr, |r| r.addr);
+    let mut ws = subscribe(addr, &alfa, OPS_SUB).await;
+    let revoked = app
+        .gql(
+            &app.admin_of("alfa"),
+            "mutation { revokeRole(subject: \"alfa-op\", role: OPERATOR) { roles } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&revoked);
+    let started = std::time::Instant::now();
+    assert!(
+        completes(&mut ws, Duration::from_secs(3)).await,
+        "closed after revokeRole"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+    // Nothing more of alfa's reaches it.
+    open_case(&app, &app.admin_of("alfa"), None).await;
+    assert!(next(&mut ws, Duration::from_millis(500)).await.is_none());
+
+    // A token that expires in two seconds: the subscription ends with it.
+    let short = app.token_with(civitas::dev_issuer::TokenRequest {
+        subject: "beta-op".into(),
+        kind: civitas_tenants::PrincipalKind::Operator,
+        name: None,
+        tenant: Some("beta".into()),
+        roles: vec![],
+        fiscal_code: None,
+        ttl: chrono::Duration::seconds(2),
+    });
+    let mut ws = subscribe(addr, &short, OPS_SUB).await;
+    let b = open_case(&app, &beta, None).await;
+    let got = next(&mut ws, Duration::from_secs(2))
+        .await
+        .expect("a change before expiry");
+    assert_eq!(got["payload"]["data"]["caseChanged"]["caseId"], b["id"]);
+    assert!(
+        completes(&mut ws, Duration::from_secs(4)).await,
+        "closed at expiry"
+    );
+}

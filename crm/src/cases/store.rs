@@ -1,7 +1,7 @@
 //! Creating, moving, assigning and listing cases; every change is a history event.
 
 use chrono::{DateTime, Duration, Utc};
-use civitas_tenants::{Error as TenancyError, Scope, TenantId};
+use civitas_tenants::{Error as TenancyError, Role, Scope, TenantId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryOrder,
     QuerySelect, Statement,
@@ -390,6 +390,25 @@ pub async fn transition(
 }
 
 /// Assigns a case to a team and/or an operator; a new case becomes assigned.
+/// The roles whose holders may be made owners of a case: staff who work cases. Tutors act
+/// for one citizen and integrators are systems; neither owns a body's cases.
+const CASE_OWNER_ROLES: [Role; 3] = [Role::Operator, Role::Supervisor, Role::TenantAdmin];
+
+/// A case's owner must be a member of the case's body (the scope's) with such a role.
+async fn may_own_cases(scope: &Scope, subject: &str) -> Result<()> {
+    let owners = civitas_tenants::members::with_subject(scope, subject).await?;
+    let ok = owners
+        .iter()
+        .any(|m| m.subject == subject && m.roles.iter().any(|r| CASE_OWNER_ROLES.contains(r)));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "operator must be a member of this body whose role may own cases",
+        ))
+    }
+}
+
 pub async fn assign(
     scope: &Scope,
     actor: &Actor,
@@ -400,6 +419,9 @@ pub async fn assign(
 ) -> Result<Case> {
     if team.is_none() && operator.is_none() {
         return Err(invalid("name a team, an operator, or both"));
+    }
+    if let Some(o) = &operator {
+        may_own_cases(scope, o).await?;
     }
     let current = load(scope, id).await?;
     let from: CaseStatus = current.status.parse()?;

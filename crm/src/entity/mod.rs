@@ -8,6 +8,7 @@ pub mod delegation;
 pub mod interaction;
 pub mod outbox;
 pub mod person;
+pub mod person_identity;
 pub mod privacy_consent;
 pub mod profile;
 pub mod service;

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// Global: one row per human, found by codice fiscale or by OIDC subject.
+/// Global: one row per human, found by codice fiscale or by an identity of theirs
+/// (`person_identities`). `oidc_subject` is no longer written (migration 12).
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "persons")]
 pub struct Model {

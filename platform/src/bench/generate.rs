@@ -162,10 +162,20 @@ async fn bodies(owner_url: &str, layout: &Layout) -> anyhow::Result<()> {
             settings: serde_json::json!({}),
         };
         let admin = FirstAdmin {
-            subject: format!("{slug}-admin"),
+            identity: civitas_tenants::Identity::new(
+                crate::dev_issuer::ISSUER,
+                format!("{slug}-admin"),
+            ),
             profile: MemberProfile::default(),
         };
-        let done = onboarding::onboard(&db, &authorizer, "system:bench", new, admin).await?;
+        let done = onboarding::onboard(
+            &db,
+            &authorizer,
+            &civitas_tenants::Identity::new("civitas", "system:bench"),
+            new,
+            admin,
+        )
+        .await?;
         let scope = db
             .scope(&TenantContext::system(done.tenant, "bench"))
             .await?;
@@ -212,17 +222,34 @@ pub fn bulky_waste_fields() -> Vec<FieldDef> {
 
 async fn persons_copy(conn: &mut PgConnection, layout: &Layout) -> anyhow::Result<()> {
     let mut copy = conn
-        .copy_in_raw(
-            "COPY persons (id, fiscal_code, oidc_subject, merged_into, created_at) FROM STDIN",
-        )
+        .copy_in_raw("COPY persons (id, fiscal_code, merged_into, created_at) FROM STDIN")
         .await?;
     let mut buf = String::with_capacity(8 << 20);
     for p in 0..layout.persons {
         let code = FiscalCode::synthetic(p);
         buf.push_str(&format!(
-            "{}\t{code}\t{}\t\\N\t2024-01-01 00:00:00+00\n",
-            person_id(p),
-            citizen_subject(code.as_str())
+            "{}\t{code}\t\\N\t2024-01-01 00:00:00+00\n",
+            person_id(p)
+        ));
+        if buf.len() > 4 << 20 {
+            copy.send(buf.as_bytes()).await?;
+            buf.clear();
+        }
+    }
+    copy.send(buf.as_bytes()).await?;
+    copy.finish().await?;
+    buf.clear();
+    // Each citizen signs in with the development issuer's identity (the scenarios' tokens).
+    let mut copy = conn
+        .copy_in_raw("COPY person_identities (issuer, subject, person_id, created_at) FROM STDIN")
+        .await?;
+    for p in 0..layout.persons {
+        let code = FiscalCode::synthetic(p);
+        buf.push_str(&format!(
+            "{}\t{}\t{}\t2024-01-01 00:00:00+00\n",
+            crate::dev_issuer::ISSUER,
+            citizen_subject(code.as_str()),
+            person_id(p)
         ));
         if buf.len() > 4 << 20 {
             copy.send(buf.as_bytes()).await?;

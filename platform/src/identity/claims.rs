@@ -44,10 +44,12 @@ fn strings(v: &Value) -> Vec<String> {
     }
 }
 
-/// Maps claims to a principal: a fiscal number makes a citizen; a client of the body's
-/// service clients acting for itself makes an integrator; anyone else is an operator whose
-/// roles come from the roles claim. `platform_admin` is honoured only from a platform-wide
-/// provider of the configuration file.
+/// Maps claims to a principal: a fiscal number from a provider trusted for citizens makes a
+/// citizen; a client of the body's service clients acting for itself makes an integrator;
+/// anyone else is an operator whose roles come from the roles claim and apply in the
+/// registering body only. `platform_admin` is honoured only from a platform-wide provider of
+/// the configuration file; anyone else such a provider vouches for has no body of their own
+/// and acts only where a body made them a member under that issuer.
 pub fn principal(
     reg: &ProviderRegistration,
     claims: &Value,
@@ -59,7 +61,14 @@ pub fn principal(
         .ok_or_else(|| Refused("no sub claim".into()))?;
     let name = claims["name"].as_str().map(str::to_owned);
     let issuer = reg.issuer.clone();
-    if let Some(fiscal) = claims[&reg.fiscal_number_claim].as_str() {
+    let fiscal = claims[&reg.fiscal_number_claim].as_str();
+    if fiscal.is_some() && !reg.citizen_identities {
+        // Only a provider a platform administrator trusts for citizens may say who a citizen
+        // is; anyone else's say-so would make its holder that citizen in every body.
+        tracing::warn!(issuer = %reg.issuer, subject = sub,
+            "fiscal code asserted by a provider not trusted for citizens; ignored");
+    }
+    if let Some(fiscal) = fiscal.filter(|_| reg.citizen_identities) {
         let code = fiscal.strip_prefix("TINIT-").unwrap_or(fiscal).to_owned();
         return Ok(Principal {
             subject: sub.to_owned(),
@@ -91,11 +100,6 @@ pub fn principal(
         .filter_map(|r| r.parse::<Role>().ok())
         .filter(|r| (*r == Role::PlatformAdmin) == platform_wide && *r != Role::Citizen)
         .collect();
-    if platform_wide && roles.is_empty() {
-        return Err(Refused(
-            "a platform-wide provider vouches only for citizens and platform administrators".into(),
-        ));
-    }
     Ok(Principal {
         subject: sub.to_owned(),
         issuer,

@@ -10,7 +10,7 @@ pub mod sessions;
 use std::str::FromStr;
 
 use civitas_tenants::identity_providers::{self, ProviderRegistration};
-use civitas_tenants::{Db, Principal, registry};
+use civitas_tenants::{Db, Principal, PrincipalKind, Role, registry};
 use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJwsSigningAlgorithm};
 use openidconnect::{
     ClaimsVerificationError, ClientId, IssuerUrl, JsonWebTokenType, Nonce,
@@ -18,6 +18,7 @@ use openidconnect::{
 };
 
 use crate::dev_issuer::{self, DevIssuer};
+use crate::outbound::Outbound;
 pub use keys::IssuerKeys;
 
 /// Why a token was refused. The detail is logged; clients only learn that it was.
@@ -30,7 +31,7 @@ pub struct Authenticator {
     /// Platform-wide providers from the configuration file.
     configured: Vec<ProviderRegistration>,
     keys: keys::KeyCache,
-    http: reqwest::Client,
+    http: Outbound,
 }
 
 /// Asymmetric algorithms only: an HMAC-signed token would have to share a secret with the
@@ -53,12 +54,8 @@ impl Authenticator {
         db: Db,
         dev: Option<DevIssuer>,
         configured: Vec<ProviderRegistration>,
+        http: Outbound,
     ) -> anyhow::Result<Self> {
-        // Never follow redirects when talking to a provider (SSRF, and the spec says not to).
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(std::time::Duration::from_secs(10))
-            .build()?;
         Ok(Authenticator {
             db,
             dev,
@@ -72,7 +69,7 @@ impl Authenticator {
         self.dev.as_ref()
     }
 
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &Outbound {
         &self.http
     }
 
@@ -111,10 +108,13 @@ impl Authenticator {
     /// taken from the access cache (dropped whenever a registration, a tenant or a
     /// membership changes), until it expires: signature checks are a large share of a
     /// request's CPU, and clients send the same token many times.
-    pub async fn bearer(&self, token: &str) -> Result<Principal, Refused> {
+    pub async fn bearer(
+        &self,
+        token: &str,
+    ) -> Result<(Principal, Option<chrono::DateTime<chrono::Utc>>), Refused> {
         let now = self.db.clock().now();
-        if let Some(p) = self.db.access().principal(token, now).await {
-            return Ok(p);
+        if let Some((p, expires)) = self.db.access().principal(token, now).await {
+            return Ok((p, Some(expires)));
         }
         let payload = claims::unverified_payload(token)?;
         let principal = self.verify_bearer(token, &payload).await?;
@@ -127,7 +127,7 @@ impl Authenticator {
                 .remember_principal(token, principal.clone(), expires)
                 .await;
         }
-        Ok(principal)
+        Ok((principal, expires))
     }
 
     async fn verify_bearer(
@@ -156,7 +156,7 @@ impl Authenticator {
                 matched.push(reg);
             }
         }
-        let Some(reg) = matched.first() else {
+        let Some(first) = matched.first() else {
             // Report the first registration's reason.
             return Err(self
                 .verify(&regs[0], token, None)
@@ -164,11 +164,20 @@ impl Authenticator {
                 .err()
                 .unwrap_or(Refused("unverifiable".into())));
         };
-        let principal = self.principal(reg, payload).await?;
-        if matched.len() > 1 && principal.kind != civitas_tenants::PrincipalKind::Citizen {
-            return Err(Refused(format!(
-                "issuer {issuer} is registered by several bodies for this audience"
-            )));
+        let mut principal = self.principal(first, payload).await?;
+        for reg in &matched[1..] {
+            if self.principal(reg, payload).await.ok().as_ref() != Some(&principal) {
+                // An issuer a platform administrator let several bodies share: its token
+                // does not say which body it is for, so it carries no body and no roles of
+                // its own; the memberships each body granted to (issuer, subject) decide.
+                principal.home_tenant = None;
+                principal.token_roles.retain(|r| *r == Role::PlatformAdmin);
+                if principal.kind == PrincipalKind::Service {
+                    return Err(Refused(format!(
+                        "service client of issuer {issuer} is registered by several bodies"
+                    )));
+                }
+            }
         }
         Ok(principal)
     }

@@ -9,6 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub occurred_at: DateTimeUtc,
     pub actor: String,
+    pub actor_issuer: Option<String>,
     pub action: String,
     pub target: Option<String>,
     #[sea_orm(column_type = "JsonBinary")]

@@ -17,6 +17,8 @@ pub struct Model {
     pub roles_claim: String,
     /// Comma-separated client ids that are this body's integrators.
     pub service_clients: String,
+    /// Set by a platform administrator: its tokens may assert a citizen's fiscal code.
+    pub citizen_identities: bool,
     pub created_at: DateTimeUtc,
 }
 

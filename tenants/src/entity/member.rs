@@ -7,6 +7,7 @@ pub struct Model {
     pub tenant_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
+    pub issuer: String,
     pub subject: String,
     pub display_name: String,
     pub email: Option<String>,
