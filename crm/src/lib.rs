@@ -6,6 +6,7 @@
 pub mod cases;
 pub mod catalogue;
 pub mod citizen_view;
+pub mod consent_requests;
 pub mod delegations;
 pub mod entity;
 mod error;

@@ -166,14 +166,12 @@ pub fn validate_channel(channel: &str) -> Result<String> {
     }
 }
 
-/// Records a consent. `conn` is a scope of the collecting tenant (operator) or of the
-/// person (citizen), so that on PostgreSQL the row passes the table's policy.
-pub async fn grant<C: ConnectionTrait>(
-    conn: &C,
-    collector: &Collector,
-    new: NewSharingConsent,
+/// Checks a new consent: what it names, its purpose and expiry, its channel. Returns its
+/// scopes sorted and without repeats, and its channel as recorded.
+pub(crate) fn validate(
+    new: &NewSharingConsent,
     now: DateTime<Utc>,
-) -> Result<SharingConsent> {
+) -> Result<(Vec<ConsentScope>, String)> {
     if new.scopes.is_empty() {
         return Err(validation("scopes must name at least one scope"));
     }
@@ -192,19 +190,35 @@ pub async fn grant<C: ConnectionTrait>(
     let mut scopes = new.scopes.clone();
     scopes.sort();
     scopes.dedup();
+    Ok((scopes, validate_channel(&new.channel)?))
+}
+
+pub(crate) fn join_scopes(scopes: &[ConsentScope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Records a consent. `conn` is a scope of the collecting tenant (operator) or of the
+/// person (citizen), so that on PostgreSQL the row passes the table's policy.
+pub async fn grant<C: ConnectionTrait>(
+    conn: &C,
+    collector: &Collector,
+    new: NewSharingConsent,
+    now: DateTime<Utc>,
+) -> Result<SharingConsent> {
+    let (scopes, channel) = validate(&new, now)?;
     let row = sharing_consent::ActiveModel {
         id: Set(Uuid::now_v7()),
         person_id: Set(new.person_id),
         source_tenant_id: Set(new.source.map(|t| t.0)),
         grantee_tenant_id: Set(new.grantee.0),
-        scopes: Set(scopes
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(",")),
-        purpose: Set(purpose.to_owned()),
+        scopes: Set(join_scopes(&scopes)),
+        purpose: Set(new.purpose.trim().to_owned()),
         expires_at: Set(new.expires_at),
-        channel: Set(validate_channel(&new.channel)?),
+        channel: Set(channel),
         collected_by: Set(collector.subject().to_owned()),
         collector_kind: Set(collector.kind().to_owned()),
         collected_in_tenant_id: Set(match collector {

@@ -211,6 +211,31 @@ pub struct SharingConsent {
     pub revoked_by: Option<String>,
     #[graphql(skip)]
     pub inner: sharing::SharingConsent,
+    /// For a request waiting for the citizen: its state (`pending`, `declined`).
+    #[graphql(skip)]
+    pub request: Option<String>,
+}
+
+/// Where a consent stands.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ConsentStatus {
+    /// In force.
+    Active,
+    /// Collected by an operator; opens nothing until the citizen confirms it.
+    PendingConfirmation,
+    /// The citizen declined it.
+    Declined,
+    Revoked,
+    Expired,
+}
+
+impl SharingConsent {
+    /// A request an operator recorded, shown as the consent it would become.
+    pub fn requested(r: &civitas_crm::consent_requests::ConsentRequest) -> Self {
+        let mut c = SharingConsent::from(civitas_crm::consent_requests::as_consent(r));
+        c.request = Some(r.status.clone());
+        c
+    }
 }
 
 #[ComplexObject]
@@ -236,10 +261,27 @@ impl SharingConsent {
         }
     }
 
-    /// Whether it is in force now (not revoked, not expired).
+    /// Whether it is in force now (confirmed, not revoked, not expired).
     async fn active(&self, ctx: &Context<'_>) -> bool {
-        self.inner
-            .is_active(crate::caller::state(ctx).db.clock().now())
+        self.request.is_none()
+            && self
+                .inner
+                .is_active(crate::caller::state(ctx).db.clock().now())
+    }
+
+    async fn status(&self, ctx: &Context<'_>) -> ConsentStatus {
+        match self.request.as_deref() {
+            Some("declined") => ConsentStatus::Declined,
+            Some(_) => ConsentStatus::PendingConfirmation,
+            None if self.inner.revoked_at.is_some() => ConsentStatus::Revoked,
+            None if self
+                .inner
+                .is_active(crate::caller::state(ctx).db.clock().now()) =>
+            {
+                ConsentStatus::Active
+            }
+            None => ConsentStatus::Expired,
+        }
     }
 }
 
@@ -258,6 +300,7 @@ impl From<sharing::SharingConsent> for SharingConsent {
             revoked_at: c.revoked_at,
             revoked_by: c.revoked_by.clone(),
             inner: c,
+            request: None,
         }
     }
 }

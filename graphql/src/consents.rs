@@ -1,11 +1,12 @@
 //! Consents, from both sides: operators collecting them on a citizen's behalf, and citizens
 //! giving, reading and withdrawing their own; plus the citizen's access log and data export.
 
+use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{ComplexObject, Context, ID, InputObject, Json, Object};
 use chrono::{DateTime, Utc};
 use civitas_crm::citizen_view::{self, Lookup};
 use civitas_crm::sharing::{self, Collector, NewSharingConsent, Visibility};
-use civitas_crm::{export, privacy};
+use civitas_crm::{consent_requests, export, privacy};
 use civitas_tenants::registry;
 use civitas_tenants::{TenantContext, TenantId, TenantSlug, audit};
 use serde_json::json;
@@ -84,6 +85,50 @@ pub struct ConsentQuery;
 
 #[Object]
 impl ConsentQuery {
+    /// Consents operators collected for the signed-in citizen that wait for them (all of
+    /// them, decided ones too, with `all`), newest first.
+    async fn my_consent_requests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] all: bool,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Requests> {
+        let me = citizen(ctx)?;
+        let (first, after) = page_args(first, after)?;
+        let family = me.family();
+        let scope = state(ctx).db.person_scope(me.person_id, &me.merged).await?;
+        let (rows, more) =
+            consent_requests::list(scope.conn(), Visibility::Person(&family), all, first, after)
+                .await?;
+        scope.commit().await?;
+        Ok(requests_page(rows, after.is_some(), more))
+    }
+
+    /// Consent requests the caller's body is party to (collected there, or naming it as
+    /// source or grantee): who collected what, and whether the citizen has answered.
+    async fn consent_requests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] all: bool,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Requests> {
+        let tc = authorize(ctx, "consent", "read").await?;
+        let (first, after) = page_args(first, after)?;
+        let scope = state(ctx).db.scope(tc).await?;
+        let (rows, more) = consent_requests::list(
+            scope.conn(),
+            Visibility::Tenant(tc.tenant.id),
+            all,
+            first,
+            after,
+        )
+        .await?;
+        scope.commit().await?;
+        Ok(requests_page(rows, after.is_some(), more))
+    }
+
     /// Every read of the signed-in citizen's data by another body, newest first.
     async fn my_access_log(&self, ctx: &Context<'_>) -> ApiResult<Vec<AccessEntry>> {
         let me = citizen(ctx)?;
@@ -211,6 +256,49 @@ impl Me {
     }
 }
 
+async fn decide(ctx: &Context<'_>, id: ID, confirm: bool) -> ApiResult<SharingConsent> {
+    let me = citizen(ctx)?;
+    let s = state(ctx);
+    let id = parse_id("id", &id)?;
+    let scope = s.db.person_scope(me.person_id, &me.merged).await?;
+    let (request, consent) =
+        consent_requests::decide(scope.conn(), id, &me.family(), confirm, s.db.clock().now())
+            .await?;
+    scope.commit().await?;
+    Ok(match consent {
+        Some(c) => {
+            s.consents
+                .invalidate(c.grantee_tenant_id.0, c.person_id)
+                .await;
+            c.into()
+        }
+        None => SharingConsent::requested(&request),
+    })
+}
+
+type Requests = Connection<String, SharingConsent, EmptyFields, EmptyFields>;
+
+/// A page of consent requests as a Relay connection (cursor: the request's id).
+fn requests_page(rows: Vec<consent_requests::ConsentRequest>, after: bool, more: bool) -> Requests {
+    let mut conn = Connection::new(after, more);
+    conn.edges.extend(
+        rows.iter()
+            .map(|r| Edge::new(r.id.to_string(), SharingConsent::requested(r))),
+    );
+    conn
+}
+
+fn page_args(first: i32, after: Option<String>) -> ApiResult<(u64, Option<uuid::Uuid>)> {
+    if !(1..=100).contains(&first) {
+        return Err(ApiError::new(
+            Code::Validation,
+            "first must be between 1 and 100",
+        ));
+    }
+    let after = after.map(|a| parse_id("after", &ID(a))).transpose()?;
+    Ok((first as u64, after))
+}
+
 #[derive(Default)]
 pub struct ConsentMutation;
 
@@ -226,10 +314,11 @@ impl ConsentMutation {
         let s = state(ctx);
         let now = s.db.clock().now();
         let grantee = tenant_by_slug(ctx, "grantee", &input.grantee).await?.id;
-        let source = match input.source.as_deref() {
-            Some(slug) => Some(tenant_by_slug(ctx, "source", slug).await?.id),
+        let source_tenant = match input.source.as_deref() {
+            Some(slug) => Some(tenant_by_slug(ctx, "source", slug).await?),
             None => None,
         };
+        let source = source_tenant.as_ref().map(|t| t.id);
         let new = |person_id| NewSharingConsent {
             person_id,
             source,
@@ -262,6 +351,27 @@ impl ConsentMutation {
                 lookup(input.fiscal_code.clone(), input.person_id.clone())?,
             )
             .await?;
+            if !consent_requests::takes_effect_at_once(source_tenant.as_ref(), &tc.tenant) {
+                // Another body's records on one operator's word: the citizen confirms first.
+                let r = consent_requests::request(
+                    scope.conn(),
+                    &tc.identity(),
+                    tc.tenant.id,
+                    new(person),
+                    now,
+                )
+                .await?;
+                audit::record(
+                    &scope,
+                    &tc.identity(),
+                    "consent.sharing_requested",
+                    Some(&r.id.to_string()),
+                    json!({ "person": person }),
+                )
+                .await?;
+                scope.commit().await?;
+                return Ok(SharingConsent::requested(&r));
+            }
             let collector = Collector::Operator {
                 subject: tc.actor(),
                 tenant: tc.tenant.id,
@@ -282,6 +392,25 @@ impl ConsentMutation {
             .invalidate(consent.grantee_tenant_id.0, consent.person_id)
             .await;
         Ok(consent.into())
+    }
+
+    /// The signed-in citizen confirms a consent an operator collected for them: it takes
+    /// effect now, recorded as collected by that operator.
+    async fn confirm_sharing_consent(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<SharingConsent> {
+        decide(ctx, id, true).await
+    }
+
+    /// The signed-in citizen declines a consent an operator collected for them.
+    async fn decline_sharing_consent(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<SharingConsent> {
+        decide(ctx, id, false).await
     }
 
     /// Revokes a sharing consent, effective on the very next request: the citizen's own,

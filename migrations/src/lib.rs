@@ -16,6 +16,7 @@ mod m20261129_000009_citizen_view_parts;
 mod m20261130_000010_citizen_view_generic_plan;
 mod m20261130_000011_current_person_check;
 mod m20261130_000012_issuer_bound_identity;
+mod m20261130_000013_consent_requests;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000010_citizen_view_generic_plan::Migration),
             Box::new(m20261130_000011_current_person_check::Migration),
             Box::new(m20261130_000012_issuer_bound_identity::Migration),
+            Box::new(m20261130_000013_consent_requests::Migration),
         ]
     }
 }

@@ -132,7 +132,7 @@ pub async fn protect_tenant_table(
 
 /// Tables that hold data about a person shared between tenants under consent. Not listed
 /// in [`TENANT_OWNED_TABLES`] when they have no `tenant_id`.
-pub const CONSENT_TABLES: &[&str] = &["sharing_consents"];
+pub const CONSENT_TABLES: &[&str] = &["sharing_consents", "consent_requests"];
 
 /// Functions the policies below use. `civitas_shared` is SECURITY DEFINER so that the
 /// application role need not read every consent row to evaluate a policy. Migration 7

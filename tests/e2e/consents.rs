@@ -30,6 +30,22 @@ async fn world(backend: Backend) -> World {
             .await;
         ops.push(op);
     }
+    // These bodies accept each other's counter consents: the view's mechanics are tested
+    // here; counter_consent.rs tests consents that wait for the citizen.
+    for slug in ["alfa", "beta", "gamma"] {
+        let others: Vec<&str> = ["alfa", "beta", "gamma"]
+            .into_iter()
+            .filter(|o| *o != slug)
+            .collect();
+        let body = app
+            .gql(
+                &app.admin_of(slug),
+                "mutation($s: JSON!) { updateTenantSettings(settings: $s) { id } }",
+                json!({ "s": { "acceptCounterConsentsFrom": others } }),
+            )
+            .await;
+        assert_no_errors(&body);
+    }
     let ops = ops.try_into().unwrap_or_else(|_| unreachable!());
     World { app, ops }
 }

@@ -190,7 +190,7 @@ async fn another_tenants_rows_cannot_be_changed_or_probed(
     );
 }
 
-async fn app_role(app: &TestApp) -> DatabaseConnection {
+pub(crate) async fn app_role(app: &TestApp) -> DatabaseConnection {
     let name = &app.pg.as_ref().expect("postgres").name;
     Database::connect(pg_url(civitas_migrations::APP_ROLE, name))
         .await
@@ -365,7 +365,7 @@ async fn the_server_refuses_to_run_as_a_role_that_bypasses_rls() {
     );
 }
 
-async fn as_app_role(
+pub(crate) async fn as_app_role(
     conn: &DatabaseConnection,
     tenant: &str,
     person: &str,

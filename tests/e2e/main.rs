@@ -10,6 +10,7 @@ mod citizens;
 mod cli;
 mod consent_model;
 mod consents;
+mod counter_consent;
 mod database_functions;
 mod fairness;
 mod harness;

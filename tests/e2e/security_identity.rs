@@ -217,3 +217,63 @@ async fn an_issuer_belongs_to_one_body_unless_a_platform_administrator_shares_it
     assert_eq!(me["data"]["me"]["roles"], json!(["OPERATOR"]), "{me}");
     assert_eq!(me["data"]["me"]["tenant"]["slug"], "beta");
 }
+
+#[rstest]
+#[tokio::test]
+async fn migration_12_carries_members_and_citizen_links_over_and_back() {
+    use civitas_migrations::{Migrator, MigratorTrait};
+    use sea_orm::{ConnectionTrait, Statement};
+    let app = TestApp::spawn(Postgres).await;
+    app.onboard("roma").await;
+    app.onboard("beta").await;
+    let register = "mutation { registerIdentityProvider(input: { issuer: \"https://login.roma.example\", audiences: [\"civitas\"] }) { id } }";
+    assert_no_errors(&app.gql(&app.admin_of("roma"), register, json!({})).await);
+    let owner = app.owner().await;
+    let rows = |sql: &'static str| {
+        let owner = &owner;
+        async move {
+            let mut v: Vec<String> = owner
+                .query_all_raw(Statement::from_string(owner.get_database_backend(), sql))
+                .await
+                .expect(sql)
+                .iter()
+                .map(|r| r.try_get::<String>("", "v").expect("v"))
+                .collect();
+            v.sort();
+            v
+        }
+    };
+
+    Migrator::down(&owner, Some(2)).await.expect("down to 11");
+    owner
+        .execute_unprepared(
+            "INSERT INTO persons (id, fiscal_code, oidc_subject, created_at) \
+             VALUES ('00000000-0000-4000-8000-000000000001', 'RSSMRA85T10A562S', 'spid-mario', now())",
+        )
+        .await
+        .expect("a linked person, as before");
+    Migrator::up(&owner, None).await.expect("up");
+    assert_eq!(
+        rows("SELECT subject || ' ' || issuer AS v FROM members").await,
+        [
+            "beta-admin civitas-dev",
+            "roma-admin https://login.roma.example"
+        ],
+        "a body's one provider, else the development issuer"
+    );
+    assert_eq!(
+        rows("SELECT issuer || ' ' || subject AS v FROM person_identities").await,
+        ["civitas-dev spid-mario"]
+    );
+    assert_eq!(
+        rows("SELECT coalesce(oidc_subject, 'none') AS v FROM persons").await,
+        ["none"]
+    );
+
+    Migrator::down(&owner, Some(2)).await.expect("down again");
+    assert_eq!(
+        rows("SELECT oidc_subject AS v FROM persons").await,
+        ["spid-mario"]
+    );
+    Migrator::up(&owner, None).await.expect("up again");
+}

@@ -3,6 +3,7 @@
 pub mod access_log;
 pub mod case;
 pub mod case_event;
+pub mod consent_request;
 pub mod contact;
 pub mod delegation;
 pub mod interaction;
