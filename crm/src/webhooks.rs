@@ -64,6 +64,7 @@ pub async fn subscribe(
     event_types: &[String],
     secret: String,
     now: DateTime<Utc>,
+    policy: &dyn civitas_tenants::UrlPolicy,
 ) -> Result<(Webhook, String)> {
     let url = url.trim();
     if !(url.starts_with("https://") || url.starts_with("http://"))
@@ -71,6 +72,9 @@ pub async fn subscribe(
         || url.contains(char::is_whitespace)
     {
         return Err(invalid("url must be an http(s) URL"));
+    }
+    if let Some(why) = policy.refuses(url) {
+        return Err(invalid(format!("url: {why}")));
     }
     if event_types.is_empty()
         || event_types

@@ -101,9 +101,15 @@ impl IdentityMutation {
         };
         // Only a platform administrator may register an issuer another body already has.
         let shared = tc.principal.is_platform_admin();
-        let saved =
-            identity_providers::register(&s.db, tc.tenant.id, reg, &s.reserved_issuers, shared)
-                .await?;
+        let saved = identity_providers::register(
+            &s.db,
+            tc.tenant.id,
+            reg,
+            &s.reserved_issuers,
+            shared,
+            &*s.outbound,
+        )
+        .await?;
         let scope = s.db.scope(tc).await?;
         audit::record(
             &scope,

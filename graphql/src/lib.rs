@@ -37,6 +37,8 @@ pub struct AppState {
     /// Issuers no body may register on its own: the platform-wide providers of the
     /// configuration file and the development issuer.
     pub reserved_issuers: Arc<[String]>,
+    /// The outbound guard's rules, for URLs a tenant names.
+    pub outbound: Arc<dyn civitas_tenants::UrlPolicy>,
 }
 
 #[derive(MergedObject, Default)]

@@ -115,8 +115,15 @@ impl WebhookMutation {
         let s = state(ctx);
         let scope = s.db.scope(tc).await?;
         let secret = civitas_crm::webhooks::new_secret();
-        let (w, secret) =
-            webhooks::subscribe(&scope, &url, &event_types, secret, s.db.clock().now()).await?;
+        let (w, secret) = webhooks::subscribe(
+            &scope,
+            &url,
+            &event_types,
+            secret,
+            s.db.clock().now(),
+            &*s.outbound,
+        )
+        .await?;
         audit::record(
             &scope,
             &tc.identity(),

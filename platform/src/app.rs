@@ -199,6 +199,10 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
     }
     let consents = ConsentCache::default();
     let events = EventBus::default();
+    let policy = crate::outbound::Policy {
+        https_only: config.environment == crate::config::Environment::Production,
+        allow: config.outbound_allow.clone(),
+    };
     let state = AppState {
         db: db.clone(),
         authorizer: authorizer.clone(),
@@ -210,19 +214,14 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
             .map(|r| r.issuer.clone())
             .chain([crate::dev_issuer::ISSUER.to_owned()])
             .collect(),
+        outbound: Arc::new(policy.clone()),
     };
     let schema = build_schema(state.clone(), config.graphql_limits);
     let listener =
         crate::invalidation::spawn(&db, consents.clone(), authorizer.clone(), events.clone());
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let sla_job = spawn_sla_job(&db, events, metrics.clone(), config.sla_check_seconds);
-    let outbound = crate::outbound::Outbound::new(
-        crate::outbound::Policy {
-            https_only: config.environment == crate::config::Environment::Production,
-            allow: config.outbound_allow.clone(),
-        },
-        std::time::Duration::from_secs(10),
-    )?;
+    let outbound = crate::outbound::Outbound::new(policy, std::time::Duration::from_secs(10))?;
     let webhook_worker = crate::webhooks::spawn(
         &db,
         metrics.clone(),

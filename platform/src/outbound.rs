@@ -151,6 +151,18 @@ impl Policy {
     }
 }
 
+impl civitas_tenants::UrlPolicy for Policy {
+    fn refuses(&self, url: &str) -> Option<String> {
+        self.check_url(url).err().map(|_| {
+            if self.https_only {
+                "only https URLs to public addresses are allowed".to_owned()
+            } else {
+                "only http(s) URLs to public addresses are allowed".to_owned()
+            }
+        })
+    }
+}
+
 /// The resolver error that marks a refusal, found again in the client's error chain.
 #[derive(Debug)]
 struct Blocked;

@@ -99,8 +99,12 @@ pub async fn register(
     r: ProviderRegistration,
     reserved: &[String],
     shared: bool,
+    policy: &dyn crate::UrlPolicy,
 ) -> Result<ProviderRegistration> {
     validate(&r)?;
+    if let Some(why) = policy.refuses(&r.issuer) {
+        return Err(Error::Validation(format!("issuer: {why}")));
+    }
     let issuer = r.issuer.trim_end_matches('/').to_owned();
     let txn = db.global().begin().await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {

@@ -48,6 +48,14 @@ macro_rules! string_enum {
 }
 
 pub use access::TenantContext;
+
+/// Where the platform may send requests to (webhooks, identity providers): the server's
+/// outbound guard, asked when a tenant names a URL so that a refusal comes at once.
+pub trait UrlPolicy: Send + Sync {
+    /// Why `url` may not be requested, if it may not (scheme, or an internal address
+    /// written in it; names are checked again when resolved).
+    fn refuses(&self, url: &str) -> Option<String>;
+}
 pub use access_cache::{ACCESS_CHANGED, AccessCache, INVALIDATION_CHANNEL};
 pub use clock::Clock;
 pub use db::{Backend, Db};
