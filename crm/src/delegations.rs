@@ -1,7 +1,7 @@
 //! Tutors: an operator with the tutor role acts for a citizen who delegated them.
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, Scope, audit};
+use civitas_tenants::{Error as TenancyError, Identity, Scope, audit};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
@@ -16,6 +16,7 @@ pub struct Delegation {
     pub id: Uuid,
     pub person_id: Uuid,
     pub tutor_subject: String,
+    pub tutor_issuer: String,
     pub scopes: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
@@ -29,6 +30,7 @@ impl From<delegation::Model> for Delegation {
             id: m.id,
             person_id: m.person_id,
             tutor_subject: m.tutor_subject,
+            tutor_issuer: m.tutor_issuer,
             scopes: m.scopes.split(',').map(str::to_owned).collect(),
             expires_at: m.expires_at,
             revoked_at: m.revoked_at,
@@ -45,12 +47,13 @@ fn invalid(m: impl Into<String>) -> Error {
     TenancyError::Validation(m.into()).into()
 }
 
-/// Records that a citizen known to the body delegates `tutor` for `scopes`.
+/// Records that a citizen known to the body delegates `tutor` (an identity: issuer and
+/// subject) for `scopes`.
 pub async fn grant(
     scope: &Scope,
-    by: &str,
+    by: &Identity,
     person: Uuid,
-    tutor: &str,
+    tutor: &Identity,
     scopes: &[String],
     expires_at: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
@@ -65,18 +68,19 @@ pub async fn grant(
     if expires_at.is_some_and(|e| e <= now) {
         return Err(invalid("expiresAt must be in the future"));
     }
-    let tutor = tutor.trim();
-    if tutor.is_empty() {
+    let subject = tutor.subject.trim();
+    if subject.is_empty() || tutor.issuer.trim().is_empty() {
         return Err(invalid("tutor must name a member"));
     }
     let row = delegation::ActiveModel {
         id: Set(Uuid::now_v7()),
         person_id: Set(root),
-        tutor_subject: Set(tutor.to_owned()),
+        tutor_subject: Set(subject.to_owned()),
+        tutor_issuer: Set(tutor.issuer.trim().to_owned()),
         scopes: Set(scopes.join(",")),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
-        created_by: Set(by.to_owned()),
+        created_by: Set(by.subject.clone()),
         created_at: Set(now),
         ..Default::default()
     };
@@ -86,13 +90,13 @@ pub async fn grant(
         by,
         "delegation.granted",
         Some(&d.id.to_string()),
-        json!({ "tutor": tutor, "person": root }),
+        json!({ "tutor": subject, "tutorIssuer": tutor.issuer, "person": root }),
     )
     .await?;
     Ok(d.into())
 }
 
-pub async fn revoke(scope: &Scope, by: &str, id: Uuid, now: DateTime<Utc>) -> Result<()> {
+pub async fn revoke(scope: &Scope, by: &Identity, id: Uuid, now: DateTime<Utc>) -> Result<()> {
     let res = scope
         .update_many::<delegation::Entity>()
         .set(delegation::ActiveModel {
@@ -120,7 +124,7 @@ pub async fn revoke(scope: &Scope, by: &str, id: Uuid, now: DateTime<Utc>) -> Re
 /// Checks that `tutor` may act for `person` in `scope_name` now; FORBIDDEN otherwise.
 pub async fn check(
     scope: &Scope,
-    tutor: &str,
+    tutor: &Identity,
     person: Uuid,
     scope_name: &str,
     now: DateTime<Utc>,
@@ -128,7 +132,8 @@ pub async fn check(
     let (root, family) = registered_person(scope, Lookup::Person(person)).await?;
     let active = scope
         .find::<delegation::Entity>()
-        .filter(delegation::Column::TutorSubject.eq(tutor))
+        .filter(delegation::Column::TutorIssuer.eq(tutor.issuer.as_str()))
+        .filter(delegation::Column::TutorSubject.eq(tutor.subject.as_str()))
         .filter(delegation::Column::PersonId.is_in(family))
         .filter(delegation::Column::RevokedAt.is_null())
         .all(scope.conn())

@@ -1,7 +1,7 @@
 //! Contacts with citizens on every channel, and the contact centre's caller recognition.
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, Scope, TenantId, audit};
+use civitas_tenants::{Error as TenancyError, Identity, Scope, TenantId, audit};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
@@ -123,7 +123,7 @@ pub struct Caller {
 
 pub async fn identify_caller(
     scope: &Scope,
-    actor: &str,
+    actor: &Identity,
     raw_phone: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Caller>> {

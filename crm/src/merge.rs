@@ -1,7 +1,7 @@
 //! Merging an unidentified person record into the identified person, once the codice
 //! fiscale is known. Nothing is deleted; the merge is audited.
 
-use civitas_tenants::{Error as TenancyError, Scope, audit};
+use civitas_tenants::{Error as TenancyError, Identity, Scope, audit};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
@@ -20,7 +20,7 @@ fn err(e: TenancyError) -> Error {
 /// that other bodies' records of it follow. Refused across two different codici fiscali.
 pub async fn merge(
     scope: &Scope,
-    actor: &str,
+    actor: &Identity,
     cache: &ConsentCache,
     source: Uuid,
     target: Uuid,

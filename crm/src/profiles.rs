@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, Scope, TenantId, audit};
+use civitas_tenants::{Error as TenancyError, Identity, Scope, TenantId, audit};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
     QueryOrder, QuerySelect, RelationDef, Select,
@@ -149,7 +149,7 @@ async fn replace_contacts(
 /// scope's transaction. A person already registered here is a CONFLICT.
 pub async fn register(
     scope: &Scope,
-    actor: &str,
+    actor: &Identity,
     fiscal_code: Option<&str>,
     input: ProfileInput,
 ) -> Result<Profile> {
@@ -213,7 +213,12 @@ pub async fn register(
 }
 
 /// Changes the fields given; lists given replace the previous ones.
-pub async fn update(scope: &Scope, actor: &str, id: Uuid, input: ProfileInput) -> Result<Profile> {
+pub async fn update(
+    scope: &Scope,
+    actor: &Identity,
+    id: Uuid,
+    input: ProfileInput,
+) -> Result<Profile> {
     let current = own(scope, id).await?;
     let (emails, phones) = contacts(&input)?;
     let given = input

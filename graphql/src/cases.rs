@@ -232,6 +232,7 @@ pub struct Delegation {
     pub id: ID,
     pub person_id: ID,
     pub tutor_subject: String,
+    pub tutor_issuer: String,
     pub scopes: Vec<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }
@@ -351,7 +352,7 @@ async fn on_behalf(
     let person = parse_id("onBehalfOf", person)?;
     let s = state(ctx);
     let scope = s.db.scope(tc).await?;
-    let root = delegations::check(&scope, &tc.actor(), person, what, s.db.clock().now()).await?;
+    let root = delegations::check(&scope, &tc.identity(), person, what, s.db.clock().now()).await?;
     scope.commit().await?;
     Ok(Some(root))
 }
@@ -452,7 +453,8 @@ impl CaseQuery {
         let s = state(ctx);
         let scope = s.db.scope(tc).await?;
         let found =
-            interactions::identify_caller(&scope, &tc.actor(), &phone, s.db.clock().now()).await?;
+            interactions::identify_caller(&scope, &tc.identity(), &phone, s.db.clock().now())
+                .await?;
         scope.commit().await?;
         Ok(found.map(|c| RecognisedCaller {
             person_id: ID(c.person_id.to_string()),
@@ -671,15 +673,22 @@ impl CaseMutation {
         ctx: &Context<'_>,
         person_id: ID,
         tutor: String,
+        #[graphql(desc = "The tutor's issuer; by default the caller's own.")] tutor_issuer: Option<
+            String,
+        >,
         scopes: Vec<String>,
         expires_at: Option<DateTime<Utc>>,
     ) -> ApiResult<Delegation> {
         let tc = authorize(ctx, "delegation", "grant").await?;
         let s = state(ctx);
         let scope = s.db.scope(tc).await?;
+        let tutor = civitas_tenants::Identity::new(
+            tutor_issuer.unwrap_or_else(|| tc.principal.issuer.clone()),
+            tutor,
+        );
         let d = delegations::grant(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             parse_id("personId", &person_id)?,
             &tutor,
             &scopes,
@@ -692,6 +701,7 @@ impl CaseMutation {
             id: ID(d.id.to_string()),
             person_id: ID(d.person_id.to_string()),
             tutor_subject: d.tutor_subject,
+            tutor_issuer: d.tutor_issuer,
             scopes: d.scopes,
             expires_at: d.expires_at,
         })
@@ -703,7 +713,7 @@ impl CaseMutation {
         let scope = s.db.scope(tc).await?;
         delegations::revoke(
             &scope,
-            &tc.actor(),
+            &tc.identity(),
             parse_id("id", &id)?,
             s.db.clock().now(),
         )

@@ -173,8 +173,8 @@ impl CitizenMutation {
             language: input.language,
             notes: input.notes,
         };
-        let p =
-            profiles::register(&scope, &tc.actor(), input.fiscal_code.as_deref(), fields).await?;
+        let p = profiles::register(&scope, &tc.identity(), input.fiscal_code.as_deref(), fields)
+            .await?;
         scope.commit().await?;
         Ok(p.into())
     }
@@ -197,7 +197,7 @@ impl CitizenMutation {
             language: input.language,
             notes: input.notes,
         };
-        let p = profiles::update(&scope, &tc.actor(), id, fields).await?;
+        let p = profiles::update(&scope, &tc.identity(), id, fields).await?;
         scope.commit().await?;
         Ok(p.into())
     }
@@ -215,7 +215,7 @@ impl CitizenMutation {
         let target = parse_id("targetPersonId", &target_person_id)?;
         let s = state(ctx);
         let scope = s.db.scope(tc).await?;
-        let kept = merge::merge(&scope, &tc.actor(), &s.consents, source, target).await?;
+        let kept = merge::merge(&scope, &tc.identity(), &s.consents, source, target).await?;
         scope.commit().await?;
         Ok(ID(kept.to_string()))
     }

@@ -2,8 +2,9 @@
 //! link to their person and an idempotency key were matched by subject alone, so a provider
 //! that one body registered could mint another body's administrator or any citizen.
 //!
-//! - `members.issuer`: existing members are carried over to the issuer of their body's one
-//!   registered provider, or else to the development issuer (`civitas-dev`).
+//! - `members.issuer` and `delegations.tutor_issuer`: existing rows are carried over to the
+//!   issuer of their body's one registered provider, or else to the development issuer
+//!   (`civitas-dev`).
 //! - `person_identities (issuer, subject) -> person`: a citizen may sign in through several
 //!   providers (SPID broker, CIE). Existing links move here under the development issuer and
 //!   `persons.oidc_subject` is no longer written: in production such a link is dead, and the
@@ -112,6 +113,20 @@ impl MigrationTrait for Migration {
                WHERE p.owner_tenant_id = members.tenant_id) = 1",
         )
         .await?;
+        // A tutor's delegations name them as members are named.
+        conn.execute_unprepared(&format!(
+            "ALTER TABLE delegations ADD COLUMN tutor_issuer text NOT NULL DEFAULT '{DEV_ISSUER}'"
+        ))
+        .await?;
+        unforced(
+            m,
+            "delegations",
+            "UPDATE delegations SET tutor_issuer = (SELECT p.issuer FROM identity_providers p \
+               WHERE p.owner_tenant_id = delegations.tenant_id) \
+             WHERE (SELECT count(*) FROM identity_providers p \
+               WHERE p.owner_tenant_id = delegations.tenant_id) = 1",
+        )
+        .await?;
         conn.execute_unprepared("DROP INDEX ux_members_subject")
             .await?;
         rls::index(
@@ -196,6 +211,8 @@ impl MigrationTrait for Migration {
         conn.execute_unprepared("DROP INDEX ux_members_identity")
             .await?;
         conn.execute_unprepared("ALTER TABLE members DROP COLUMN issuer")
+            .await?;
+        conn.execute_unprepared("ALTER TABLE delegations DROP COLUMN tutor_issuer")
             .await?;
         rls::index(
             m,

@@ -229,9 +229,14 @@ async fn load_citizens(db: &Db) -> anyhow::Result<()> {
             language: Some("it".into()),
             notes: None,
         };
-        profiles::register(&scope, "system:demo", *code, input)
-            .await
-            .map_err(|e| anyhow::anyhow!("demo citizen {given} {family}: {e}"))?;
+        profiles::register(
+            &scope,
+            &Identity::new("civitas", "system:demo"),
+            *code,
+            input,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("demo citizen {given} {family}: {e}"))?;
         scope.commit().await?;
     }
 

@@ -154,7 +154,10 @@ impl Limiter {
             "tenant",
         )?;
         self.take(
-            format!("p:{tenant}:{}", ctx.principal.subject),
+            format!(
+                "p:{tenant}:{}|{}",
+                ctx.principal.issuer, ctx.principal.subject
+            ),
             l.principal_rps,
             l.principal_burst,
             "principal",

@@ -4,7 +4,7 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, TransactionTrait,
+    QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -106,7 +106,9 @@ pub async fn register(
         return Err(Error::Validation(format!("issuer: {why}")));
     }
     let issuer = r.issuer.trim_end_matches('/').to_owned();
-    let txn = db.global().begin().await?;
+    // Read then write: on SQLite the write lock is taken up front (begin_bound), so that
+    // another writer makes this wait rather than fail.
+    let txn = db.begin_bound(None, None).await?;
     if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
         // Two bodies registering the same issuer at once: the second waits and sees the first.
         txn.execute_raw(sea_orm::Statement::from_sql_and_values(

@@ -109,7 +109,7 @@ impl Db {
         calls.fetch_optional(&sql, Values(values)).await
     }
 
-    async fn begin_bound(
+    pub(crate) async fn begin_bound(
         &self,
         tenant: Option<Uuid>,
         person: Option<Uuid>,

@@ -159,6 +159,21 @@ async fn readiness_answers_at_once_when_the_database_is_gone() {
         ))
         .await
         .expect("cut the database off");
+    // Termination is a signal: wait until the server's backends are gone.
+    for _ in 0..100 {
+        let left = admin
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                format!("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = '{name}'"),
+            ))
+            .await
+            .expect("count")
+            .and_then(|r| r.try_get::<i64>("", "n").ok());
+        if left == Some(0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let started = Instant::now();
     let ready = app
         .client

@@ -10,6 +10,7 @@ pub struct Model {
     pub id: Uuid,
     pub person_id: Uuid,
     pub tutor_subject: String,
+    pub tutor_issuer: String,
     /// Comma-separated: `cases`, `interactions`.
     pub scopes: String,
     pub expires_at: Option<DateTimeUtc>,

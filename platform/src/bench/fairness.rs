@@ -46,22 +46,29 @@ async fn set_flooder_settings(
         fiscal_code: None,
         ttl: chrono::Duration::minutes(10),
     })?;
-    let resp: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/graphql", base_url.trim_end_matches('/')))
-        .bearer_auth(token)
-        .header("x-civitas-tenant", tenant_slug(FLOODER))
-        .json(&serde_json::json!({
-            "query": "mutation($s: JSON!) { updateTenantSettings(settings: $s) { slug } }",
-            "variables": { "s": settings },
-        }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    if resp.get("errors").is_some() {
-        anyhow::bail!("setting the flooding body's settings: {resp}");
+    // Right after the flood the body's bucket is empty: a refusal is waited out, not fatal.
+    for _ in 0..50 {
+        let resp: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/graphql", base_url.trim_end_matches('/')))
+            .bearer_auth(&token)
+            .header("x-civitas-tenant", tenant_slug(FLOODER))
+            .json(&serde_json::json!({
+                "query": "mutation($s: JSON!) { updateTenantSettings(settings: $s) { slug } }",
+                "variables": { "s": settings },
+            }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        match resp.get("errors") {
+            None => return Ok(()),
+            Some(e) if e[0]["extensions"]["code"] == "RATE_LIMITED" => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Some(_) => anyhow::bail!("setting the flooding body's settings: {resp}"),
+        }
     }
-    Ok(())
+    anyhow::bail!("setting the flooding body's settings: still rate-limited after 5 s")
 }
 
 pub async fn run(config: &Config, fa: &FairnessArgs) -> anyhow::Result<FairnessOutcome> {
