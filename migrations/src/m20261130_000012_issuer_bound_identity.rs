@@ -71,6 +71,27 @@ async fn unforced(m: &SchemaManager<'_>, table: &str, sql: &str) -> Result<(), D
     Ok(())
 }
 
+/// Adds `column` (an issuer) to the tenant-owned `table`, carrying existing rows over to
+/// their body's one registered provider, or else to the development issuer.
+async fn issuer_column(m: &SchemaManager<'_>, table: &str, column: &str) -> Result<(), DbErr> {
+    m.get_connection()
+        .execute_unprepared(&format!(
+            "ALTER TABLE {table} ADD COLUMN {column} text NOT NULL DEFAULT '{DEV_ISSUER}'"
+        ))
+        .await?;
+    let providers =
+        format!("FROM identity_providers p WHERE p.owner_tenant_id = {table}.tenant_id");
+    unforced(
+        m,
+        table,
+        &format!(
+            "UPDATE {table} SET {column} = (SELECT p.issuer {providers}) \
+             WHERE (SELECT count(*) {providers}) = 1"
+        ),
+    )
+    .await
+}
+
 async fn idempotency_table(m: &SchemaManager<'_>, bound: bool) -> Result<(), DbErr> {
     let mut t = Table::create();
     t.table(IdempotencyKeys::Table)
@@ -100,33 +121,9 @@ async fn idempotency_table(m: &SchemaManager<'_>, bound: bool) -> Result<(), DbE
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         let conn = m.get_connection();
-        conn.execute_unprepared(&format!(
-            "ALTER TABLE members ADD COLUMN issuer text NOT NULL DEFAULT '{DEV_ISSUER}'"
-        ))
-        .await?;
-        unforced(
-            m,
-            "members",
-            "UPDATE members SET issuer = (SELECT p.issuer FROM identity_providers p \
-               WHERE p.owner_tenant_id = members.tenant_id) \
-             WHERE (SELECT count(*) FROM identity_providers p \
-               WHERE p.owner_tenant_id = members.tenant_id) = 1",
-        )
-        .await?;
+        issuer_column(m, "members", "issuer").await?;
         // A tutor's delegations name them as members are named.
-        conn.execute_unprepared(&format!(
-            "ALTER TABLE delegations ADD COLUMN tutor_issuer text NOT NULL DEFAULT '{DEV_ISSUER}'"
-        ))
-        .await?;
-        unforced(
-            m,
-            "delegations",
-            "UPDATE delegations SET tutor_issuer = (SELECT p.issuer FROM identity_providers p \
-               WHERE p.owner_tenant_id = delegations.tenant_id) \
-             WHERE (SELECT count(*) FROM identity_providers p \
-               WHERE p.owner_tenant_id = delegations.tenant_id) = 1",
-        )
-        .await?;
+        issuer_column(m, "delegations", "tutor_issuer").await?;
         conn.execute_unprepared("DROP INDEX ux_members_subject")
             .await?;
         rls::index(

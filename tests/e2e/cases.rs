@@ -651,30 +651,6 @@ async fn a_municipio_starts_from_its_parents_catalogue(
     assert_eq!(error_code(&orphan), "VALIDATION");
 }
 
-async fn post_keyed(
-    app: &TestApp,
-    token: &str,
-    key: &str,
-    query: &str,
-) -> (u16, Option<String>, Value) {
-    let resp = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .header("Idempotency-Key", key)
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .expect("send");
-    let status = resp.status().as_u16();
-    let replayed = resp
-        .headers()
-        .get("idempotent-replayed")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    (status, replayed, resp.json().await.expect("json"))
-}
-
 #[rstest]
 #[tokio::test]
 async fn a_mutation_retried_with_its_idempotency_key_runs_once(

@@ -349,6 +349,32 @@ async fn serve(config: Config, clock: Clock) -> (Arc<App>, SocketAddr) {
     (app, addr)
 }
 
+/// Posts a document with an `Idempotency-Key`; the status, the `Idempotent-Replayed`
+/// header and the body.
+pub async fn post_keyed(
+    app: &TestApp,
+    token: &str,
+    key: &str,
+    query: &str,
+) -> (u16, Option<String>, Value) {
+    let resp = app
+        .client
+        .post(app.url("/graphql"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", key)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("send");
+    let status = resp.status().as_u16();
+    let replayed = resp
+        .headers()
+        .get("idempotent-replayed")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, replayed, resp.json().await.expect("json"))
+}
+
 pub fn chrono_minutes(m: i64) -> chrono::Duration {
     chrono::Duration::minutes(m)
 }

@@ -221,36 +221,42 @@ pub fn bulky_waste_fields() -> Vec<FieldDef> {
 }
 
 async fn persons_copy(conn: &mut PgConnection, layout: &Layout) -> anyhow::Result<()> {
-    let mut copy = conn
-        .copy_in_raw("COPY persons (id, fiscal_code, merged_into, created_at) FROM STDIN")
-        .await?;
-    let mut buf = String::with_capacity(8 << 20);
-    for p in 0..layout.persons {
-        let code = FiscalCode::synthetic(p);
-        buf.push_str(&format!(
-            "{}\t{code}\t\\N\t2024-01-01 00:00:00+00\n",
-            person_id(p)
-        ));
-        if buf.len() > 4 << 20 {
-            copy.send(buf.as_bytes()).await?;
-            buf.clear();
-        }
-    }
-    copy.send(buf.as_bytes()).await?;
-    copy.finish().await?;
-    buf.clear();
+    copy_rows(
+        conn,
+        "COPY persons (id, fiscal_code, merged_into, created_at) FROM STDIN",
+        (0..layout.persons).map(|p| {
+            let code = FiscalCode::synthetic(p);
+            format!("{}\t{code}\t\\N\t2024-01-01 00:00:00+00\n", person_id(p))
+        }),
+    )
+    .await?;
     // Each citizen signs in with the development issuer's identity (the scenarios' tokens).
-    let mut copy = conn
-        .copy_in_raw("COPY person_identities (issuer, subject, person_id, created_at) FROM STDIN")
-        .await?;
-    for p in 0..layout.persons {
-        let code = FiscalCode::synthetic(p);
-        buf.push_str(&format!(
-            "{}\t{}\t{}\t2024-01-01 00:00:00+00\n",
-            crate::dev_issuer::ISSUER,
-            citizen_subject(code.as_str()),
-            person_id(p)
-        ));
+    copy_rows(
+        conn,
+        "COPY person_identities (issuer, subject, person_id, created_at) FROM STDIN",
+        (0..layout.persons).map(|p| {
+            let code = FiscalCode::synthetic(p);
+            format!(
+                "{}\t{}\t{}\t2024-01-01 00:00:00+00\n",
+                crate::dev_issuer::ISSUER,
+                citizen_subject(code.as_str()),
+                person_id(p)
+            )
+        }),
+    )
+    .await
+}
+
+/// Streams `rows` (COPY text lines) to `sql`, a few megabytes at a time.
+async fn copy_rows(
+    conn: &mut PgConnection,
+    sql: &str,
+    rows: impl Iterator<Item = String>,
+) -> anyhow::Result<()> {
+    let mut copy = conn.copy_in_raw(sql).await?;
+    let mut buf = String::with_capacity(8 << 20);
+    for row in rows {
+        buf.push_str(&row);
         if buf.len() > 4 << 20 {
             copy.send(buf.as_bytes()).await?;
             buf.clear();
