@@ -263,3 +263,59 @@ async fn a_subscription_ends_with_the_rights_or_the_token_it_was_opened_with(
         "closed at expiry"
     );
 }
+
+#[rstest]
+#[tokio::test]
+async fn a_subscription_ends_when_a_policy_or_the_body_takes_its_right_away(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (alfa, beta) = setup(&app).await;
+    let replica = match backend {
+        Postgres => Some(app.replica().await),
+        Sqlite => None,
+    };
+    let addr = replica.as_ref().map_or(app.addr, |r| r.addr);
+
+    // beta's administrators take reading cases away from operators.
+    let mut ws = subscribe(addr, &beta, OPS_SUB).await;
+    let rm = app
+        .gql(
+            &app.admin_of("beta"),
+            "mutation { removePolicy(role: \"operator\", object: \"case\", action: \"read\") { role } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&rm);
+    let started = std::time::Instant::now();
+    assert!(
+        completes(&mut ws, Duration::from_secs(3)).await,
+        "closed after removePolicy"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // alfa is suspended.
+    let mut ws = subscribe(addr, &alfa, OPS_SUB).await;
+    let s = app
+        .gql(
+            &app.platform_admin(),
+            "mutation { setTenantStatus(slug: \"alfa\", status: SUSPENDED) { status } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&s);
+    let started = std::time::Instant::now();
+    assert!(
+        completes(&mut ws, Duration::from_secs(3)).await,
+        "closed after suspension"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
+}
