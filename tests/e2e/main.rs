@@ -17,6 +17,7 @@ mod harness;
 mod isolation;
 mod oidc;
 mod realtime;
+mod schema_snapshot;
 mod security_identity;
 mod security_outbound;
 mod security_requests;

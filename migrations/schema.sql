@@ -1,0 +1,653 @@
+-- PostgreSQL's schema after every migration (pg_dump --schema-only --no-owner),
+-- normalised. Generated: see tests/e2e/schema_snapshot.rs. Do not edit.
+CREATE SCHEMA public;
+COMMENT ON SCHEMA public IS 'standard public schema';
+CREATE FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) RETURNS TABLE(family text, consents text, profile_rows text, contact_rows text, case_rows text, interaction_rows text)
+    LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+#variable_conflict use_column
+DECLARE
+  entered boolean;
+BEGIN
+  entered := civitas_enter_tenant(p_tenant, p_now);
+  RETURN QUERY
+    WITH fam AS MATERIALIZED (
+      SELECT id, fiscal_code, oidc_subject, merged_into, created_at
+      FROM persons WHERE id = p_person OR merged_into = p_person),
+    con AS MATERIALIZED (
+      SELECT sc.* FROM sharing_consents sc
+      WHERE sc.person_id = ANY ((SELECT array_agg(id) FROM fam)::uuid[])
+        AND sc.grantee_tenant_id = p_tenant AND sc.revoked_at IS NULL),
+    ids AS (SELECT array_agg(id) AS v FROM fam),
+    bodies AS (
+      SELECT p_tenant || array_agg(source_tenant_id) FILTER (WHERE source_tenant_id IS NOT NULL) AS v,
+             COALESCE(bool_or(source_tenant_id IS NULL), false) AS every
+      FROM con)
+    SELECT
+      (SELECT json_agg(fam)::text FROM fam) AS family,
+      (SELECT json_agg(con)::text FROM con) AS consents,
+      (SELECT json_agg(p ORDER BY p.tenant_id, p.id)::text FROM profiles p
+       WHERE p.person_id = ANY ((SELECT v FROM ids)::uuid[])
+         AND (p.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies))
+         AND p.merged_into IS NULL) AS profile_rows,
+      (SELECT json_agg(c ORDER BY c.id)::text FROM contacts c
+       WHERE c.person_id = ANY ((SELECT v FROM ids)::uuid[])
+         AND (c.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies))) AS contact_rows,
+      CASE WHEN p_cases THEN
+        (SELECT json_agg(c)::text FROM cases c
+         WHERE c.person_id = ANY ((SELECT v FROM ids)::uuid[])
+           AND (c.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies)))
+      END AS case_rows,
+      CASE WHEN p_interactions THEN
+        (SELECT json_agg(i)::text FROM interactions i
+         WHERE i.person_id = ANY ((SELECT v FROM ids)::uuid[])
+           AND (i.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies)))
+      END AS interaction_rows;
+END
+$$;
+CREATE FUNCTION public.civitas_current_person() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT NULLIF(current_setting('app.person_id', true), '')::uuid $$;
+CREATE FUNCTION public.civitas_current_tenant() RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$ SELECT NULLIF(current_setting('app.tenant_id', true), '')::uuid $$;
+CREATE FUNCTION public.civitas_enter_tenant(p_tenant uuid, p_now text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  ignored text;
+BEGIN
+  IF p_tenant IS NULL THEN
+    RAISE EXCEPTION 'civitas_enter_tenant: no tenant given';
+  END IF;
+  -- Inside a transaction already bound elsewhere (a scope of another tenant, a citizen's
+  -- own scope), switching would change what the rest of it sees: refuse.
+  IF civitas_current_person() IS NOT NULL
+     OR COALESCE(civitas_current_tenant() <> p_tenant, false) THEN
+    RAISE EXCEPTION 'civitas_enter_tenant: this transaction is bound to another tenant or person';
+  END IF;
+  ignored := set_config('app.tenant_id', p_tenant::text, true);
+  ignored := set_config('app.person_id', '', true);
+  ignored := set_config('app.now', COALESCE(p_now, ''), true);
+  RETURN true;
+END
+$$;
+CREATE FUNCTION public.civitas_is_current_person(p uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+  me uuid := civitas_current_person();
+BEGIN
+  IF me IS NULL OR p IS NULL THEN
+    RETURN false;
+  END IF;
+  IF p = me THEN
+    RETURN true;
+  END IF;
+  RETURN EXISTS (SELECT 1 FROM persons WHERE id = p AND merged_into = me);
+END
+$$;
+CREATE FUNCTION public.civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+  entered boolean;
+BEGIN
+  entered := civitas_enter_tenant(p_tenant, p_now);
+  INSERT INTO access_log (tenant_id, id, occurred_at, person_id, reader, source_tenant_id,
+                          scopes, consent_id, purpose)
+  SELECT p_tenant, r.id, r.occurred_at, r.person_id, r.reader, r.source_tenant_id, r.scopes,
+         r.consent_id, r.purpose
+  FROM jsonb_to_recordset(p_rows) AS r(id uuid, occurred_at timestamptz, person_id uuid,
+       reader text, source_tenant_id uuid, scopes text, consent_id uuid, purpose text);
+END
+$$;
+CREATE FUNCTION public.civitas_now() RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    AS $$ SELECT COALESCE(NULLIF(current_setting('app.now', true), '')::timestamptz, now()) $$;
+CREATE FUNCTION public.civitas_shared(p uuid, source uuid, scope text) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+  grantee uuid := civitas_current_tenant();
+BEGIN
+  IF grantee IS NULL THEN
+    RETURN false;
+  END IF;
+  RETURN EXISTS (
+    SELECT 1 FROM sharing_consents c
+    WHERE c.person_id IN (
+            SELECT COALESCE(x.merged_into, x.id) FROM persons x WHERE x.id = p
+            UNION SELECT y.id FROM persons y
+                  WHERE y.merged_into = (SELECT COALESCE(z.merged_into, z.id) FROM persons z WHERE z.id = p))
+      AND c.grantee_tenant_id = grantee
+      AND (c.source_tenant_id IS NULL OR c.source_tenant_id = source)
+      AND c.source_tenant_id IS DISTINCT FROM c.grantee_tenant_id
+      AND c.revoked_at IS NULL
+      AND (c.expires_at IS NULL OR c.expires_at > civitas_now())
+      AND position(',' || scope || ',' in ',' || c.scopes || ',') > 0);
+END
+$$;
+CREATE TABLE public.access_log (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    person_id uuid NOT NULL,
+    reader text NOT NULL,
+    source_tenant_id uuid NOT NULL,
+    scopes text NOT NULL,
+    consent_id uuid NOT NULL,
+    purpose text NOT NULL
+);
+ALTER TABLE ONLY public.access_log FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.audit_events (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    target text,
+    detail jsonb NOT NULL,
+    actor_issuer text
+);
+ALTER TABLE ONLY public.audit_events FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.auth_flows (
+    state text NOT NULL,
+    payload jsonb NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+CREATE TABLE public.casbin_rule (
+    id integer NOT NULL,
+    ptype text NOT NULL,
+    v0 text DEFAULT ''::text NOT NULL,
+    v1 text DEFAULT ''::text NOT NULL,
+    v2 text DEFAULT ''::text NOT NULL,
+    v3 text DEFAULT ''::text NOT NULL,
+    v4 text DEFAULT ''::text NOT NULL,
+    v5 text DEFAULT ''::text NOT NULL
+);
+ALTER TABLE public.casbin_rule ALTER COLUMN id ADD GENERATED BY DEFAULT AS IDENTITY (
+    SEQUENCE NAME public.casbin_rule_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+CREATE TABLE public.case_events (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    person_id uuid,
+    occurred_at timestamp with time zone NOT NULL,
+    actor text NOT NULL,
+    on_behalf_of text,
+    channel text NOT NULL,
+    kind text NOT NULL,
+    from_status text,
+    to_status text,
+    detail jsonb NOT NULL
+);
+ALTER TABLE ONLY public.case_events FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.cases (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    number text NOT NULL,
+    person_id uuid,
+    service_id uuid NOT NULL,
+    title text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    status text NOT NULL,
+    priority text NOT NULL,
+    channel text NOT NULL,
+    assigned_team text,
+    assigned_to text,
+    escalation_level integer DEFAULT 0 NOT NULL,
+    custom_fields jsonb NOT NULL,
+    resolution_note text,
+    source text,
+    external_ref text,
+    due_at timestamp with time zone NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    resolved_at timestamp with time zone,
+    closed_at timestamp with time zone
+);
+ALTER TABLE ONLY public.cases FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.consent_requests (
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    source_tenant_id uuid,
+    grantee_tenant_id uuid NOT NULL,
+    scopes text NOT NULL,
+    purpose text NOT NULL,
+    expires_at timestamp with time zone,
+    channel text NOT NULL,
+    collected_by text NOT NULL,
+    collected_by_issuer text NOT NULL,
+    collected_in_tenant_id uuid NOT NULL,
+    requested_at timestamp with time zone NOT NULL,
+    status text NOT NULL,
+    decided_at timestamp with time zone,
+    consent_id uuid
+);
+ALTER TABLE ONLY public.consent_requests FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.contacts (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    profile_id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    kind text NOT NULL,
+    value text NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.contacts FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.counters (
+    tenant_id uuid NOT NULL,
+    name text NOT NULL,
+    value bigint NOT NULL
+);
+ALTER TABLE ONLY public.counters FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.delegations (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    tutor_subject text NOT NULL,
+    scopes text NOT NULL,
+    expires_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    created_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    tutor_issuer text DEFAULT 'civitas-dev'::text NOT NULL
+);
+ALTER TABLE ONLY public.delegations FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.idempotency_keys (
+    tenant_id uuid NOT NULL,
+    issuer text NOT NULL,
+    subject text NOT NULL,
+    key text NOT NULL,
+    request_hash text NOT NULL,
+    response jsonb NOT NULL,
+    checks jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.idempotency_keys FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.identity_providers (
+    id uuid NOT NULL,
+    owner_tenant_id uuid NOT NULL,
+    issuer text NOT NULL,
+    audiences text NOT NULL,
+    client_id text,
+    client_secret text,
+    fiscal_number_claim text NOT NULL,
+    roles_claim text NOT NULL,
+    service_clients text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    citizen_identities boolean DEFAULT false NOT NULL
+);
+CREATE TABLE public.interactions (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    person_id uuid,
+    case_id uuid,
+    channel text NOT NULL,
+    direction text NOT NULL,
+    operator text NOT NULL,
+    on_behalf_of text,
+    summary text NOT NULL,
+    occurred_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.interactions FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.members (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    subject text NOT NULL,
+    display_name text NOT NULL,
+    email text,
+    created_at timestamp with time zone NOT NULL,
+    issuer text DEFAULT 'civitas-dev'::text NOT NULL
+);
+ALTER TABLE ONLY public.members FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.outbox (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    event_type text NOT NULL,
+    payload jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.outbox FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.person_identities (
+    issuer text NOT NULL,
+    subject text NOT NULL,
+    person_id uuid NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+CREATE TABLE public.persons (
+    id uuid NOT NULL,
+    fiscal_code text,
+    oidc_subject text,
+    merged_into uuid,
+    created_at timestamp with time zone NOT NULL
+);
+CREATE TABLE public.privacy_consents (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    purpose text NOT NULL,
+    text_version text NOT NULL,
+    channel text NOT NULL,
+    collected_by text NOT NULL,
+    collector_kind text NOT NULL,
+    given_at timestamp with time zone NOT NULL,
+    withdrawn_at timestamp with time zone,
+    withdrawn_by text
+);
+ALTER TABLE ONLY public.privacy_consents FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.profiles (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    given_name text NOT NULL,
+    family_name text NOT NULL,
+    search_name text NOT NULL,
+    preferred_channel text,
+    language text,
+    notes text DEFAULT ''::text NOT NULL,
+    merged_into uuid,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.profiles FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.role_assignments (
+    tenant_id uuid NOT NULL,
+    member_id uuid NOT NULL,
+    role text NOT NULL,
+    granted_by text NOT NULL,
+    granted_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.role_assignments FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.seaql_migrations (
+    version character varying NOT NULL,
+    applied_at bigint NOT NULL
+);
+CREATE TABLE public.services (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    code text NOT NULL,
+    name text NOT NULL,
+    area text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    channels text DEFAULT ''::text NOT NULL,
+    sla_hours integer DEFAULT 72 NOT NULL,
+    custom_fields jsonb DEFAULT '[]'::jsonb NOT NULL
+);
+ALTER TABLE ONLY public.services FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.sessions (
+    id_hash text NOT NULL,
+    principal jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    expires_at timestamp with time zone NOT NULL
+);
+CREATE TABLE public.sharing_consents (
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    source_tenant_id uuid,
+    grantee_tenant_id uuid NOT NULL,
+    scopes text NOT NULL,
+    purpose text NOT NULL,
+    expires_at timestamp with time zone,
+    channel text NOT NULL,
+    collected_by text NOT NULL,
+    collector_kind text NOT NULL,
+    collected_in_tenant_id uuid,
+    granted_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone,
+    revoked_by text
+);
+ALTER TABLE ONLY public.sharing_consents FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.tenants (
+    id uuid NOT NULL,
+    slug text NOT NULL,
+    display_name text NOT NULL,
+    kind text NOT NULL,
+    parent_id uuid,
+    status text NOT NULL,
+    settings jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+CREATE TABLE public.webhook_deliveries (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    webhook_id uuid NOT NULL,
+    event_id uuid NOT NULL,
+    status text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone NOT NULL,
+    last_status integer,
+    last_error text,
+    delivered_at timestamp with time zone
+);
+ALTER TABLE ONLY public.webhook_deliveries FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.webhooks (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    url text NOT NULL,
+    secret text NOT NULL,
+    event_types text NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.webhooks FORCE ROW LEVEL SECURITY;
+ALTER TABLE ONLY public.access_log
+    ADD CONSTRAINT access_log_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.audit_events
+    ADD CONSTRAINT audit_events_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.auth_flows
+    ADD CONSTRAINT auth_flows_pkey PRIMARY KEY (state);
+ALTER TABLE ONLY public.casbin_rule
+    ADD CONSTRAINT casbin_rule_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.case_events
+    ADD CONSTRAINT case_events_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.cases
+    ADD CONSTRAINT cases_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.consent_requests
+    ADD CONSTRAINT consent_requests_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT contacts_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.counters
+    ADD CONSTRAINT counters_pkey PRIMARY KEY (tenant_id, name);
+ALTER TABLE ONLY public.delegations
+    ADD CONSTRAINT delegations_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.idempotency_keys
+    ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, issuer, subject, key);
+ALTER TABLE ONLY public.identity_providers
+    ADD CONSTRAINT identity_providers_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.interactions
+    ADD CONSTRAINT interactions_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.members
+    ADD CONSTRAINT members_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.outbox
+    ADD CONSTRAINT outbox_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.person_identities
+    ADD CONSTRAINT person_identities_pkey PRIMARY KEY (issuer, subject);
+ALTER TABLE ONLY public.persons
+    ADD CONSTRAINT persons_fiscal_code_key UNIQUE (fiscal_code);
+ALTER TABLE ONLY public.persons
+    ADD CONSTRAINT persons_oidc_subject_key UNIQUE (oidc_subject);
+ALTER TABLE ONLY public.persons
+    ADD CONSTRAINT persons_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.privacy_consents
+    ADD CONSTRAINT privacy_consents_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.profiles
+    ADD CONSTRAINT profiles_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.role_assignments
+    ADD CONSTRAINT role_assignments_pkey PRIMARY KEY (tenant_id, member_id, role);
+ALTER TABLE ONLY public.seaql_migrations
+    ADD CONSTRAINT seaql_migrations_pkey PRIMARY KEY (version);
+ALTER TABLE ONLY public.services
+    ADD CONSTRAINT services_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.sessions
+    ADD CONSTRAINT sessions_pkey PRIMARY KEY (id_hash);
+ALTER TABLE ONLY public.sharing_consents
+    ADD CONSTRAINT sharing_consents_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.tenants
+    ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.tenants
+    ADD CONSTRAINT tenants_slug_key UNIQUE (slug);
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.webhooks
+    ADD CONSTRAINT webhooks_pkey PRIMARY KEY (tenant_id, id);
+CREATE INDEX ix_access_log_person_any_tenant ON public.access_log USING btree (person_id);
+CREATE INDEX ix_access_log_time ON public.access_log USING btree (tenant_id, occurred_at);
+CREATE INDEX ix_audit_events_time ON public.audit_events USING btree (tenant_id, occurred_at);
+CREATE INDEX ix_case_events_case ON public.case_events USING btree (tenant_id, case_id, occurred_at);
+CREATE INDEX ix_cases_person_any_tenant ON public.cases USING btree (person_id);
+CREATE INDEX ix_cases_status_due ON public.cases USING btree (tenant_id, status, due_at);
+CREATE INDEX ix_consent_requests_collected_in ON public.consent_requests USING btree (collected_in_tenant_id, requested_at);
+CREATE INDEX ix_consent_requests_person ON public.consent_requests USING btree (person_id);
+CREATE INDEX ix_contacts_lookup ON public.contacts USING btree (tenant_id, kind, value);
+CREATE INDEX ix_contacts_person_any_tenant ON public.contacts USING btree (person_id);
+CREATE INDEX ix_delegations_tutor ON public.delegations USING btree (tenant_id, tutor_subject, person_id);
+CREATE INDEX ix_interactions_person ON public.interactions USING btree (tenant_id, person_id, occurred_at);
+CREATE INDEX ix_interactions_person_any_tenant ON public.interactions USING btree (person_id);
+CREATE INDEX ix_person_identities_person ON public.person_identities USING btree (person_id);
+CREATE INDEX ix_persons_merged_into ON public.persons USING btree (merged_into);
+CREATE INDEX ix_privacy_consents_person ON public.privacy_consents USING btree (tenant_id, person_id, purpose);
+CREATE INDEX ix_profiles_person_any_tenant ON public.profiles USING btree (person_id);
+CREATE INDEX ix_profiles_search_name ON public.profiles USING btree (tenant_id, search_name);
+CREATE INDEX ix_sharing_consents_grantee ON public.sharing_consents USING btree (grantee_tenant_id);
+CREATE INDEX ix_sharing_consents_person ON public.sharing_consents USING btree (person_id, grantee_tenant_id);
+CREATE INDEX ix_webhook_deliveries_due ON public.webhook_deliveries USING btree (tenant_id, status, next_attempt_at);
+CREATE UNIQUE INDEX ux_casbin_rule ON public.casbin_rule USING btree (ptype, v0, v1, v2, v3, v4, v5);
+CREATE UNIQUE INDEX ux_cases_external_ref ON public.cases USING btree (tenant_id, source, external_ref);
+CREATE UNIQUE INDEX ux_cases_number ON public.cases USING btree (tenant_id, number);
+CREATE UNIQUE INDEX ux_contacts_value ON public.contacts USING btree (tenant_id, profile_id, kind, value);
+CREATE UNIQUE INDEX ux_identity_providers_issuer ON public.identity_providers USING btree (issuer, owner_tenant_id);
+CREATE UNIQUE INDEX ux_members_identity ON public.members USING btree (tenant_id, issuer, subject);
+CREATE UNIQUE INDEX ux_profiles_person ON public.profiles USING btree (tenant_id, person_id);
+CREATE UNIQUE INDEX ux_services_code ON public.services USING btree (tenant_id, code);
+ALTER TABLE ONLY public.audit_events
+    ADD CONSTRAINT fk_audit_events_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+ALTER TABLE ONLY public.consent_requests
+    ADD CONSTRAINT fk_consent_requests_person FOREIGN KEY (person_id) REFERENCES public.persons(id);
+ALTER TABLE ONLY public.contacts
+    ADD CONSTRAINT fk_contacts_profile FOREIGN KEY (tenant_id, profile_id) REFERENCES public.profiles(tenant_id, id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.identity_providers
+    ADD CONSTRAINT fk_identity_providers_tenant FOREIGN KEY (owner_tenant_id) REFERENCES public.tenants(id);
+ALTER TABLE ONLY public.members
+    ADD CONSTRAINT fk_members_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+ALTER TABLE ONLY public.person_identities
+    ADD CONSTRAINT fk_person_identities_person FOREIGN KEY (person_id) REFERENCES public.persons(id);
+ALTER TABLE ONLY public.persons
+    ADD CONSTRAINT fk_persons_merged_into FOREIGN KEY (merged_into) REFERENCES public.persons(id);
+ALTER TABLE ONLY public.privacy_consents
+    ADD CONSTRAINT fk_privacy_consents_person FOREIGN KEY (person_id) REFERENCES public.persons(id);
+ALTER TABLE ONLY public.profiles
+    ADD CONSTRAINT fk_profiles_person FOREIGN KEY (person_id) REFERENCES public.persons(id);
+ALTER TABLE ONLY public.profiles
+    ADD CONSTRAINT fk_profiles_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+ALTER TABLE ONLY public.role_assignments
+    ADD CONSTRAINT fk_role_assignments_member FOREIGN KEY (tenant_id, member_id) REFERENCES public.members(tenant_id, id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.services
+    ADD CONSTRAINT fk_services_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+ALTER TABLE ONLY public.sharing_consents
+    ADD CONSTRAINT fk_sharing_consents_person FOREIGN KEY (person_id) REFERENCES public.persons(id);
+ALTER TABLE ONLY public.tenants
+    ADD CONSTRAINT fk_tenants_parent FOREIGN KEY (parent_id) REFERENCES public.tenants(id);
+ALTER TABLE public.access_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.audit_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.case_events ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.cases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.consent_requests ENABLE ROW LEVEL SECURITY;
+CREATE POLICY consented_read ON public.case_events FOR SELECT USING (public.civitas_shared(person_id, tenant_id, 'cases'::text));
+CREATE POLICY consented_read ON public.cases FOR SELECT USING (public.civitas_shared(person_id, tenant_id, 'cases'::text));
+CREATE POLICY consented_read ON public.contacts FOR SELECT USING (public.civitas_shared(person_id, tenant_id, 'profile'::text));
+CREATE POLICY consented_read ON public.interactions FOR SELECT USING (public.civitas_shared(person_id, tenant_id, 'interactions'::text));
+CREATE POLICY consented_read ON public.profiles FOR SELECT USING (public.civitas_shared(person_id, tenant_id, 'profile'::text));
+ALTER TABLE public.contacts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.counters ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.delegations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.interactions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.outbox ENABLE ROW LEVEL SECURITY;
+CREATE POLICY parties ON public.consent_requests USING ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()))) WITH CHECK ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant())));
+CREATE POLICY parties ON public.sharing_consents USING (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id))) WITH CHECK (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id)));
+CREATE POLICY person_read ON public.access_log FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.case_events FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.cases FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.contacts FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.delegations FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.interactions FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
+ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON public.access_log USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.audit_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.case_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.cases USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.contacts USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.counters USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.delegations USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.interactions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.members USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.outbox USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.role_assignments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.services USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.webhook_deliveries USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.webhooks USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.webhooks ENABLE ROW LEVEL SECURITY;
+GRANT USAGE ON SCHEMA public TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_enter_tenant(p_tenant uuid, p_now text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_enter_tenant(p_tenant uuid, p_now text) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_is_current_person(p uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_is_current_person(p uuid) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.access_log TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.audit_events TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.auth_flows TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.casbin_rule TO civitas_app;
+GRANT USAGE ON SEQUENCE public.casbin_rule_id_seq TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.case_events TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.cases TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.consent_requests TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.contacts TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.counters TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.delegations TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.idempotency_keys TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.identity_providers TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.interactions TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.members TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.outbox TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.person_identities TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.persons TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.privacy_consents TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.role_assignments TO civitas_app;
+GRANT SELECT ON TABLE public.seaql_migrations TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.services TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.sessions TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.sharing_consents TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.tenants TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.webhook_deliveries TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.webhooks TO civitas_app;
