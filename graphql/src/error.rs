@@ -20,6 +20,23 @@ pub enum Code {
 }
 
 impl Code {
+    /// The HTTP status of a request refused before GraphQL runs (bad token, limits, a
+    /// malformed body, an idempotency clash). Errors inside a GraphQL response travel with
+    /// HTTP 200, as GraphQL over HTTP has it. One table, for every refusal.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Code::Unauthenticated => 401,
+            Code::Forbidden | Code::TenantSuspended => 403,
+            Code::NotFound => 404,
+            Code::Validation | Code::BadRequest | Code::GraphqlValidation => 400,
+            Code::Conflict => 409,
+            Code::PayloadTooLarge => 413,
+            Code::RateLimited => 429,
+            Code::Overloaded => 503,
+            Code::Internal => 500,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Code::Unauthenticated => "UNAUTHENTICATED",

@@ -91,7 +91,7 @@ async fn connection_data(
     }
     let caller = identify(app, &headers)
         .await
-        .map_err(|(_, e)| e.into_graphql())?;
+        .map_err(|e| e.into_graphql())?;
     if caller.principal.is_none() {
         return Err(ApiError::new(
             Code::Unauthenticated,
@@ -204,7 +204,7 @@ async fn execute(
 ) -> Response {
     let caller = match identify(app, headers).await {
         Ok(c) => c,
-        Err((status, e)) => return reject(status, e),
+        Err(e) => return reject(e),
     };
     // Held until the response is ready: one of the tenant's places in flight.
     let _permit = match &caller.tenant {
@@ -213,7 +213,6 @@ async fn execute(
             Err(l) => {
                 tracing::info!(limit = l.what, "request rate-limited");
                 let r = refuse(
-                    StatusCode::TOO_MANY_REQUESTS,
                     ApiError::new(
                         Code::RateLimited,
                         format!("too many requests ({} limit); retry later", l.what),
@@ -234,30 +233,27 @@ async fn execute(
     let bytes = match to_bytes(body, app.config.body_limit_bytes).await {
         Ok(b) => b,
         Err(_) => {
-            return reject(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                ApiError::new(
-                    Code::PayloadTooLarge,
-                    format!("request body exceeds {} bytes", app.config.body_limit_bytes),
-                ),
-            );
+            return reject(ApiError::new(
+                Code::PayloadTooLarge,
+                format!("request body exceeds {} bytes", app.config.body_limit_bytes),
+            ));
         }
     };
     let mut request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(r) => r,
         Err(e) => {
-            return reject(
-                StatusCode::BAD_REQUEST,
-                ApiError::new(Code::BadRequest, format!("malformed GraphQL request: {e}")),
-            );
+            return reject(ApiError::new(
+                Code::BadRequest,
+                format!("malformed GraphQL request: {e}"),
+            ));
         }
     };
     if has_nul(&bytes, &request) {
         // PostgreSQL cannot store NUL in text (SQLite would): refused alike on both.
-        return reject(
-            StatusCode::BAD_REQUEST,
-            ApiError::new(Code::Validation, "text may not contain the NUL character"),
-        );
+        return reject(ApiError::new(
+            Code::Validation,
+            "text may not contain the NUL character",
+        ));
     }
     let doc = Inspected::of_request(&mut request, &app.documents);
     seen.operation = doc.operation.clone();
@@ -265,16 +261,13 @@ async fn execute(
         span.record("operation", op.as_str());
     }
     if doc.aliases > app.config.graphql_max_aliases {
-        return reject(
-            StatusCode::BAD_REQUEST,
-            ApiError::new(
-                Code::GraphqlValidation,
-                format!(
-                    "at most {} aliases per document",
-                    app.config.graphql_max_aliases
-                ),
+        return reject(ApiError::new(
+            Code::GraphqlValidation,
+            format!(
+                "at most {} aliases per document",
+                app.config.graphql_max_aliases
             ),
-        );
+        ));
     }
     // After the tenant's limits, so that a flood refused there never queues ahead of others.
     let _place = match app.gate.enter().await {
@@ -282,7 +275,6 @@ async fn execute(
         Err(l) => {
             tracing::warn!(limit = l.what, "no place to serve the request in time");
             return refuse(
-                StatusCode::SERVICE_UNAVAILABLE,
                 ApiError::new(Code::Overloaded, "the server is busy; retry later"),
                 &l,
             );
@@ -299,13 +291,10 @@ async fn execute(
         Some(v) => match v.to_str().ok().filter(|k| idempotency::valid_key(k)) {
             Some(k) => Some(k.to_owned()),
             None => {
-                return reject(
-                    StatusCode::BAD_REQUEST,
-                    ApiError::new(
-                        Code::BadRequest,
-                        "Idempotency-Key must be 1 to 200 visible characters",
-                    ),
-                );
+                return reject(ApiError::new(
+                    Code::BadRequest,
+                    "Idempotency-Key must be 1 to 200 visible characters",
+                ));
             }
         },
         None => None,
@@ -324,8 +313,8 @@ async fn execute(
                 // secret): the caller must hold them still.
                 match caller.still_granted(&app.state, &checks).await {
                     Ok(true) => {}
-                    Ok(false) => return reject(StatusCode::FORBIDDEN, ApiError::forbidden()),
-                    Err(e) => return reject(StatusCode::INTERNAL_SERVER_ERROR, e),
+                    Ok(false) => return reject(ApiError::forbidden()),
+                    Err(e) => return reject(e),
                 }
                 let mut r = (
                     StatusCode::OK,
@@ -338,24 +327,18 @@ async fn execute(
                 return r;
             }
             Ok(idempotency::Claim::InProgress) => {
-                return reject(
-                    StatusCode::CONFLICT,
-                    ApiError::new(
-                        Code::Conflict,
-                        "a request with this Idempotency-Key is in progress",
-                    ),
-                );
+                return reject(ApiError::new(
+                    Code::Conflict,
+                    "a request with this Idempotency-Key is in progress",
+                ));
             }
             Ok(idempotency::Claim::Mismatch) => {
-                return reject(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    ApiError::new(
-                        Code::Conflict,
-                        "this Idempotency-Key was used for a different request",
-                    ),
-                );
+                return reject(ApiError::new(
+                    Code::Conflict,
+                    "this Idempotency-Key was used for a different request",
+                ));
             }
-            Err(e) => return reject(StatusCode::INTERNAL_SERVER_ERROR, ApiError::internal(&e)),
+            Err(e) => return reject(ApiError::internal(&e)),
         }
     }
     let granted = caller.granted.clone();
@@ -378,13 +361,8 @@ async fn execute(
 }
 
 /// The principal behind the bearer token (if any) and the tenant it acts in.
-async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, (StatusCode, ApiError)> {
-    let unauthenticated = |m: &str| {
-        (
-            StatusCode::UNAUTHORIZED,
-            ApiError::new(Code::Unauthenticated, m),
-        )
-    };
+async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
+    let unauthenticated = |m: &str| ApiError::new(Code::Unauthenticated, m);
     let (principal, expires_at) = match headers.get(header::AUTHORIZATION) {
         Some(auth) => {
             let token = auth
@@ -407,33 +385,22 @@ async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, (StatusCode,
         None => match sessions::cookie(headers, sessions::COOKIE) {
             Some(token) => sessions::principal(&app.db, token)
                 .await
-                .map_err(|e| (StatusCode::INTERNAL_SERVER_ERROR, ApiError::internal(&e)))?
+                .map_err(|e| ApiError::internal(&e))?
                 .map(|p| (p, None))
                 .ok_or_else(|| unauthenticated("the session has ended; sign in again"))?,
             None => return Ok(Caller::default()),
         },
     };
     let requested = match headers.get(TENANT_HEADER) {
-        Some(v) => Some(v.to_str().map_err(|_| {
-            (
-                StatusCode::BAD_REQUEST,
-                ApiError::new(Code::BadRequest, "X-Civitas-Tenant is not text"),
-            )
-        })?),
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| ApiError::new(Code::BadRequest, "X-Civitas-Tenant is not text"))?,
+        ),
         None => None,
     };
     civitas_graphql::identify(&app.state, Some(principal), requested)
         .await
         .map(|c| Caller { expires_at, ..c })
-        .map_err(|e| {
-            let status = match e.code {
-                Code::Forbidden | Code::TenantSuspended => StatusCode::FORBIDDEN,
-                Code::Validation | Code::BadRequest => StatusCode::BAD_REQUEST,
-                Code::Unauthenticated => StatusCode::UNAUTHORIZED,
-                _ => StatusCode::INTERNAL_SERVER_ERROR,
-            };
-            (status, e)
-        })
 }
 
 /// Parse and validation errors come from async-graphql without a code; give them one so
@@ -450,8 +417,8 @@ fn label_uncoded_errors(resp: &mut GqlResponse) {
 }
 
 /// A refusal by a limit, with the `Retry-After` (whole seconds, at least one) it calls for.
-fn refuse(status: StatusCode, e: ApiError, limit: &crate::limits::Limited) -> Response {
-    let mut r = reject(status, e);
+fn refuse(e: ApiError, limit: &crate::limits::Limited) -> Response {
+    let mut r = reject(e);
     let secs = limit.retry_after.as_secs().max(1).to_string();
     if let Ok(v) = HeaderValue::from_str(&secs) {
         r.headers_mut().insert(header::RETRY_AFTER, v);
@@ -459,7 +426,10 @@ fn refuse(status: StatusCode, e: ApiError, limit: &crate::limits::Limited) -> Re
     r
 }
 
-fn reject(status: StatusCode, e: ApiError) -> Response {
+/// A refusal before GraphQL runs, with the status its code maps to.
+fn reject(e: ApiError) -> Response {
+    let status =
+        StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut err = ServerError::new(e.message, None);
     let mut ext = ErrorExtensionValues::default();
     ext.set("code", e.code.as_str());

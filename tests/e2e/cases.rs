@@ -674,7 +674,7 @@ async fn a_mutation_retried_with_its_idempotency_key_runs_once(
     );
 
     let (s3, _, other) = post_keyed(&app, &op, "retry-1", "mutation { createCase(input: { serviceCode: \"RIF-INGOMB\", title: \"Frigo\", customFields: { items: [\"fridge\"] } }) { id } }").await;
-    assert_eq!((s3, error_code(&other)), (422, "CONFLICT"));
+    assert_eq!((s3, error_code(&other)), (409, "CONFLICT"));
 
     // A failed mutation is not remembered: fixed, it runs under the same key.
     let (_, _, failed) = post_keyed(

@@ -42,7 +42,11 @@ async fn the_checked_in_schema_is_what_the_migrations_make() {
         .arg(pg_url("postgres", name))
         .output()
         .expect("pg_dump is needed (it comes with PostgreSQL)");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let live = normalise(&String::from_utf8_lossy(&out.stdout));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations/schema.sql");
     let header = "-- PostgreSQL's schema after every migration (pg_dump --schema-only --no-owner),\n\
