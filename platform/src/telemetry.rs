@@ -62,8 +62,19 @@ fn tracer_provider() -> Option<SdkTracerProvider> {
 const TRACE_FILTER: &str = "info,sqlx=warn,sea_orm=warn";
 const LOG_FILTER: &str = "info,sqlx=warn,sea_orm=warn,async_graphql=warn";
 
-/// `CIVITAS_LOG` (or `RUST_LOG`) sets the filter of both, `info` by default;
-/// `CIVITAS_LOG_FORMAT=text` gives human-readable lines instead of JSON.
+/// `CIVITAS_LOG` (or `RUST_LOG`) sets the filter of both, `info` by default. Lines are
+/// human-readable when stderr is a terminal (someone running `civitas serve` by hand) and
+/// JSON otherwise (a log collector); `CIVITAS_LOG_FORMAT=text` or `json` decides instead.
+/// Whether log lines are text rather than JSON: as `CIVITAS_LOG_FORMAT` says, else text on a
+/// terminal.
+fn text_logs(format: Option<&str>, terminal: bool) -> bool {
+    match format {
+        Some("text") => true,
+        Some("json") => false,
+        _ => terminal,
+    }
+}
+
 pub fn init() -> Telemetry {
     let filter_or = |default: &str| {
         EnvFilter::try_from_env("CIVITAS_LOG")
@@ -71,7 +82,10 @@ pub fn init() -> Telemetry {
             .unwrap_or_else(|_| EnvFilter::new(default))
     };
     let filter = || filter_or(LOG_FILTER);
-    let text = std::env::var("CIVITAS_LOG_FORMAT").is_ok_and(|v| v == "text");
+    let text = text_logs(
+        std::env::var("CIVITAS_LOG_FORMAT").ok().as_deref(),
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
     let logs: Box<dyn Layer<Registry> + Send + Sync> = if text {
         fmt::layer()
             .with_writer(std::io::stderr)
@@ -101,4 +115,18 @@ pub fn init() -> Telemetry {
         None => registry.try_init(),
     };
     Telemetry { traces }
+}
+
+#[cfg(test)]
+mod format_tests {
+    use super::text_logs;
+
+    #[test]
+    fn logs_are_text_on_a_terminal_unless_told_otherwise() {
+        assert!(text_logs(None, true));
+        assert!(!text_logs(None, false));
+        assert!(!text_logs(Some("json"), true));
+        assert!(text_logs(Some("text"), false));
+        assert!(text_logs(Some("other"), true));
+    }
 }
