@@ -8,7 +8,7 @@ use axum::{
     body::{Body, to_bytes},
     extract::State,
     http::{HeaderMap, HeaderValue, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::get,
 };
 use civitas_graphql::{ApiError, Caller, Code};
@@ -28,6 +28,7 @@ pub fn router(app: Arc<App>) -> Router {
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(subscriptions))
+        .route("/graphql/assets/{name}", get(graphiql_asset))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
@@ -45,13 +46,17 @@ async fn graphiql(State(app): State<Arc<App>>) -> Response {
         )
             .into_response();
     }
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Civitas")
-            .finish(),
-    )
-    .into_response()
+    crate::graphiql::page().into_response()
+}
+
+async fn graphiql_asset(
+    State(app): State<Arc<App>>,
+    name: axum::extract::Path<String>,
+) -> Response {
+    if !app.config.dev {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    crate::graphiql::asset(name).await
 }
 
 /// GraphQL subscriptions over WebSocket (graphql-transport-ws, and the older graphql-ws).

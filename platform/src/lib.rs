@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod dev_issuer;
 mod document;
+mod graphiql;
 mod http;
 pub mod idempotency;
 pub mod identity;

@@ -128,6 +128,13 @@ async fn tokens_are_refused_when_the_dev_issuer_is_off(#[values(Sqlite)] backend
         .await
         .expect("get");
     assert_eq!(g.status().as_u16(), 404, "no GraphiQL outside development");
+    let a = app
+        .client
+        .get(app.url("/graphql/assets/graphiql.min.js"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(a.status().as_u16(), 404, "nor its assets");
 }
 
 #[rstest]

@@ -254,7 +254,41 @@ async fn health_and_readiness(#[values(Sqlite, Postgres)] backend: Backend) {
         .send()
         .await
         .expect("graphiql");
-    assert!(g.text().await.expect("text").contains("graphiql"));
+    let page = g.text().await.expect("text");
+    assert!(page.contains("GraphiQL"));
+    // Everything the page loads comes from this server: it works offline.
+    assert!(!page.contains("https://"), "no CDN: {page}");
+    for (asset, mime) in [
+        ("graphiql.min.js", "text/javascript"),
+        ("graphiql.min.css", "text/css"),
+        ("react.production.min.js", "text/javascript"),
+        ("react-dom.production.min.js", "text/javascript"),
+    ] {
+        assert!(
+            page.contains(&format!("/graphql/assets/{asset}")),
+            "{asset}"
+        );
+        let r = app
+            .client
+            .get(app.url(&format!("/graphql/assets/{asset}")))
+            .send()
+            .await
+            .expect("asset");
+        assert_eq!(r.status().as_u16(), 200, "{asset}");
+        let ct = r.headers()[reqwest::header::CONTENT_TYPE]
+            .to_str()
+            .expect("ct")
+            .to_owned();
+        assert!(ct.starts_with(mime), "{asset}: {ct}");
+        assert!(r.bytes().await.expect("body").len() > 5_000, "{asset}");
+    }
+    let missing = app
+        .client
+        .get(app.url("/graphql/assets/..%2Fcivitas.db"))
+        .send()
+        .await
+        .expect("missing");
+    assert_eq!(missing.status().as_u16(), 404);
 }
 
 #[rstest]
