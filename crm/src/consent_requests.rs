@@ -182,3 +182,48 @@ pub async fn decide<C: ConnectionTrait>(
     let saved = consent_request::Entity::update(row).exec(conn).await?;
     Ok((saved, consent))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use civitas_tenants::{Tenant, TenantId, TenantKind, TenantSlug, TenantStatus};
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use super::takes_effect_at_once;
+
+    fn body(slug: &str, settings: serde_json::Value) -> Tenant {
+        Tenant {
+            id: TenantId(Uuid::now_v7()),
+            slug: TenantSlug::parse(slug).expect("slug"),
+            display_name: slug.into(),
+            kind: TenantKind::Municipio,
+            parent_id: None,
+            status: TenantStatus::Active,
+            settings,
+            created_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn an_operators_consent_opens_at_once_only_what_its_body_or_the_source_allows() {
+        let beta = body("beta", json!({}));
+        let alfa = body("alfa", json!({}));
+        let trusting = body("gamma", json!({ "acceptCounterConsentsFrom": ["beta"] }));
+        let other = body("delta", json!({ "acceptCounterConsentsFrom": ["alfa"] }));
+        assert!(takes_effect_at_once(Some(&beta), &beta), "its own records");
+        assert!(
+            !takes_effect_at_once(Some(&alfa), &beta),
+            "another body, by default"
+        );
+        assert!(
+            takes_effect_at_once(Some(&trusting), &beta),
+            "a source that accepts beta"
+        );
+        assert!(
+            !takes_effect_at_once(Some(&other), &beta),
+            "a source that accepts another"
+        );
+        assert!(!takes_effect_at_once(None, &beta), "every body: never");
+    }
+}

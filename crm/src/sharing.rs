@@ -431,3 +431,82 @@ impl ConsentCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use civitas_tenants::TenantId;
+    use uuid::Uuid;
+
+    use super::{ConsentScope, SharingConsent, Visibility};
+
+    fn consent(source: Option<TenantId>, grantee: TenantId) -> SharingConsent {
+        SharingConsent {
+            id: Uuid::now_v7(),
+            person_id: Uuid::now_v7(),
+            source_tenant_id: source,
+            grantee_tenant_id: grantee,
+            scopes: vec![ConsentScope::Profile],
+            purpose: "p".into(),
+            expires_at: None,
+            channel: "counter".into(),
+            collected_by: "op".into(),
+            collector_kind: "operator".into(),
+            collected_in_tenant_id: Some(grantee),
+            granted_at: Utc::now(),
+            revoked_at: None,
+            revoked_by: None,
+        }
+    }
+
+    #[test]
+    fn a_consent_covers_its_source_scopes_and_time_only() {
+        let (a, b, c) = (
+            TenantId(Uuid::now_v7()),
+            TenantId(Uuid::now_v7()),
+            TenantId(Uuid::now_v7()),
+        );
+        let now = Utc::now();
+        let from_a = consent(Some(a), b);
+        assert!(from_a.covers(a, ConsentScope::Profile, now));
+        assert!(
+            !from_a.covers(c, ConsentScope::Profile, now),
+            "another source"
+        );
+        assert!(!from_a.covers(a, ConsentScope::Cases, now), "another scope");
+        let every = consent(None, b);
+        assert!(
+            every.covers(a, ConsentScope::Profile, now)
+                && every.covers(c, ConsentScope::Profile, now)
+        );
+        assert!(
+            !every.covers(b, ConsentScope::Profile, now),
+            "the grantee's own records need none"
+        );
+
+        let mut expiring = consent(Some(a), b);
+        expiring.expires_at = Some(now + Duration::hours(1));
+        assert!(expiring.covers(a, ConsentScope::Profile, now));
+        assert!(
+            !expiring.covers(a, ConsentScope::Profile, now + Duration::hours(2)),
+            "expired"
+        );
+        let mut revoked = consent(Some(a), b);
+        revoked.revoked_at = Some(now);
+        assert!(!revoked.covers(a, ConsentScope::Profile, now), "revoked");
+    }
+
+    #[test]
+    fn a_consent_is_visible_to_its_parties_only() {
+        let (a, b, c) = (
+            TenantId(Uuid::now_v7()),
+            TenantId(Uuid::now_v7()),
+            TenantId(Uuid::now_v7()),
+        );
+        let x = consent(Some(a), b);
+        assert!(Visibility::Tenant(a).allows(&x) && Visibility::Tenant(b).allows(&x));
+        assert!(!Visibility::Tenant(c).allows(&x));
+        assert!(Visibility::Person(&[x.person_id]).allows(&x));
+        assert!(!Visibility::Person(&[Uuid::now_v7()]).allows(&x));
+    }
+}

@@ -91,11 +91,12 @@ const OPS: &[Op] = &[
 ];
 
 /// Whether the call got past authorization: an answer, or an error other than FORBIDDEN
-/// (such as NOT_FOUND for a citizen no one registered).
+/// (such as NOT_FOUND for a citizen no one registered). INTERNAL is a failure of its own:
+/// a call that crashes after authorization proves nothing about it.
 fn outcome(body: &Value) -> Result<(), String> {
     match body.get("errors") {
         None => Ok(()),
-        Some(_) if error_code(body) != "FORBIDDEN" => Ok(()),
+        Some(_) if !["FORBIDDEN", "INTERNAL"].contains(&error_code(body)) => Ok(()),
         Some(_) => Err(error_code(body).to_owned()),
     }
 }

@@ -74,3 +74,49 @@ impl CaseStatus {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::CaseStatus::{self, *};
+
+    #[test]
+    fn every_status_moves_only_where_next_says() {
+        for from in CaseStatus::ALL {
+            for to in CaseStatus::ALL {
+                assert_eq!(
+                    from.can_become(*to),
+                    from.next().contains(to),
+                    "{from} -> {to}"
+                );
+                assert_eq!(from.check_move(*to).is_ok(), from.can_become(*to));
+            }
+        }
+    }
+
+    #[test]
+    fn the_lifecycle_is_the_documented_one() {
+        assert_eq!(New.next(), [Assigned, InProgress]);
+        assert!(
+            Resolved.can_become(InProgress),
+            "a resolved case may be reopened"
+        );
+        assert!(Closed.next().is_empty(), "a closed case stays closed");
+        assert!(
+            !New.can_become(Resolved),
+            "no resolving without working on it"
+        );
+        let open: Vec<_> = CaseStatus::ALL.iter().filter(|s| s.is_open()).collect();
+        assert_eq!(open, [&New, &Assigned, &InProgress, &WaitingCitizen]);
+    }
+
+    #[test]
+    fn an_illegal_move_says_what_is_allowed() {
+        let e = Closed
+            .check_move(InProgress)
+            .expect_err("closed")
+            .to_string();
+        assert!(e.contains("allowed: none"), "{e}");
+        let e = New.check_move(Closed).expect_err("new").to_string();
+        assert!(e.contains("assigned, in_progress"), "{e}");
+    }
+}
