@@ -12,6 +12,8 @@ pub mod events;
 mod identity;
 mod loaders;
 mod members;
+#[cfg(test)]
+mod permissions_test;
 mod policies;
 mod tenants;
 mod types;
