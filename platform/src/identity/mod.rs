@@ -156,6 +156,9 @@ impl Authenticator {
                 matched.push(reg);
             }
         }
+        // A registration trusted for citizens speaks first: its fiscal code names the citizen
+        // even where another body shares the issuer without that trust.
+        matched.sort_by_key(|r| !r.citizen_identities);
         let Some(first) = matched.first() else {
             // Report the first registration's reason.
             return Err(self
