@@ -30,6 +30,16 @@ pub struct Grant {
     pub action: String,
 }
 
+impl Grant {
+    pub fn tenant(object: &str, action: &str) -> Self {
+        Grant {
+            platform: false,
+            object: object.to_owned(),
+            action: action.to_owned(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Granted(std::sync::Arc<std::sync::Mutex<Vec<Grant>>>);
 
@@ -48,42 +58,51 @@ impl Granted {
 }
 
 impl Caller {
+    /// Whether the caller's roles now allow `g`: at platform level, the token's roles; in
+    /// the tenant, the roles held there. The one place a permission is checked.
+    pub async fn holds(&self, state: &AppState, g: &Grant) -> ApiResult<bool> {
+        let (roles, domain): (Vec<&str>, String) = if g.platform {
+            let Some(p) = &self.principal else {
+                return Ok(false);
+            };
+            (
+                p.token_roles.iter().map(|r| r.as_str()).collect(),
+                PLATFORM_DOMAIN.to_owned(),
+            )
+        } else {
+            let Some(tc) = &self.tenant else {
+                return Ok(false);
+            };
+            (
+                tc.roles.iter().map(|r| r.as_str()).collect(),
+                tc.tenant.id.to_string(),
+            )
+        };
+        Ok(state
+            .authorizer
+            .allowed(roles, &domain, &g.object, &g.action)
+            .await?)
+    }
+
     /// Whether the caller, with the roles they hold now, is still granted every one of
     /// `grants`.
     pub async fn still_granted(&self, state: &AppState, grants: &[Grant]) -> ApiResult<bool> {
         for g in grants {
-            let ok = if g.platform {
-                let Some(p) = &self.principal else {
-                    return Ok(false);
-                };
-                state
-                    .authorizer
-                    .allowed(
-                        p.token_roles.iter().map(|r| r.as_str()),
-                        PLATFORM_DOMAIN,
-                        &g.object,
-                        &g.action,
-                    )
-                    .await?
-            } else {
-                let Some(tc) = &self.tenant else {
-                    return Ok(false);
-                };
-                state
-                    .authorizer
-                    .allowed(
-                        tc.roles.iter().map(|r| r.as_str()),
-                        &tc.tenant.id.to_string(),
-                        &g.object,
-                        &g.action,
-                    )
-                    .await?
-            };
-            if !ok {
+            if !self.holds(state, g).await? {
                 return Ok(false);
             }
         }
         Ok(true)
+    }
+
+    /// Checks `g`, and remembers it among the request's grants when it holds.
+    async fn check(&self, state: &AppState, g: Grant) -> ApiResult<()> {
+        if self.holds(state, &g).await? {
+            self.granted.push(g);
+            Ok(())
+        } else {
+            Err(ApiError::forbidden())
+        }
     }
 }
 
@@ -178,25 +197,10 @@ pub(crate) async fn authorize<'a>(
             "no tenant: use a token issued for a tenant or send X-Civitas-Tenant",
         )
     })?;
-    let allowed = state(ctx)
-        .authorizer
-        .allowed(
-            tc.roles.iter().map(|r| r.as_str()),
-            &tc.tenant.id.to_string(),
-            object,
-            action,
-        )
+    caller(ctx)
+        .check(state(ctx), Grant::tenant(object, action))
         .await?;
-    if allowed {
-        caller(ctx).granted.push(Grant {
-            platform: false,
-            object: object.to_owned(),
-            action: action.to_owned(),
-        });
-        Ok(tc)
-    } else {
-        Err(ApiError::forbidden())
-    }
+    Ok(tc)
 }
 
 /// The caller, once they may do `action` on `object` at platform level. Platform roles
@@ -207,23 +211,15 @@ pub(crate) async fn authorize_platform<'a>(
     action: &str,
 ) -> ApiResult<&'a Principal> {
     let p = principal(ctx)?;
-    let allowed = state(ctx)
-        .authorizer
-        .allowed(
-            p.token_roles.iter().map(|r| r.as_str()),
-            PLATFORM_DOMAIN,
-            object,
-            action,
+    caller(ctx)
+        .check(
+            state(ctx),
+            Grant {
+                platform: true,
+                object: object.to_owned(),
+                action: action.to_owned(),
+            },
         )
         .await?;
-    if allowed {
-        caller(ctx).granted.push(Grant {
-            platform: true,
-            object: object.to_owned(),
-            action: action.to_owned(),
-        });
-        Ok(p)
-    } else {
-        Err(ApiError::forbidden())
-    }
+    Ok(p)
 }

@@ -13,7 +13,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::caller::{authorize, citizen, state};
+use crate::caller::{Caller, Grant, authorize, citizen, state};
 use crate::error::ApiResult;
 use crate::loaders::{TenantRef, tenant_ref};
 
@@ -203,19 +203,19 @@ impl Subscription {
         Ok(guarded(&s, changes, expires, move || {
             let (st, principal, slug) = (st.clone(), principal.clone(), slug.clone());
             async move {
-                match civitas_tenants::access::resolve(&st.db, &principal, Some(&slug)).await {
-                    Ok(Some(tc)) => st
-                        .authorizer
-                        .allowed(
-                            tc.roles.iter().map(|r| r.as_str()),
-                            &tc.tenant.id.to_string(),
-                            "case",
-                            "read",
-                        )
-                        .await
-                        .unwrap_or(false),
-                    _ => false,
-                }
+                let Ok(tenant) =
+                    civitas_tenants::access::resolve(&st.db, &principal, Some(&slug)).await
+                else {
+                    return false;
+                };
+                let now = Caller {
+                    principal: Some(principal),
+                    tenant,
+                    ..Caller::default()
+                };
+                now.holds(&st, &Grant::tenant("case", "read"))
+                    .await
+                    .unwrap_or(false)
             }
         }))
     }

@@ -78,11 +78,7 @@ fn mine(
     ctx: &TenantContext,
     key: &str,
 ) -> sea_orm::Select<entity::Entity> {
-    scope
-        .find::<entity::Entity>()
-        .filter(entity::Column::Issuer.eq(ctx.principal.issuer.as_str()))
-        .filter(entity::Column::Subject.eq(ctx.principal.subject.as_str()))
-        .filter(entity::Column::Key.eq(key))
+    scope.find::<entity::Entity>().filter(mine_cond(ctx, key))
 }
 
 fn mine_cond(ctx: &TenantContext, key: &str) -> sea_orm::Condition {
