@@ -1,13 +1,13 @@
 //! The service catalogue of a body: what citizens can ask it for, by thematic area.
 
 use chrono::Utc;
-use civitas_tenants::{Error as TenancyError, Scope};
+use civitas_tenants::Scope;
 use sea_orm::{ActiveValue::Set, QueryOrder};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::Result;
 use crate::entity::service;
+use crate::{Error, Result};
 
 pub use service::Model as Service;
 
@@ -50,12 +50,12 @@ pub struct FieldDef {
     pub options: Vec<String>,
 }
 
-fn invalid(m: impl Into<String>) -> TenancyError {
-    TenancyError::Validation(m.into())
+fn invalid(m: impl Into<String>) -> Error {
+    Error::Validation(m.into())
 }
 
 impl FieldDef {
-    fn validate(&self) -> Result<(), TenancyError> {
+    fn validate(&self) -> Result<()> {
         let key_ok = !self.key.is_empty()
             && self.key.len() <= 40
             && self
@@ -79,7 +79,7 @@ impl FieldDef {
     }
 
     /// Checks one value against the definition.
-    fn check(&self, v: &serde_json::Value) -> Result<(), TenancyError> {
+    fn check(&self, v: &serde_json::Value) -> Result<()> {
         use serde_json::Value;
         let ok = match (self.kind, v) {
             (FieldType::String, Value::String(s)) => s.chars().count() <= 200,
@@ -108,7 +108,7 @@ impl FieldDef {
 
 /// Checks a case's custom field values against its service's definitions: no unknown
 /// field, every required one present, every value of the right type.
-pub fn validate_values(defs: &[FieldDef], values: &serde_json::Value) -> Result<(), TenancyError> {
+pub fn validate_values(defs: &[FieldDef], values: &serde_json::Value) -> Result<()> {
     let empty = serde_json::Map::new();
     let map = match values {
         serde_json::Value::Object(m) => m,
@@ -149,7 +149,7 @@ pub fn channels(s: &Service) -> Vec<String> {
 }
 
 impl NewService {
-    fn validate(&self) -> Result<(), TenancyError> {
+    fn validate(&self) -> Result<()> {
         let code_ok = !self.code.is_empty()
             && self.code.len() <= 40
             && self
@@ -157,13 +157,13 @@ impl NewService {
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_');
         if !code_ok {
-            return Err(TenancyError::Validation(
+            return Err(Error::Validation(
                 "code must be 1 to 40 characters of A-Z, 0-9, '-' or '_'".into(),
             ));
         }
         for (field, v) in [("name", &self.name), ("area", &self.area)] {
             if v.trim().is_empty() || v.chars().count() > 200 {
-                return Err(TenancyError::Validation(format!(
+                return Err(Error::Validation(format!(
                     "{field} must be 1 to 200 characters"
                 )));
             }
@@ -205,11 +205,10 @@ pub async fn create(scope: &Scope, new: NewService) -> Result<Service> {
         ..Default::default()
     };
     scope.insert(row).await.map_err(|e| {
-        TenancyError::conflict_on_unique(
+        Error::conflict_on_unique(
             e,
             format!("a service with code {} already exists", new.code),
         )
-        .into()
     })
 }
 
@@ -220,7 +219,7 @@ pub async fn by_code(scope: &Scope, code: &str) -> Result<Service> {
         .filter(service::Column::Code.eq(code))
         .one(scope.conn())
         .await?
-        .ok_or_else(|| TenancyError::NotFound("service").into())
+        .ok_or_else(|| Error::NotFound("service"))
 }
 
 /// Copies the parent body's services (read beforehand in the parent's scope) into `scope`'s

@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use civitas_tenants::{
-    Db, Error as TenancyError, PersonOwned, PersonScope, Scope, Sources, TenantContext, TenantId,
-    TenantOwned,
+    Db, PersonOwned, PersonScope, Scope, Sources, TenantContext, TenantId, TenantOwned,
 };
 use sea_orm::{ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::Serialize;
@@ -218,7 +217,7 @@ async fn shared<E: TenantOwned + PersonOwned>(
 
 /// A person of whom the body sees nothing answers exactly like one who does not exist.
 fn not_found() -> Error {
-    Error::Tenancy(TenancyError::NotFound("citizen"))
+    Error::NotFound("citizen")
 }
 
 /// The id of the person record `lookup` names, if any (persons are global rows).
@@ -437,8 +436,8 @@ impl From<access_log::Model> for AccessEntry {
     }
 }
 
-/// Every cross-body read about the scope's person, newest first.
-pub async fn access_log_of_person(scope: &PersonScope) -> Result<Vec<AccessEntry>> {
+/// Every cross-body read about the scope's person, newest first (for the export).
+pub async fn every_access_to_person(scope: &PersonScope) -> Result<Vec<AccessEntry>> {
     Ok(scope
         .find::<access_log::Entity>()
         .order_by_desc(access_log::Column::Id)
@@ -449,18 +448,29 @@ pub async fn access_log_of_person(scope: &PersonScope) -> Result<Vec<AccessEntry
         .collect())
 }
 
-/// The cross-body reads the scope's body made, newest first.
-pub async fn access_log_of_tenant(scope: &Scope, limit: u64) -> Result<Vec<AccessEntry>> {
-    use sea_orm::QuerySelect;
-    Ok(scope
-        .find::<access_log::Entity>()
-        .order_by_desc(access_log::Column::Id)
-        .limit(limit)
-        .all(scope.conn())
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+/// Cross-body reads about the scope's person, newest first: a page, and whether more follow.
+pub async fn access_log_of_person(
+    scope: &PersonScope,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<AccessEntry>, bool)> {
+    let q = scope.find::<access_log::Entity>();
+    let (rows, more) =
+        crate::paging::newest_first(scope.conn(), q, access_log::Column::Id, first, after).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), more))
+}
+
+/// The cross-body reads the scope's body made, newest first: a page, and whether more
+/// follow.
+pub async fn access_log_of_tenant(
+    scope: &Scope,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<AccessEntry>, bool)> {
+    let q = scope.find::<access_log::Entity>();
+    let (rows, more) =
+        crate::paging::newest_first(scope.conn(), q, access_log::Column::Id, first, after).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), more))
 }
 
 /// The person (root record and family) named by `lookup`, if the scope's body has a profile

@@ -143,15 +143,12 @@ pub async fn decide<C: ConnectionTrait>(
         .one(conn)
         .await?
         .filter(|r| family.contains(&r.person_id))
-        .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound(
-            "consent request",
-        )))?;
+        .ok_or(Error::NotFound("consent request"))?;
     if found.status != "pending" {
-        return Err(civitas_tenants::Error::Conflict(format!(
+        return Err(Error::Conflict(format!(
             "this request is already {}",
             found.status
-        ))
-        .into());
+        )));
     }
     let consent = if confirm {
         let r = &found;

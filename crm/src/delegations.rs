@@ -1,7 +1,7 @@
 //! Tutors: an operator with the tutor role acts for a citizen who delegated them.
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, Identity, Scope, audit};
+use civitas_tenants::{Identity, Role, Scope, TenantContext, audit};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::citizen_view::{Lookup, registered_person};
 use crate::entity::delegation;
+use crate::ids::PersonId;
 use crate::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -44,7 +45,7 @@ impl From<delegation::Model> for Delegation {
 pub const SCOPES: [&str; 2] = ["cases", "interactions"];
 
 fn invalid(m: impl Into<String>) -> Error {
-    TenancyError::Validation(m.into()).into()
+    Error::Validation(m.into())
 }
 
 /// Records that a citizen known to the body delegates `tutor` (an identity: issuer and
@@ -108,7 +109,7 @@ pub async fn revoke(scope: &Scope, by: &Identity, id: Uuid, now: DateTime<Utc>) 
         .exec(scope.conn())
         .await?;
     if res.rows_affected == 0 {
-        return Err(TenancyError::NotFound("delegation").into());
+        return Err(Error::NotFound("delegation"));
     }
     audit::record(
         scope,
@@ -119,6 +120,43 @@ pub async fn revoke(scope: &Scope, by: &Identity, id: Uuid, now: DateTime<Utc>) 
     )
     .await?;
     Ok(())
+}
+
+/// Who a change is made for: a tutor acts only for a citizen who delegated them
+/// `scope_name` (checked in the scope of the write it allows, so a revocation cannot slip
+/// between the check and the write); staff who are not only tutors act directly. Returns
+/// the person the tutor acts for.
+pub async fn acting_for(
+    scope: &Scope,
+    tc: &TenantContext,
+    person: Option<PersonId>,
+    scope_name: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<PersonId>> {
+    const STAFF: [Role; 5] = [
+        Role::Operator,
+        Role::Supervisor,
+        Role::TenantAdmin,
+        Role::Integrator,
+        Role::PlatformAdmin,
+    ];
+    let only_tutor = tc.has_role(Role::Tutor) && !STAFF.iter().any(|r| tc.has_role(*r));
+    let Some(person) = person else {
+        return if only_tutor {
+            Err(invalid(
+                "a tutor acts on behalf of a citizen: give onBehalfOf",
+            ))
+        } else {
+            Ok(None)
+        };
+    };
+    if !tc.has_role(Role::Tutor) {
+        return Err(Error::Forbidden(
+            "only tutors act on behalf of a citizen".into(),
+        ));
+    }
+    let root = check(scope, &tc.identity(), person.0, scope_name, now).await?;
+    Ok(Some(PersonId(root)))
 }
 
 /// Checks that `tutor` may act for `person` in `scope_name` now; FORBIDDEN otherwise.
@@ -145,6 +183,6 @@ pub async fn check(
     if active {
         Ok(root)
     } else {
-        Err(TenancyError::Forbidden.into())
+        Err(Error::forbidden())
     }
 }

@@ -31,7 +31,7 @@ pub async fn personal_data(scope: &PersonScope) -> Result<PersonalData> {
         profiles: profiles_of(scope).await?,
         privacy_consents: privacy::all_for_person(scope).await?,
         sharing_consents: sharing_consents_of(scope).await?,
-        access_log: citizen_view::access_log_of_person(scope).await?,
+        access_log: citizen_view::every_access_to_person(scope).await?,
         cases: cases_of(scope).await?,
         interactions: interactions_of(scope).await?,
     })

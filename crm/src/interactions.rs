@@ -1,18 +1,19 @@
 //! Contacts with citizens on every channel, and the contact centre's caller recognition.
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, Identity, Scope, TenantId, audit};
+use civitas_tenants::{Identity, Scope, TenantId, audit};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::cases::{Actor, Case, CaseFilter, CaseStatus};
+use crate::channels::ContactKind;
 use crate::citizen_view::{Lookup, registered_person};
 use crate::entity::{contact, interaction, profile};
 use crate::identity::Phone;
+use crate::ids::{CaseId, PersonId};
 use crate::privacy::{self, CALLER_RECOGNITION};
-use crate::sharing::validate_channel;
 use crate::{Error, Result, persons};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -48,8 +49,8 @@ impl From<interaction::Model> for Interaction {
 
 #[derive(Clone, Debug, Default)]
 pub struct NewInteraction {
-    pub person_id: Option<Uuid>,
-    pub case_id: Option<Uuid>,
+    pub person_id: Option<PersonId>,
+    pub case_id: Option<CaseId>,
     /// `inbound` or `outbound`.
     pub direction: String,
     pub summary: String,
@@ -57,7 +58,7 @@ pub struct NewInteraction {
 }
 
 fn invalid(m: impl Into<String>) -> Error {
-    TenancyError::Validation(m.into()).into()
+    Error::Validation(m.into())
 }
 
 /// Records a contact on `actor.channel`, against a citizen the body knows and optionally a
@@ -68,7 +69,6 @@ pub async fn record(
     new: NewInteraction,
     now: DateTime<Utc>,
 ) -> Result<Interaction> {
-    let channel = validate_channel(&actor.channel)?;
     if !matches!(new.direction.as_str(), "inbound" | "outbound") {
         return Err(invalid("direction must be inbound or outbound"));
     }
@@ -77,18 +77,18 @@ pub async fn record(
         return Err(invalid("summary must be 1 to 10000 characters"));
     }
     let person = match new.person_id {
-        Some(p) => Some(registered_person(scope, Lookup::Person(p)).await?.0),
+        Some(p) => Some(registered_person(scope, Lookup::Person(p.0)).await?.0),
         None => None,
     };
     let mut case_person = None;
     if let Some(c) = new.case_id {
-        case_person = crate::cases::get(scope, c).await?.person_id;
+        case_person = crate::cases::get(scope, c).await?.person_id.map(|p| p.0);
     }
     let row = interaction::ActiveModel {
         id: Set(Uuid::now_v7()),
         person_id: Set(person.or(case_person)),
-        case_id: Set(new.case_id),
-        channel: Set(channel),
+        case_id: Set(new.case_id.map(|c| c.0)),
+        channel: Set(actor.channel.as_str().to_owned()),
         direction: Set(new.direction),
         operator: Set(actor.subject.clone()),
         on_behalf_of: Set(actor.on_behalf_of.map(|p| p.to_string())),
@@ -112,10 +112,26 @@ pub async fn of_person(scope: &Scope, persons: &[Uuid]) -> Result<Vec<Interactio
         .collect())
 }
 
+/// A page of the body's contacts with a person (and the records merged into it), newest
+/// first, and whether more follow.
+pub async fn page_of_person(
+    scope: &Scope,
+    persons: &[Uuid],
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<Interaction>, bool)> {
+    let q = scope
+        .find::<interaction::Entity>()
+        .filter(interaction::Column::PersonId.is_in(persons.iter().copied()));
+    let (rows, more) =
+        crate::paging::newest_first(scope.conn(), q, interaction::Column::Id, first, after).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), more))
+}
+
 /// Who is calling, for the contact centre: only when the caller gave this body the
 /// caller-recognition consent. Each look-up is audited, found or not.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Caller {
+pub struct RecognisedCaller {
     pub person_id: Uuid,
     pub greeting_name: String,
     pub open_cases: Vec<Case>,
@@ -126,11 +142,11 @@ pub async fn identify_caller(
     actor: &Identity,
     raw_phone: &str,
     now: DateTime<Utc>,
-) -> Result<Option<Caller>> {
+) -> Result<Option<RecognisedCaller>> {
     let phone = Phone::parse(raw_phone).map_err(invalid)?;
     let found = scope
         .find::<contact::Entity>()
-        .filter(contact::Column::Kind.eq("phone"))
+        .filter(contact::Column::Kind.eq(ContactKind::Phone.as_str()))
         .filter(contact::Column::Value.eq(phone.as_str()))
         .one(scope.conn())
         .await?;
@@ -153,11 +169,11 @@ pub async fn identify_caller(
                     .copied()
                     .filter(|s| s.is_open())
                     .collect(),
-                person_id: Some(root.id),
+                person_id: Some(PersonId(root.id)),
                 ..Default::default()
             };
             let (open_cases, _) = crate::cases::list(scope, &filter, 20, None, now).await?;
-            result = p.map(|p| Caller {
+            result = p.map(|p| RecognisedCaller {
                 person_id: root.id,
                 greeting_name: format!("{} {}", p.given_name, p.family_name),
                 open_cases,

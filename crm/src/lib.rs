@@ -3,18 +3,23 @@
 //! Every read or write of tenant-owned rows goes through a [`civitas_tenants::Scope`] (or,
 //! for a citizen reading about themselves, a [`civitas_tenants::PersonScope`]).
 
+pub mod app;
 pub mod cases;
 pub mod catalogue;
+pub mod channels;
 pub mod citizen_view;
 pub mod consent_requests;
 pub mod delegations;
 pub mod entity;
 mod error;
+pub mod events;
 pub mod export;
 pub mod identity;
+pub mod ids;
 pub mod interactions;
 pub mod merge;
 pub mod onboarding;
+pub mod paging;
 pub mod persons;
 pub mod privacy;
 pub mod profiles;

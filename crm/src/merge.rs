@@ -1,7 +1,7 @@
 //! Merging an unidentified person record into the identified person, once the codice
 //! fiscale is known. Nothing is deleted; the merge is audited.
 
-use civitas_tenants::{Error as TenancyError, Identity, Scope, audit};
+use civitas_tenants::{Identity, Scope, audit};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
@@ -10,10 +10,6 @@ use crate::entity::{contact, person, privacy_consent, profile};
 use crate::persons;
 use crate::sharing::ConsentCache;
 use crate::{Error, Result};
-
-fn err(e: TenancyError) -> Error {
-    Error::Tenancy(e)
-}
 
 /// Merges `source` into `target`: the scope's body's profile, contacts and consents of the
 /// source now belong to the target, and the source person record points at the target so
@@ -28,25 +24,25 @@ pub async fn merge(
     let conn = scope.conn();
     let src = persons::root(conn, source)
         .await?
-        .ok_or(err(TenancyError::NotFound("source person")))?;
+        .ok_or(Error::NotFound("source person"))?;
     let dst = persons::root(conn, target)
         .await?
-        .ok_or(err(TenancyError::NotFound("target person")))?;
+        .ok_or(Error::NotFound("target person"))?;
     if src.id == dst.id {
-        return Err(err(TenancyError::Validation(
+        return Err(Error::Validation(
             "these records are already the same person".into(),
-        )));
+        ));
     }
     match (&src.fiscal_code, &dst.fiscal_code) {
         (Some(a), Some(b)) if a != b => {
-            return Err(err(TenancyError::Conflict(format!(
+            return Err(Error::Conflict(format!(
                 "cannot merge two different codici fiscali ({a}, {b})"
-            ))));
+            )));
         }
         (Some(_), None) => {
-            return Err(err(TenancyError::Validation(
+            return Err(Error::Validation(
                 "merge the unidentified record into the identified one, not the reverse".into(),
-            )));
+            ));
         }
         _ => {}
     }
@@ -57,7 +53,7 @@ pub async fn merge(
         .filter(profile::Column::MergedInto.is_null())
         .one(conn)
         .await?
-        .ok_or(err(TenancyError::NotFound("source person")))?;
+        .ok_or(Error::NotFound("source person"))?;
     let dst_profile = scope
         .find::<profile::Entity>()
         .filter(profile::Column::PersonId.eq(dst.id))

@@ -16,7 +16,7 @@ use crate::{Error, Result};
 pub use person::Model as Person;
 
 fn validation(m: impl Into<String>) -> Error {
-    civitas_tenants::Error::Validation(m.into()).into()
+    Error::Validation(m.into())
 }
 
 /// Follows `merged_into` to the person a record now belongs to.
@@ -177,7 +177,7 @@ pub async fn find_or_create<C: ConnectionTrait>(conn: &C, code: &FiscalCode) -> 
         .await?;
     find_by_fiscal_code(conn, code)
         .await?
-        .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("person")))
+        .ok_or(Error::NotFound("person"))
 }
 
 /// A person known only by a phone number or an email, or not at all: recorded without a
@@ -206,7 +206,7 @@ pub async fn for_citizen<C: ConnectionTrait>(conn: &C, principal: &Principal) ->
     if let Some(link) = linked {
         return root(conn, link.person_id)
             .await?
-            .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound("person")));
+            .ok_or(Error::NotFound("person"));
     }
     let raw = principal
         .fiscal_code

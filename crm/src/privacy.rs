@@ -2,7 +2,7 @@
 //! when; withdrawn as easily as given; the history kept.
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, PersonScope, Scope, TenantId, audit};
+use civitas_tenants::{PersonScope, Scope, TenantId, audit};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
@@ -57,10 +57,9 @@ fn token(field: &str, v: &str) -> Result<String> {
     if ok {
         Ok(v.to_owned())
     } else {
-        Err(TenancyError::Validation(format!(
+        Err(Error::Validation(format!(
             "{field} must be 1 to 64 characters of letters, digits, '.', '_' or '-'"
-        ))
-        .into())
+        )))
     }
 }
 
@@ -112,9 +111,9 @@ pub async fn withdraw(
         .filter(privacy_consent::Column::Id.eq(id))
         .one(scope.conn())
         .await?
-        .ok_or(Error::Tenancy(TenancyError::NotFound("privacy consent")))?;
+        .ok_or(Error::NotFound("privacy consent"))?;
     if current.withdrawn_at.is_some() {
-        return Err(TenancyError::Conflict("this consent is already withdrawn".into()).into());
+        return Err(Error::Conflict("this consent is already withdrawn".into()));
     }
     let row = privacy_consent::ActiveModel {
         withdrawn_at: Set(Some(now)),

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Error as TenancyError, Identity, Scope, TenantId, audit};
+use civitas_tenants::{Identity, Scope, TenantId, audit};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
     QueryOrder, QuerySelect, RelationDef, Select,
@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::channels::ContactKind;
 use crate::entity::{contact, person, profile};
 use crate::identity::{Email, Phone, search_key};
 use crate::persons::{self, parse_fiscal_code};
@@ -49,7 +50,7 @@ pub struct ProfileInput {
 }
 
 fn validation(m: impl Into<String>) -> Error {
-    TenancyError::Validation(m.into()).into()
+    Error::Validation(m.into())
 }
 
 fn name(field: &str, v: &str) -> Result<String> {
@@ -120,13 +121,13 @@ fn contacts(input: &ProfileInput) -> Result<ContactLists> {
 async fn replace_contacts(
     scope: &Scope,
     p: &profile::Model,
-    kind: &str,
+    kind: ContactKind,
     values: &[String],
 ) -> Result<()> {
     scope
         .delete_many::<contact::Entity>()
         .filter(contact::Column::ProfileId.eq(p.id))
-        .filter(contact::Column::Kind.eq(kind))
+        .filter(contact::Column::Kind.eq(kind.as_str()))
         .exec(scope.conn())
         .await?;
     for v in values {
@@ -134,7 +135,7 @@ async fn replace_contacts(
             id: Set(Uuid::now_v7()),
             profile_id: Set(p.id),
             person_id: Set(p.person_id),
-            kind: Set(kind.to_owned()),
+            kind: Set(kind.as_str().to_owned()),
             value: Set(v.clone()),
             created_at: Set(Utc::now()),
             ..Default::default()
@@ -173,10 +174,9 @@ pub async fn register(
         .await?
         .is_some();
     if exists {
-        return Err(TenancyError::Conflict(
+        return Err(Error::Conflict(
             "this citizen is already registered in this body".into(),
-        )
-        .into());
+        ));
     }
     let now = Utc::now();
     let row = profile::ActiveModel {
@@ -194,13 +194,10 @@ pub async fn register(
         ..Default::default()
     };
     let p = scope.insert(row).await.map_err(|e| {
-        Error::Tenancy(TenancyError::conflict_on_unique(
-            e,
-            "this citizen is already registered in this body",
-        ))
+        Error::conflict_on_unique(e, "this citizen is already registered in this body")
     })?;
-    replace_contacts(scope, &p, "email", &emails.unwrap_or_default()).await?;
-    replace_contacts(scope, &p, "phone", &phones.unwrap_or_default()).await?;
+    replace_contacts(scope, &p, ContactKind::Email, &emails.unwrap_or_default()).await?;
+    replace_contacts(scope, &p, ContactKind::Phone, &phones.unwrap_or_default()).await?;
     audit::record(
         scope,
         actor,
@@ -258,10 +255,10 @@ pub async fn update(
         .exec(scope.conn())
         .await?;
     if let Some(e) = emails {
-        replace_contacts(scope, &current, "email", &e).await?;
+        replace_contacts(scope, &current, ContactKind::Email, &e).await?;
     }
     if let Some(p) = phones {
-        replace_contacts(scope, &current, "phone", &p).await?;
+        replace_contacts(scope, &current, ContactKind::Phone, &p).await?;
     }
     audit::record(
         scope,
@@ -282,7 +279,7 @@ pub async fn own(scope: &Scope, id: Uuid) -> Result<profile::Model> {
         .filter(profile::Column::MergedInto.is_null())
         .one(scope.conn())
         .await?
-        .ok_or(Error::Tenancy(TenancyError::NotFound("profile")))
+        .ok_or(Error::NotFound("profile"))
 }
 
 pub async fn get(scope: &Scope, id: Uuid) -> Result<Profile> {
@@ -360,7 +357,7 @@ pub(crate) async fn assemble<C: ConnectionTrait>(
     let mut by_profile: BTreeMap<(Uuid, Uuid), (Vec<String>, Vec<String>)> = BTreeMap::new();
     for c in contacts {
         let entry = by_profile.entry((c.tenant_id, c.profile_id)).or_default();
-        if c.kind == "email" {
+        if c.kind == ContactKind::Email.as_str() {
             entry.0.push(c.value)
         } else {
             entry.1.push(c.value)
@@ -417,10 +414,10 @@ pub struct Page {
     pub next: Option<Uuid>,
 }
 
-fn by_contact(scope: &Scope, kind: &str, value: String) -> Select<contact::Entity> {
+fn by_contact(scope: &Scope, kind: ContactKind, value: String) -> Select<contact::Entity> {
     scope
         .find::<contact::Entity>()
-        .filter(contact::Column::Kind.eq(kind))
+        .filter(contact::Column::Kind.eq(kind.as_str()))
         .filter(contact::Column::Value.eq(value))
 }
 
@@ -462,14 +459,14 @@ pub async fn search(
     if let Some(p) = q.phone.as_deref() {
         contact_filters.push(by_contact(
             scope,
-            "phone",
+            ContactKind::Phone,
             Phone::parse(p).map_err(validation)?.to_string(),
         ));
     }
     if let Some(e) = q.email.as_deref() {
         contact_filters.push(by_contact(
             scope,
-            "email",
+            ContactKind::Email,
             Email::parse(e).map_err(validation)?.as_str().to_owned(),
         ));
     }

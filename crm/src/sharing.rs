@@ -52,9 +52,7 @@ impl FromStr for ConsentScope {
         ConsentScope::ALL
             .into_iter()
             .find(|c| c.as_str() == s)
-            .ok_or_else(|| {
-                civitas_tenants::Error::Validation(format!("unknown scope {s:?}")).into()
-            })
+            .ok_or_else(|| Error::Validation(format!("unknown scope {s:?}")))
     }
 }
 
@@ -147,23 +145,15 @@ pub struct NewSharingConsent {
 }
 
 fn validation(m: impl Into<String>) -> Error {
-    civitas_tenants::Error::Validation(m.into()).into()
+    Error::Validation(m.into())
 }
 
 /// The channel on which the citizen was met (or acted), as the consent receipt records it.
 pub fn validate_channel(channel: &str) -> Result<String> {
-    const CHANNELS: &[&str] = &[
-        "counter", "phone", "email", "web", "app", "whatsapp", "chatbot", "social", "post", "pec",
-    ];
-    let c = channel.trim().to_lowercase();
-    if CHANNELS.contains(&c.as_str()) {
-        Ok(c)
-    } else {
-        Err(validation(format!(
-            "channel must be one of {}",
-            CHANNELS.join(", ")
-        )))
-    }
+    Ok(channel
+        .parse::<crate::channels::Channel>()?
+        .as_str()
+        .to_owned())
 }
 
 /// Checks a new consent: what it names, its purpose and expiry, its channel. Returns its
@@ -250,13 +240,9 @@ pub async fn revoke<C: ConnectionTrait>(
         .await?
         .map(SharingConsent::from)
         .filter(|c| visible_to.allows(c))
-        .ok_or(Error::Tenancy(civitas_tenants::Error::NotFound(
-            "sharing consent",
-        )))?;
+        .ok_or(Error::NotFound("sharing consent"))?;
     if found.revoked_at.is_some() {
-        return Err(
-            civitas_tenants::Error::Conflict("this consent is already revoked".into()).into(),
-        );
+        return Err(Error::Conflict("this consent is already revoked".into()));
     }
     let row = sharing_consent::ActiveModel {
         id: Set(id),

@@ -3,7 +3,7 @@
 //! worker posts them (signed) with retries and exponential backoff.
 
 use chrono::{DateTime, Duration, Utc};
-use civitas_tenants::{Error as TenancyError, Scope};
+use civitas_tenants::Scope;
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::Value;
@@ -53,7 +53,7 @@ pub fn new_secret() -> String {
 }
 
 fn invalid(m: impl Into<String>) -> Error {
-    TenancyError::Validation(m.into()).into()
+    Error::Validation(m.into())
 }
 
 /// Subscribes `url` to `event_types` (`*` for all); returns the webhook and its signing
@@ -121,7 +121,7 @@ pub async fn deactivate(scope: &Scope, id: Uuid) -> Result<()> {
         .exec(scope.conn())
         .await?;
     if res.rows_affected == 0 {
-        return Err(TenancyError::NotFound("webhook").into());
+        return Err(Error::NotFound("webhook"));
     }
     Ok(())
 }
@@ -276,13 +276,13 @@ pub async fn record(
 }
 
 /// The delivery log, newest first.
-pub async fn deliveries(scope: &Scope, limit: u64) -> Result<Vec<webhook_delivery::Model>> {
-    Ok(scope
-        .find::<webhook_delivery::Entity>()
-        .order_by_desc(webhook_delivery::Column::Id)
-        .limit(limit)
-        .all(scope.conn())
-        .await?)
+pub async fn deliveries(
+    scope: &Scope,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<webhook_delivery::Model>, bool)> {
+    let q = scope.find::<webhook_delivery::Entity>();
+    crate::paging::newest_first(scope.conn(), q, webhook_delivery::Column::Id, first, after).await
 }
 
 /// How many deliveries of the scope's body wait to be sent.

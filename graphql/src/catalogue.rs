@@ -1,13 +1,11 @@
-//! The service catalogue.
+//! The service catalogue: a translation of [`civitas_crm::app::catalogue`].
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use civitas_crm::catalogue::{self, FieldDef, NewService};
-use civitas_tenants::TenantContext;
-use civitas_tenants::audit;
-use serde_json::json;
+use civitas_crm::app::catalogue as uc;
+use civitas_crm::catalogue::{FieldDef, NewService};
 
-use crate::caller::{authorize, state};
-use crate::error::{ApiError, ApiResult, Code};
+use crate::caller::{caller, state};
+use crate::error::ApiResult;
 use crate::types::Service;
 
 #[derive(Default)]
@@ -17,10 +15,7 @@ pub struct CatalogueQuery;
 impl CatalogueQuery {
     /// The services of the caller's tenant, by area and code.
     async fn services(&self, ctx: &Context<'_>) -> ApiResult<Vec<Service>> {
-        let tc = authorize(ctx, "service", "read").await?;
-        let scope = state(ctx).db.scope(tc).await?;
-        let list = catalogue::list(&scope).await?;
-        scope.commit().await?;
+        let list = uc::list(state(ctx), caller(ctx)).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 }
@@ -100,33 +95,7 @@ impl CatalogueMutation {
     /// Copies the parent body's services that this body does not have yet (by code).
     /// Returns how many were copied.
     async fn import_parent_catalogue(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        let tc = authorize(ctx, "catalogue", "import").await?;
-        let s = state(ctx);
-        let parent_id = tc
-            .tenant
-            .parent_id
-            .ok_or_else(|| ApiError::new(Code::Validation, "this body has no parent body"))?;
-        let parent = civitas_tenants::registry::find_by_id(&s.db, parent_id)
-            .await?
-            .ok_or_else(|| ApiError::new(Code::NotFound, "parent body not found"))?;
-        // The parent's catalogue is read in the parent's own scope, as the platform.
-        let parent_ctx = TenantContext::system(parent, "catalogue-import");
-        // One transaction at a time: SQLite allows a single writer.
-        let parent_scope = s.db.scope(&parent_ctx).await?;
-        let parents = catalogue::list(&parent_scope).await?;
-        parent_scope.commit().await?;
-        let scope = s.db.scope(tc).await?;
-        let copied = catalogue::copy_from(parents, &scope).await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "catalogue.imported",
-            None,
-            json!({ "copied": copied }),
-        )
-        .await?;
-        scope.commit().await?;
-        Ok(copied as i32)
+        Ok(uc::import_parent(state(ctx), caller(ctx)).await? as i32)
     }
 
     async fn create_service(
@@ -134,30 +103,17 @@ impl CatalogueMutation {
         ctx: &Context<'_>,
         input: CreateServiceInput,
     ) -> ApiResult<Service> {
-        let tc = authorize(ctx, "service", "create").await?;
-        let scope = state(ctx).db.scope(tc).await?;
-        let s = catalogue::create(
-            &scope,
-            NewService {
-                code: input.code,
-                name: input.name,
-                area: input.area,
-                description: input.description,
-                channels: input.channels,
-                sla_hours: input.sla_hours,
-                custom_fields: input.custom_fields.into_iter().map(Into::into).collect(),
-            },
-        )
-        .await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "service.created",
-            Some(&s.code),
-            json!({}),
-        )
-        .await?;
-        scope.commit().await?;
-        Ok(s.into())
+        let new = NewService {
+            code: input.code,
+            name: input.name,
+            area: input.area,
+            description: input.description,
+            channels: input.channels,
+            sla_hours: input.sla_hours,
+            custom_fields: input.custom_fields.into_iter().map(Into::into).collect(),
+        };
+        Ok(uc::create_service(state(ctx), caller(ctx), new)
+            .await?
+            .into())
     }
 }

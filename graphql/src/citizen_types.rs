@@ -92,7 +92,7 @@ pub struct SharedCase {
 pub struct SharedInteraction {
     pub consent_id: Option<ID>,
     pub shared: bool,
-    pub interaction: crate::cases::Interaction,
+    pub interaction: crate::interactions::Interaction,
 }
 
 #[derive(SimpleObject)]
@@ -366,6 +366,4 @@ pub struct ProfilePage {
 #[graphql(complex)]
 pub struct MyData {
     pub person_id: ID,
-    #[graphql(skip)]
-    pub me: crate::caller::CitizenIdentity,
 }

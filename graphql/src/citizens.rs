@@ -1,19 +1,17 @@
 //! Operators and integrators: registering, finding and merging citizens, and the citizen
-//! view across bodies.
+//! view across bodies. A translation of [`civitas_crm::app::citizens`].
 
 use async_graphql::{Context, ID, InputObject, Object};
-use civitas_crm::citizen_view::{self, Lookup, Parts};
-use civitas_crm::merge;
-use civitas_crm::profiles::{self, ProfileInput, SearchQuery};
+use civitas_crm::app::Page;
+use civitas_crm::app::citizens as uc;
+use civitas_crm::citizen_view::{Lookup, Parts};
+use civitas_crm::profiles::{ProfileInput, SearchQuery};
 
-use crate::caller::{authorize, state};
+use crate::caller::{caller, state};
 use crate::citizen_types::{AccessEntry, CitizenView, Profile, ProfilePage};
+use crate::connections::{Conn, connection, page};
 use crate::error::{ApiError, ApiResult, Code};
-
-pub(crate) fn parse_id(field: &str, id: &ID) -> ApiResult<uuid::Uuid> {
-    id.parse::<uuid::Uuid>()
-        .map_err(|_| ApiError::new(Code::Validation, format!("{field} is not a valid id")))
-}
+use crate::ids::{parse, parse_id};
 
 #[derive(InputObject)]
 pub struct RegisterCitizenInput {
@@ -47,11 +45,54 @@ pub struct UpdateProfileInput {
 #[derive(Default)]
 pub struct CitizenQuery;
 
+fn search_query(
+    fiscal_code: Option<String>,
+    name: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+) -> SearchQuery {
+    SearchQuery {
+        fiscal_code,
+        name,
+        phone,
+        email,
+    }
+}
+
 #[Object]
 impl CitizenQuery {
+    /// Finds citizens registered in the caller's body, as a Relay connection. Every filter
+    /// given must match: the codice fiscale, every word of a name (accents and case
+    /// ignored), a phone in any format, an email.
+    #[allow(clippy::too_many_arguments)]
+    async fn citizens(
+        &self,
+        ctx: &Context<'_>,
+        fiscal_code: Option<String>,
+        name: Option<String>,
+        phone: Option<String>,
+        email: Option<String>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<Profile>> {
+        let page = page(first, after)?;
+        let query = search_query(fiscal_code, name, phone, email);
+        let found = uc::search(state(ctx), caller(ctx), query, page).await?;
+        Ok(connection(
+            found.items,
+            page.after.is_some(),
+            found.next.is_some(),
+            |p| p.id.to_string(),
+            Profile::from,
+        ))
+    }
+
     /// Finds citizens registered in the caller's body. Every filter given must match: the
     /// codice fiscale, every word of a name (accents and case ignored), a phone in any
     /// format, an email.
+    #[graphql(
+        deprecation = "Use `citizens`, a Relay connection; this field goes in the next release."
+    )]
     #[allow(clippy::too_many_arguments)]
     async fn search_citizens(
         &self,
@@ -63,37 +104,12 @@ impl CitizenQuery {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> ApiResult<ProfilePage> {
-        let tc = authorize(ctx, "citizen", "read").await?;
-        if !(1..=100).contains(&first) {
-            return Err(ApiError::new(
-                Code::Validation,
-                "first must be between 1 and 100",
-            ));
-        }
-        if fiscal_code.is_none() && name.is_none() && phone.is_none() && email.is_none() {
-            return Err(ApiError::new(
-                Code::Validation,
-                "give at least one of fiscalCode, name, phone, email",
-            ));
-        }
-        let after = after.map(|a| parse_id("after", &ID(a))).transpose()?;
-        let scope = state(ctx).db.scope(tc).await?;
-        let page = profiles::search(
-            &scope,
-            SearchQuery {
-                fiscal_code,
-                name,
-                phone,
-                email,
-            },
-            first as u64,
-            after,
-        )
-        .await?;
-        scope.commit().await?;
+        let page = page(first, after)?;
+        let query = search_query(fiscal_code, name, phone, email);
+        let found = uc::search(state(ctx), caller(ctx), query, page).await?;
         Ok(ProfilePage {
-            items: page.items.into_iter().map(Into::into).collect(),
-            next_cursor: page.next.map(|n| n.to_string()),
+            items: found.items.into_iter().map(Into::into).collect(),
+            next_cursor: found.next.map(|n| n.to_string()),
         })
     }
 
@@ -106,7 +122,6 @@ impl CitizenQuery {
         fiscal_code: Option<String>,
         person_id: Option<ID>,
     ) -> ApiResult<CitizenView> {
-        let tc = authorize(ctx, "citizen_view", "read").await?;
         let lookup = match (fiscal_code, person_id) {
             (Some(fc), None) => Lookup::FiscalCode(fc),
             (None, Some(id)) => Lookup::Person(parse_id("personId", &id)?),
@@ -124,29 +139,52 @@ impl CitizenQuery {
             privacy_consents: asked.field("privacyConsents").exists(),
             sharing_consents: asked.field("sharingConsents").exists(),
         };
-        let s = state(ctx);
-        let now = s.db.clock().now();
-        let view = citizen_view::view(&s.db, tc, &s.consents, now, lookup, parts).await?;
-        Ok(view.into())
+        Ok(uc::view(state(ctx), caller(ctx), lookup, parts)
+            .await?
+            .into())
+    }
+
+    /// The reads of other bodies' records that the caller's body made, newest first, as a
+    /// Relay connection.
+    async fn access_entries(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<AccessEntry>> {
+        let page = page(first, after)?;
+        let (rows, more) = uc::access_log(state(ctx), caller(ctx), page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            more,
+            |e| e.id.to_string(),
+            AccessEntry::from,
+        ))
     }
 
     /// The reads of other bodies' records that the caller's body made, newest first.
+    #[graphql(
+        deprecation = "Use `accessEntries`, a Relay connection; this field goes in the next release."
+    )]
     async fn access_log(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 50)] limit: i32,
     ) -> ApiResult<Vec<AccessEntry>> {
-        let tc = authorize(ctx, "access_log", "read").await?;
         if !(1..=500).contains(&limit) {
             return Err(ApiError::new(
                 Code::Validation,
                 "limit must be between 1 and 500",
             ));
         }
-        let scope = state(ctx).db.scope(tc).await?;
-        let entries = citizen_view::access_log_of_tenant(&scope, limit as u64).await?;
-        scope.commit().await?;
-        Ok(entries.into_iter().map(Into::into).collect())
+        // The old field's larger pages, read as one page of the new use case.
+        let page = Page {
+            first: limit as u64,
+            after: None,
+        };
+        let (rows, _) = uc::access_log(state(ctx), caller(ctx), page).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 }
 
@@ -162,8 +200,6 @@ impl CitizenMutation {
         ctx: &Context<'_>,
         input: RegisterCitizenInput,
     ) -> ApiResult<Profile> {
-        let tc = authorize(ctx, "citizen", "register").await?;
-        let scope = state(ctx).db.scope(tc).await?;
         let fields = ProfileInput {
             given_name: Some(input.given_name),
             family_name: Some(input.family_name),
@@ -173,10 +209,10 @@ impl CitizenMutation {
             language: input.language,
             notes: input.notes,
         };
-        let p = profiles::register(&scope, &tc.identity(), input.fiscal_code.as_deref(), fields)
-            .await?;
-        scope.commit().await?;
-        Ok(p.into())
+        let fiscal_code = input.fiscal_code.as_deref();
+        Ok(uc::register(state(ctx), caller(ctx), fiscal_code, fields)
+            .await?
+            .into())
     }
 
     async fn update_profile(
@@ -185,9 +221,7 @@ impl CitizenMutation {
         id: ID,
         input: UpdateProfileInput,
     ) -> ApiResult<Profile> {
-        let tc = authorize(ctx, "citizen", "update").await?;
-        let id = parse_id("id", &id)?;
-        let scope = state(ctx).db.scope(tc).await?;
+        let id = parse("id", &id)?;
         let fields = ProfileInput {
             given_name: input.given_name,
             family_name: input.family_name,
@@ -197,9 +231,9 @@ impl CitizenMutation {
             language: input.language,
             notes: input.notes,
         };
-        let p = profiles::update(&scope, &tc.identity(), id, fields).await?;
-        scope.commit().await?;
-        Ok(p.into())
+        Ok(uc::update(state(ctx), caller(ctx), id, fields)
+            .await?
+            .into())
     }
 
     /// Merges an unidentified person record into the identified person (supervisors).
@@ -210,13 +244,9 @@ impl CitizenMutation {
         source_person_id: ID,
         target_person_id: ID,
     ) -> ApiResult<ID> {
-        let tc = authorize(ctx, "citizen", "merge").await?;
-        let source = parse_id("sourcePersonId", &source_person_id)?;
-        let target = parse_id("targetPersonId", &target_person_id)?;
-        let s = state(ctx);
-        let scope = s.db.scope(tc).await?;
-        let kept = merge::merge(&scope, &tc.identity(), &s.consents, source, target).await?;
-        scope.commit().await?;
+        let source = parse("sourcePersonId", &source_person_id)?;
+        let target = parse("targetPersonId", &target_person_id)?;
+        let kept = uc::merge(state(ctx), caller(ctx), source, target).await?;
         Ok(ID(kept.to_string()))
     }
 }

@@ -123,9 +123,21 @@ impl From<civitas_policies::Error> for ApiError {
 
 impl From<civitas_crm::Error> for ApiError {
     fn from(e: civitas_crm::Error) -> Self {
+        use civitas_crm::Error as E;
+        let code = match &e {
+            E::Tenancy(_) | E::Policy(_) | E::Internal(_) => Code::Internal,
+            E::Validation(_) => Code::Validation,
+            E::NotFound(_) => Code::NotFound,
+            E::Conflict(_) => Code::Conflict,
+            E::Forbidden(_) => Code::Forbidden,
+            E::Unauthenticated => Code::Unauthenticated,
+            E::NoTenant => Code::BadRequest,
+        };
         match e {
-            civitas_crm::Error::Tenancy(e) => e.into(),
-            civitas_crm::Error::Policy(e) => e.into(),
+            E::Tenancy(e) => e.into(),
+            E::Policy(e) => e.into(),
+            E::Internal(m) => ApiError::internal(&m),
+            other => ApiError::new(code, other.to_string()),
         }
     }
 }

@@ -1,13 +1,13 @@
-//! A body's identity providers, registered by its administrators.
+//! A body's identity providers, registered by its administrators: a translation of
+//! [`civitas_crm::app::identity`].
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use civitas_tenants::audit;
-use civitas_tenants::identity_providers::{self, ProviderRegistration};
-use serde_json::json;
+use civitas_crm::app::identity as uc;
+use civitas_tenants::identity_providers::ProviderRegistration;
 
-use crate::caller::{authorize, authorize_platform, state};
-use crate::citizens::parse_id;
+use crate::caller::{caller, state};
 use crate::error::ApiResult;
+use crate::ids::parse_id;
 
 /// An OpenID provider this body accepts. The client secret is never returned.
 #[derive(SimpleObject)]
@@ -64,8 +64,7 @@ pub struct IdentityQuery;
 #[Object]
 impl IdentityQuery {
     async fn identity_providers(&self, ctx: &Context<'_>) -> ApiResult<Vec<IdentityProvider>> {
-        let tc = authorize(ctx, "tenant", "update").await?;
-        let list = identity_providers::of_tenant(&state(ctx).db, tc.tenant.id).await?;
+        let list = uc::list(state(ctx), caller(ctx)).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 }
@@ -85,11 +84,9 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         input: RegisterIdentityProviderInput,
     ) -> ApiResult<IdentityProvider> {
-        let tc = authorize(ctx, "tenant", "update").await?;
-        let s = state(ctx);
         let reg = ProviderRegistration {
             id: uuid::Uuid::nil(),
-            tenant: Some(tc.tenant.id),
+            tenant: None,
             issuer: input.issuer,
             audiences: input.audiences,
             client_id: input.client_id,
@@ -99,28 +96,7 @@ impl IdentityMutation {
             service_clients: input.service_clients,
             citizen_identities: false,
         };
-        // Only a platform administrator may register an issuer another body already has.
-        let shared = tc.principal.is_platform_admin();
-        let saved = identity_providers::register(
-            &s.db,
-            tc.tenant.id,
-            reg,
-            &s.reserved_issuers,
-            shared,
-            &*s.outbound,
-        )
-        .await?;
-        let scope = s.db.scope(tc).await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "identity_provider.registered",
-            Some(&saved.issuer),
-            json!({ "id": saved.id, "shared": shared }),
-        )
-        .await?;
-        scope.commit().await?;
-        Ok(saved.into())
+        Ok(uc::register(state(ctx), caller(ctx), reg).await?.into())
     }
 
     /// Lets a provider's tokens assert citizens' fiscal codes (the SPID/CIE broker, CIE
@@ -132,30 +108,15 @@ impl IdentityMutation {
         id: ID,
         trusted: bool,
     ) -> ApiResult<IdentityProvider> {
-        let p = authorize_platform(ctx, "identity_provider", "trust").await?;
         let id = parse_id("id", &id)?;
-        let reg = identity_providers::set_citizen_identities(&state(ctx).db, id, trusted).await?;
-        tracing::warn!(issuer = %reg.issuer, trusted, by = %p.subject, by_issuer = %p.issuer,
-            "citizen identity trust of a provider changed");
-        Ok(reg.into())
+        Ok(uc::set_citizen_trust(state(ctx), caller(ctx), id, trusted)
+            .await?
+            .into())
     }
 
     /// Stops accepting a provider's tokens, from the next request.
     async fn remove_identity_provider(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        let tc = authorize(ctx, "tenant", "update").await?;
-        let s = state(ctx);
-        let id = parse_id("id", &id)?;
-        identity_providers::remove(&s.db, tc.tenant.id, id).await?;
-        let scope = s.db.scope(tc).await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "identity_provider.removed",
-            Some(&id.to_string()),
-            json!({}),
-        )
-        .await?;
-        scope.commit().await?;
+        uc::remove(state(ctx), caller(ctx), parse_id("id", &id)?).await?;
         Ok(true)
     }
 }

@@ -1,47 +1,30 @@
-//! The GraphQL API: a thin adapter over the domain. Every operation checks who is calling
-//! and what their roles allow in their tenant, then calls into the domain.
+//! The GraphQL API: a thin adapter over the use cases of [`civitas_crm::app`]. A resolver
+//! reads its arguments, calls one use case with the request's caller, and maps the result.
 
 mod caller;
 mod cases;
 mod catalogue;
 mod citizen_types;
 mod citizens;
+mod connections;
 mod consents;
+mod delegations;
 mod error;
 pub mod events;
 mod identity;
+mod ids;
+mod interactions;
 mod loaders;
 mod members;
-#[cfg(test)]
-mod permissions_test;
 mod policies;
 mod tenants;
 mod types;
 mod webhooks;
 
-use std::sync::Arc;
-
 use async_graphql::{MergedObject, Schema};
-use civitas_crm::sharing::ConsentCache;
-use civitas_policies::Authorizer;
-use civitas_tenants::Db;
 
-pub use caller::{Caller, CitizenIdentity, Grant, Granted, identify};
+pub use civitas_crm::app::{App as AppState, Caller, CitizenIdentity, Grant, Granted, identify};
 pub use error::{ApiError, Code};
-
-/// Shared by every request.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub authorizer: Arc<Authorizer>,
-    pub consents: ConsentCache,
-    pub events: events::EventBus,
-    /// Issuers no body may register on its own: the platform-wide providers of the
-    /// configuration file and the development issuer.
-    pub reserved_issuers: Arc<[String]>,
-    /// The outbound guard's rules, for URLs a tenant names.
-    pub outbound: Arc<dyn civitas_tenants::UrlPolicy>,
-}
 
 #[derive(MergedObject, Default)]
 pub struct Query(
@@ -53,6 +36,7 @@ pub struct Query(
     consents::ConsentQuery,
     identity::IdentityQuery,
     cases::CaseQuery,
+    interactions::InteractionQuery,
     webhooks::WebhookQuery,
 );
 
@@ -66,6 +50,8 @@ pub struct Mutation(
     consents::ConsentMutation,
     identity::IdentityMutation,
     cases::CaseMutation,
+    interactions::InteractionMutation,
+    delegations::DelegationMutation,
     webhooks::WebhookMutation,
 );
 
@@ -117,7 +103,7 @@ pub fn prepare(
     state: &AppState,
     caller: Caller,
 ) -> async_graphql::Request {
-    let histories = loaders::case_history_loader(&state.db, caller.tenant.clone());
+    let histories = loaders::case_history_loader(state, &caller);
     request
         .data(caller)
         .data(loaders::tenant_loader(&state.db))
@@ -127,10 +113,7 @@ pub fn prepare(
 /// The same, for a WebSocket connection: the data every subscription on it sees.
 pub fn connection_data(state: &AppState, caller: Caller) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
-    data.insert(loaders::case_history_loader(
-        &state.db,
-        caller.tenant.clone(),
-    ));
+    data.insert(loaders::case_history_loader(state, &caller));
     data.insert(caller);
     data.insert(loaders::tenant_loader(&state.db));
     data

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, ID, SimpleObject};
+use civitas_crm::ids::CaseId;
 use civitas_tenants::{Db, TenantId};
 
 use crate::error::{ApiError, ApiResult};
@@ -62,39 +63,30 @@ pub async fn tenant_ref(ctx: &Context<'_>, id: TenantId) -> ApiResult<TenantRef>
         .ok_or_else(|| ApiError::internal(&format!("tenant {id} referenced but absent")))
 }
 
-/// Batches the histories of the cases in a response into one query, in the caller's own
-/// tenant scope (created per request, so never shared between tenants).
+/// Batches the histories of the cases in a response into one use-case call, as the
+/// request's caller (the loader is created per request, so never shared between callers).
 pub struct CaseHistoryLoader {
-    db: Db,
-    tenant: Option<civitas_tenants::TenantContext>,
+    app: civitas_crm::app::App,
+    caller: civitas_crm::app::Caller,
 }
 
-impl Loader<uuid::Uuid> for CaseHistoryLoader {
+impl Loader<CaseId> for CaseHistoryLoader {
     type Value = Vec<civitas_crm::cases::CaseEvent>;
     type Error = ApiError;
 
-    async fn load(
-        &self,
-        keys: &[uuid::Uuid],
-    ) -> Result<HashMap<uuid::Uuid, Self::Value>, ApiError> {
-        let Some(tc) = &self.tenant else {
-            return Ok(HashMap::new());
-        };
-        let scope = self.db.scope(tc).await?;
-        let found = civitas_crm::cases::histories(&scope, keys).await?;
-        scope.commit().await?;
-        Ok(found)
+    async fn load(&self, keys: &[CaseId]) -> Result<HashMap<CaseId, Self::Value>, ApiError> {
+        Ok(civitas_crm::app::cases::histories(&self.app, &self.caller, keys).await?)
     }
 }
 
 pub fn case_history_loader(
-    db: &Db,
-    tenant: Option<civitas_tenants::TenantContext>,
+    app: &civitas_crm::app::App,
+    caller: &civitas_crm::app::Caller,
 ) -> DataLoader<CaseHistoryLoader> {
     DataLoader::new(
         CaseHistoryLoader {
-            db: db.clone(),
-            tenant,
+            app: app.clone(),
+            caller: caller.clone(),
         },
         tokio::spawn,
     )

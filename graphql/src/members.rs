@@ -1,10 +1,11 @@
-//! A tenant's members and their roles.
+//! A tenant's members and their roles: a translation of [`civitas_crm::app::members`].
 
 use async_graphql::{Context, Object};
-use civitas_tenants::{Identity, TenantContext, audit, members, members::MemberProfile};
-use serde_json::json;
+use civitas_crm::app::members as uc;
+use civitas_tenants::members::MemberProfile;
 
-use crate::caller::{authorize, state};
+use crate::caller::{caller, state};
+use crate::connections::{Conn, connection, page};
 use crate::error::ApiResult;
 use crate::types::{Member, Role};
 
@@ -13,12 +14,31 @@ pub struct MemberQuery;
 
 #[Object]
 impl MemberQuery {
+    /// The members of the caller's tenant with their granted roles, oldest first, as a
+    /// Relay connection.
+    async fn memberships(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<Member>> {
+        let page = page(first, after)?;
+        let (rows, more) = uc::list(state(ctx), caller(ctx), page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            more,
+            |m| m.id.to_string(),
+            Member::from,
+        ))
+    }
+
     /// The members of the caller's tenant with their granted roles.
+    #[graphql(
+        deprecation = "Use `memberships`, a Relay connection; this field goes in the next release."
+    )]
     async fn members(&self, ctx: &Context<'_>) -> ApiResult<Vec<Member>> {
-        let tc = authorize(ctx, "member", "read").await?;
-        let scope = state(ctx).db.scope(tc).await?;
-        let list = members::list(&scope).await?;
-        scope.commit().await?;
+        let list = uc::all(state(ctx), caller(ctx)).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 }
@@ -40,24 +60,19 @@ impl MemberMutation {
         display_name: Option<String>,
         email: Option<String>,
     ) -> ApiResult<Member> {
-        let tc = authorize(ctx, "member", "manage").await?;
-        let scope = state(ctx).db.scope(tc).await?;
-        let role = role.into();
         let profile = MemberProfile {
             display_name,
             email,
         };
-        let who = identity(tc, issuer, subject);
-        let m = members::grant(&scope, &tc.actor(), &who, role, &profile).await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "role.granted",
-            Some(&m.subject),
-            json!({ "role": role, "issuer": m.issuer }),
+        let m = uc::grant_role(
+            state(ctx),
+            caller(ctx),
+            issuer,
+            subject,
+            role.into(),
+            profile,
         )
         .await?;
-        scope.commit().await?;
         Ok(m.into())
     }
 
@@ -69,27 +84,7 @@ impl MemberMutation {
         issuer: Option<String>,
         role: Role,
     ) -> ApiResult<Member> {
-        let tc = authorize(ctx, "member", "manage").await?;
-        let scope = state(ctx).db.scope(tc).await?;
-        let role = role.into();
-        let m = members::revoke(&scope, &identity(tc, issuer, subject), role).await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "role.revoked",
-            Some(&m.subject),
-            json!({ "role": role, "issuer": m.issuer }),
-        )
-        .await?;
-        scope.commit().await?;
+        let m = uc::revoke_role(state(ctx), caller(ctx), issuer, subject, role.into()).await?;
         Ok(m.into())
     }
-}
-
-/// The member an administrator names: by default at the administrator's own issuer.
-fn identity(tc: &TenantContext, issuer: Option<String>, subject: String) -> Identity {
-    Identity::new(
-        issuer.unwrap_or_else(|| tc.principal.issuer.clone()),
-        subject,
-    )
 }

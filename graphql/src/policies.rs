@@ -1,11 +1,13 @@
-//! A tenant's authorization policies, which its administrators may edit.
+//! A tenant's authorization policies, which its administrators may edit, and its audit
+//! log: a translation of [`civitas_crm::app::policies`].
 
 use async_graphql::{Context, Object};
+use civitas_crm::app::Page;
+use civitas_crm::app::policies as uc;
 use civitas_policies::PolicyRule as Rule;
-use civitas_tenants::audit;
-use serde_json::json;
 
-use crate::caller::{authorize, state};
+use crate::caller::{caller, state};
+use crate::connections::{Conn, connection, page};
 use crate::error::{ApiError, ApiResult, Code};
 use crate::types::{AuditEvent, PolicyRule};
 
@@ -16,19 +18,38 @@ pub struct PolicyQuery;
 impl PolicyQuery {
     /// The policy rules of the caller's tenant.
     async fn policies(&self, ctx: &Context<'_>) -> ApiResult<Vec<PolicyRule>> {
-        let tc = authorize(ctx, "policy", "read").await?;
-        let rules = state(ctx).authorizer.rules(&tc.tenant.id.to_string()).await;
+        let rules = uc::rules(state(ctx), caller(ctx)).await?;
         Ok(rules.into_iter().map(Into::into).collect())
     }
 
+    /// The caller's tenant's audit log, newest first, as a Relay connection.
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<AuditEvent>> {
+        let page = page(first, after)?;
+        let (rows, more) = uc::audit_log(state(ctx), caller(ctx), page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            more,
+            |e| e.id.to_string(),
+            AuditEvent::from,
+        ))
+    }
+
     /// The caller's tenant's audit log, newest first.
+    #[graphql(
+        deprecation = "Use `auditEvents`, a Relay connection; this field goes in the next release."
+    )]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 50)] limit: i32,
         before: Option<async_graphql::ID>,
     ) -> ApiResult<Vec<AuditEvent>> {
-        let tc = authorize(ctx, "audit", "read").await?;
         if !(1..=500).contains(&limit) {
             return Err(ApiError::new(
                 Code::Validation,
@@ -39,44 +60,18 @@ impl PolicyQuery {
             .map(|b| b.parse::<uuid::Uuid>())
             .transpose()
             .map_err(|_| ApiError::new(Code::Validation, "before is not an audit event id"))?;
-        let scope = state(ctx).db.scope(tc).await?;
-        let events = audit::list(&scope, limit as u64, before).await?;
-        scope.commit().await?;
-        Ok(events.into_iter().map(Into::into).collect())
+        // The old field's larger pages, read as one page of the new use case.
+        let page = Page {
+            first: limit as u64,
+            after: before,
+        };
+        let (rows, _) = uc::audit_log(state(ctx), caller(ctx), page).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 }
 
 #[derive(Default)]
 pub struct PolicyMutation;
-
-async fn change(ctx: &Context<'_>, rule: Rule, add: bool) -> ApiResult<Vec<PolicyRule>> {
-    let tc = authorize(ctx, "policy", "manage").await?;
-    let s = state(ctx);
-    let domain = tc.tenant.id.to_string();
-    let changed = if add {
-        s.authorizer.add_rule(&domain, &rule).await?
-    } else {
-        s.authorizer.remove_rule(&domain, &rule).await?
-    };
-    if !changed && !add {
-        return Err(ApiError::new(Code::NotFound, "policy rule not found"));
-    }
-    let scope = s.db.scope(tc).await?;
-    let action = if add {
-        "policy.added"
-    } else {
-        "policy.removed"
-    };
-    let detail = json!({ "role": rule.role, "object": rule.object, "action": rule.action });
-    audit::record(&scope, &tc.identity(), action, None, detail).await?;
-    scope.commit().await?;
-    Ok(s.authorizer
-        .rules(&domain)
-        .await
-        .into_iter()
-        .map(Into::into)
-        .collect())
-}
 
 #[Object]
 impl PolicyMutation {
@@ -88,16 +83,13 @@ impl PolicyMutation {
         object: String,
         action: String,
     ) -> ApiResult<Vec<PolicyRule>> {
-        change(
-            ctx,
-            Rule {
-                role,
-                object,
-                action,
-            },
-            true,
-        )
-        .await
+        let rule = Rule {
+            role,
+            object,
+            action,
+        };
+        let rules = uc::change(state(ctx), caller(ctx), rule, true).await?;
+        Ok(rules.into_iter().map(Into::into).collect())
     }
 
     /// Removes a rule of the caller's tenant, from the next request.
@@ -108,15 +100,12 @@ impl PolicyMutation {
         object: String,
         action: String,
     ) -> ApiResult<Vec<PolicyRule>> {
-        change(
-            ctx,
-            Rule {
-                role,
-                object,
-                action,
-            },
-            false,
-        )
-        .await
+        let rule = Rule {
+            role,
+            object,
+            action,
+        };
+        let rules = uc::change(state(ctx), caller(ctx), rule, false).await?;
+        Ok(rules.into_iter().map(Into::into).collect())
     }
 }

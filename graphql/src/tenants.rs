@@ -1,14 +1,15 @@
-//! Tenants: onboarding, listing, status and settings; and `me`.
+//! Tenants: onboarding, listing, status and settings; and `me`. A translation of
+//! [`civitas_crm::app::tenants`].
 
 use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
-use civitas_crm::onboarding::{self, FirstAdmin};
+use civitas_crm::app::tenants::{self as uc, Onboard};
+use civitas_tenants::TenantSlug;
 use civitas_tenants::members::MemberProfile;
-use civitas_tenants::registry::{self, NewTenant};
-use civitas_tenants::{TenantSlug, audit};
+use civitas_tenants::registry::NewTenant;
 use serde_json::json;
 
-use crate::caller::{authorize, authorize_platform, principal, state, tenant_opt};
-use crate::error::{ApiError, ApiResult};
+use crate::caller::{caller, principal, state, tenant_opt};
+use crate::error::ApiResult;
 use crate::types::{Me, Member, Role, Tenant, TenantKind, TenantStatus};
 
 #[derive(Default)]
@@ -37,31 +38,15 @@ impl TenantQuery {
 
     /// Every tenant of the deployment (platform administrators).
     async fn tenants(&self, ctx: &Context<'_>) -> ApiResult<Vec<Tenant>> {
-        authorize_platform(ctx, "tenant", "list").await?;
-        let db = &state(ctx).db;
-        Ok(registry::list(db)
-            .await?
-            .into_iter()
-            .map(Into::into)
-            .collect())
+        let list = uc::list(state(ctx), caller(ctx)).await?;
+        Ok(list.into_iter().map(Into::into).collect())
     }
 
     /// One tenant by slug: any, for platform administrators; otherwise only the tenant the
     /// caller acts in.
     async fn tenant(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Tenant> {
         let slug = TenantSlug::parse(&slug)?;
-        if authorize_platform(ctx, "tenant", "read").await.is_ok() {
-            let db = &state(ctx).db;
-            let t = registry::find_by_slug(db, &slug).await?;
-            return t
-                .map(Into::into)
-                .ok_or_else(|| civitas_tenants::Error::NotFound("tenant").into());
-        }
-        let tc = authorize(ctx, "tenant", "read").await?;
-        if tc.tenant.slug != slug {
-            return Err(ApiError::forbidden());
-        }
-        Ok(tc.tenant.clone().into())
+        Ok(uc::get(state(ctx), caller(ctx), &slug).await?.into())
     }
 }
 
@@ -104,31 +89,26 @@ impl TenantMutation {
         ctx: &Context<'_>,
         input: OnboardTenantInput,
     ) -> ApiResult<OnboardTenantPayload> {
-        let p = authorize_platform(ctx, "tenant", "onboard").await?;
-        let new = NewTenant {
-            slug: TenantSlug::parse(&input.slug)?,
-            display_name: input.display_name,
-            kind: input.kind.into(),
-            parent: input
-                .parent_slug
-                .as_deref()
-                .map(TenantSlug::parse)
-                .transpose()?,
-            settings: input.settings.map(|j| j.0).unwrap_or_else(|| json!({})),
-        };
-        let admin = FirstAdmin {
-            identity: civitas_tenants::Identity::new(
-                input.admin.issuer.unwrap_or_else(|| p.issuer.clone()),
-                input.admin.subject,
-            ),
-            profile: MemberProfile {
+        let onboard = Onboard {
+            tenant: NewTenant {
+                slug: TenantSlug::parse(&input.slug)?,
+                display_name: input.display_name,
+                kind: input.kind.into(),
+                parent: input
+                    .parent_slug
+                    .as_deref()
+                    .map(TenantSlug::parse)
+                    .transpose()?,
+                settings: input.settings.map(|j| j.0).unwrap_or_else(|| json!({})),
+            },
+            admin_issuer: input.admin.issuer,
+            admin_subject: input.admin.subject,
+            admin_profile: MemberProfile {
                 display_name: input.admin.display_name,
                 email: input.admin.email,
             },
         };
-        let s = state(ctx);
-        let done = onboarding::onboard(&s.db, &s.authorizer, &p.identity(), new, admin).await?;
-        tracing::info!(tenant = %done.tenant.slug, "tenant onboarded");
+        let done = uc::onboard(state(ctx), caller(ctx), onboard).await?;
         Ok(OnboardTenantPayload {
             tenant: done.tenant.into(),
             admin: done.admin.into(),
@@ -143,11 +123,8 @@ impl TenantMutation {
         slug: String,
         status: TenantStatus,
     ) -> ApiResult<Tenant> {
-        let p = authorize_platform(ctx, "tenant", "suspend").await?;
-        let db = &state(ctx).db;
         let slug = TenantSlug::parse(&slug)?;
-        let t = registry::set_status(db, &slug, status.into()).await?;
-        tracing::info!(tenant = %slug, status = %t.status, by = %p.subject, "tenant status changed");
+        let t = uc::set_status(state(ctx), caller(ctx), &slug, status.into()).await?;
         Ok(t.into())
     }
 
@@ -157,37 +134,7 @@ impl TenantMutation {
         ctx: &Context<'_>,
         settings: Json<serde_json::Value>,
     ) -> ApiResult<Tenant> {
-        let tc = authorize(ctx, "tenant", "update").await?;
-        let db = &state(ctx).db;
-        // Rate limits live in the settings but are the platform's to set: a body's
-        // administrators keep whatever limits their body has, and are told so when they try.
-        let mut settings = settings.0;
-        if !tc.has_role(civitas_tenants::Role::PlatformAdmin)
-            && let Some(obj) = settings.as_object_mut()
-        {
-            let current = tc.tenant.settings.get("limits");
-            if obj.get("limits").is_some() && obj.get("limits") != current {
-                return Err(ApiError::new(
-                    crate::error::Code::Forbidden,
-                    "a body's rate limits are set by a platform administrator",
-                ));
-            }
-            match current {
-                Some(l) => obj.insert("limits".into(), l.clone()),
-                None => obj.remove("limits"),
-            };
-        }
-        let scope = db.scope(tc).await?;
-        let t = registry::set_settings(&scope, tc.tenant.id, settings).await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "tenant.settings_updated",
-            None,
-            json!({}),
-        )
-        .await?;
-        scope.commit().await?;
+        let t = uc::update_settings(state(ctx), caller(ctx), settings.0).await?;
         Ok(t.into())
     }
 }

@@ -1,14 +1,17 @@
-//! A body's webhooks, managed by its administrators.
+//! A body's webhooks, managed by its administrators: a translation of
+//! [`civitas_crm::app::webhooks`].
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use civitas_crm::app::Page;
+use civitas_crm::app::webhooks as uc;
+use civitas_crm::entity::webhook_delivery;
 use civitas_crm::webhooks;
-use civitas_tenants::audit;
-use serde_json::json;
 
-use crate::caller::{authorize, state};
-use crate::citizens::parse_id;
+use crate::caller::{caller, state};
+use crate::connections::{Conn, connection, page};
 use crate::error::{ApiError, ApiResult, Code};
+use crate::ids::parse_id;
 
 #[derive(SimpleObject)]
 pub struct Webhook {
@@ -52,49 +55,72 @@ pub struct WebhookDelivery {
     pub delivered_at: Option<DateTime<Utc>>,
 }
 
+impl From<webhook_delivery::Model> for WebhookDelivery {
+    fn from(d: webhook_delivery::Model) -> Self {
+        WebhookDelivery {
+            id: ID(d.id.to_string()),
+            webhook_id: ID(d.webhook_id.to_string()),
+            event_id: ID(d.event_id.to_string()),
+            status: d.status,
+            attempts: d.attempts,
+            next_attempt_at: d.next_attempt_at,
+            last_status: d.last_status,
+            last_error: d.last_error,
+            delivered_at: d.delivered_at,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct WebhookQuery;
 
 #[Object]
 impl WebhookQuery {
     async fn webhooks(&self, ctx: &Context<'_>) -> ApiResult<Vec<Webhook>> {
-        let tc = authorize(ctx, "tenant", "update").await?;
-        let scope = state(ctx).db.scope(tc).await?;
-        let list = webhooks::list(&scope).await?;
-        scope.commit().await?;
+        let list = uc::list(state(ctx), caller(ctx)).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
 
+    /// The delivery log, newest first, as a Relay connection.
+    async fn webhook_delivery_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<WebhookDelivery>> {
+        let page = page(first, after)?;
+        let (rows, more) = uc::deliveries(state(ctx), caller(ctx), page).await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            more,
+            |d| d.id.to_string(),
+            WebhookDelivery::from,
+        ))
+    }
+
     /// The delivery log, newest first.
+    #[graphql(
+        deprecation = "Use `webhookDeliveryLog`, a Relay connection; this field goes in the next release."
+    )]
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 50)] limit: i32,
     ) -> ApiResult<Vec<WebhookDelivery>> {
-        let tc = authorize(ctx, "tenant", "update").await?;
         if !(1..=500).contains(&limit) {
             return Err(ApiError::new(
                 Code::Validation,
                 "limit must be between 1 and 500",
             ));
         }
-        let scope = state(ctx).db.scope(tc).await?;
-        let rows = webhooks::deliveries(&scope, limit as u64).await?;
-        scope.commit().await?;
-        Ok(rows
-            .into_iter()
-            .map(|d| WebhookDelivery {
-                id: ID(d.id.to_string()),
-                webhook_id: ID(d.webhook_id.to_string()),
-                event_id: ID(d.event_id.to_string()),
-                status: d.status,
-                attempts: d.attempts,
-                next_attempt_at: d.next_attempt_at,
-                last_status: d.last_status,
-                last_error: d.last_error,
-                delivered_at: d.delivered_at,
-            })
-            .collect())
+        // The old field's larger pages, read as one page of the new use case.
+        let page = Page {
+            first: limit as u64,
+            after: None,
+        };
+        let (rows, _) = uc::deliveries(state(ctx), caller(ctx), page).await?;
+        Ok(rows.into_iter().map(Into::into).collect())
     }
 }
 
@@ -111,28 +137,7 @@ impl WebhookMutation {
         url: String,
         event_types: Vec<String>,
     ) -> ApiResult<CreatedWebhook> {
-        let tc = authorize(ctx, "tenant", "update").await?;
-        let s = state(ctx);
-        let scope = s.db.scope(tc).await?;
-        let secret = civitas_crm::webhooks::new_secret();
-        let (w, secret) = webhooks::subscribe(
-            &scope,
-            &url,
-            &event_types,
-            secret,
-            s.db.clock().now(),
-            &*s.outbound,
-        )
-        .await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "webhook.created",
-            Some(&w.url),
-            json!({ "id": w.id }),
-        )
-        .await?;
-        scope.commit().await?;
+        let (w, secret) = uc::create(state(ctx), caller(ctx), &url, &event_types).await?;
         Ok(CreatedWebhook {
             webhook: w.into(),
             secret,
@@ -140,18 +145,7 @@ impl WebhookMutation {
     }
 
     async fn remove_webhook(&self, ctx: &Context<'_>, id: ID) -> ApiResult<bool> {
-        let tc = authorize(ctx, "tenant", "update").await?;
-        let scope = state(ctx).db.scope(tc).await?;
-        webhooks::deactivate(&scope, parse_id("id", &id)?).await?;
-        audit::record(
-            &scope,
-            &tc.identity(),
-            "webhook.removed",
-            Some(id.as_str()),
-            json!({}),
-        )
-        .await?;
-        scope.commit().await?;
+        uc::remove(state(ctx), caller(ctx), parse_id("id", &id)?).await?;
         Ok(true)
     }
 }

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use civitas_crm::events::EventBus;
 use civitas_crm::sharing::ConsentCache;
-use civitas_graphql::events::{CaseChange, EventBus};
 use civitas_graphql::{AppState, CivitasSchema, build_schema};
 use civitas_migrations::{Migrator, MigratorTrait};
 use civitas_policies::Authorizer;
@@ -69,13 +69,9 @@ fn spawn_sla_job(
         loop {
             tick.tick().await;
             match civitas_crm::cases::sla::escalate_and_count(&db, db.clock().now()).await {
-                Ok((cases, overdue)) => {
+                Ok((notices, overdue)) => {
                     metrics.set_overdue(overdue);
-                    for c in &cases {
-                        events
-                            .publish(&db, CaseChange::of(c, "escalated", db.clock().now()))
-                            .await;
-                    }
+                    events.committed(notices);
                 }
                 Err(e) => tracing::error!(error = %e, "SLA escalation run failed"),
             }

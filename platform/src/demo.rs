@@ -85,6 +85,32 @@ const DEMO: &[DemoTenant] = &[
     },
 ];
 
+/// The custom fields of a demo service: what is to be collected, for bulky waste (the
+/// examples in the documentation fill them in).
+fn demo_fields(code: &str) -> Vec<catalogue::FieldDef> {
+    if code != "RIF-INGOMB" {
+        return Vec::new();
+    }
+    vec![
+        catalogue::FieldDef {
+            key: "items".into(),
+            label: "Oggetti".into(),
+            kind: catalogue::FieldType::MultiSelect,
+            required: true,
+            options: ["sofa", "fridge", "mattress", "wardrobe"]
+                .map(String::from)
+                .to_vec(),
+        },
+        catalogue::FieldDef {
+            key: "floor".into(),
+            label: "Piano".into(),
+            kind: catalogue::FieldType::Number,
+            required: false,
+            options: Vec::new(),
+        },
+    ]
+}
+
 fn slug(s: &str) -> anyhow::Result<TenantSlug> {
     Ok(TenantSlug::parse(s)?)
 }
@@ -136,6 +162,7 @@ pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
                 name: (*name).into(),
                 area: (*area).into(),
                 description: String::new(),
+                custom_fields: demo_fields(code),
                 ..Default::default()
             };
             catalogue::create(&scope, new)

@@ -319,7 +319,7 @@ async fn execute(
                 match caller.still_granted(&app.state, &checks).await {
                     Ok(true) => {}
                     Ok(false) => return reject(ApiError::forbidden()),
-                    Err(e) => return reject(e),
+                    Err(e) => return reject(e.into()),
                 }
                 let mut r = (
                     StatusCode::OK,
@@ -406,6 +406,7 @@ async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
     civitas_graphql::identify(&app.state, Some(principal), requested)
         .await
         .map(|c| Caller { expires_at, ..c })
+        .map_err(ApiError::from)
 }
 
 /// Parse and validation errors come from async-graphql without a code; give them one so

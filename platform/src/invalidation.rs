@@ -4,8 +4,8 @@
 
 use std::{sync::Arc, time::Duration};
 
+use civitas_crm::events::{CASE_CHANNEL, EventBus};
 use civitas_crm::sharing::ConsentCache;
-use civitas_graphql::events::{CASE_CHANNEL, EventBus};
 use civitas_policies::{Authorizer, INVALIDATION_CHANNEL, POLICY_CHANGED};
 use civitas_tenants::{ACCESS_CHANGED, Backend, Db};
 use sea_orm::sqlx::postgres::PgListener;

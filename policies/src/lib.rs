@@ -5,10 +5,12 @@ mod adapter;
 mod authorizer;
 mod defaults;
 pub mod entity;
+mod permission;
 
 pub use adapter::SeaOrmAdapter;
 pub use authorizer::{Authorizer, INVALIDATION_CHANNEL, POLICY_CHANGED, PolicyRule};
 pub use defaults::{PLATFORM_DOMAIN, default_tenant_rules, install_tenant_defaults};
+pub use permission::{Action, Level, Object, Permission};
 
 /// Checks are (role, tenant, object, action). `g` gives role inheritance inside a domain;
 /// a policy in domain `*` holds in every domain.

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entity::{member, role_assignment};
 use crate::{Error, Identity, MemberId, Result, Role, Scope};
@@ -155,6 +155,25 @@ pub async fn get(scope: &Scope, who: &Identity) -> Result<Option<Member>> {
 
 pub async fn list(scope: &Scope) -> Result<Vec<Member>> {
     list_where(scope, None).await
+}
+
+/// A page of the members, oldest first, after the member `after`; and whether more follow.
+pub async fn page(
+    scope: &Scope,
+    first: u64,
+    after: Option<MemberId>,
+) -> Result<(Vec<Member>, bool)> {
+    let mut q = scope
+        .find::<member::Entity>()
+        .order_by_asc(member::Column::Id)
+        .limit(first + 1);
+    if let Some(a) = after {
+        q = q.filter(member::Column::Id.gt(a.0));
+    }
+    let mut found = members_of(scope, q).await?;
+    let more = found.len() as u64 > first;
+    found.truncate(first as usize);
+    Ok((found, more))
 }
 
 /// Members with this subject, whichever their issuer (names stored by subject, such as a

@@ -38,6 +38,15 @@ pub struct Scope {
     txn: DatabaseTransaction,
     tenant_id: TenantId,
     access: crate::AccessCache,
+    /// Notices for other replicas' listeners that SQLite cannot send (see [`Scope::notify`]).
+    notices: std::sync::Mutex<Vec<Notice>>,
+}
+
+/// A message for the listeners of `channel`, sent only if the transaction commits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub channel: &'static str,
+    pub payload: String,
 }
 
 /// A transaction bound to one person (and the person records merged into it), across
@@ -59,6 +68,7 @@ impl Db {
             txn,
             tenant_id,
             access: self.access().clone(),
+            notices: Default::default(),
         })
     }
 
@@ -200,8 +210,38 @@ impl Scope {
         row.insert(&self.txn).await
     }
 
+    /// Sends `payload` on `channel` when the transaction commits, and never if it rolls
+    /// back: on PostgreSQL through `NOTIFY` inside the transaction (every replica's listener
+    /// hears it), on SQLite by handing it back from [`Scope::commit_notices`] for the one
+    /// replica to deliver itself.
+    pub async fn notify(&self, channel: &'static str, payload: String) -> Result<(), DbErr> {
+        if self.txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+            self.txn
+                .execute_raw(sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DbBackend::Postgres,
+                    "SELECT pg_notify($1, $2)",
+                    [channel.into(), payload.into()],
+                ))
+                .await?;
+        } else if let Ok(mut n) = self.notices.lock() {
+            n.push(Notice { channel, payload });
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<(), DbErr> {
         self.txn.commit().await
+    }
+
+    /// Commits, and returns the notices the caller must deliver itself (SQLite's; none on
+    /// PostgreSQL, where the database delivered them).
+    pub async fn commit_notices(self) -> Result<Vec<Notice>, DbErr> {
+        let notices = self
+            .notices
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.txn.commit().await?;
+        Ok(notices)
     }
 }
 

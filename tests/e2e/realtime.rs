@@ -12,7 +12,7 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest, http::H
 
 use crate::harness::*;
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(addr: SocketAddr, token: &str, tenant: Option<&str>) -> Result<Ws, String> {
@@ -36,7 +36,7 @@ async fn connect(addr: SocketAddr, token: &str, tenant: Option<&str>) -> Result<
     }
 }
 
-async fn subscribe(addr: SocketAddr, token: &str, query: &str) -> Ws {
+pub(crate) async fn subscribe(addr: SocketAddr, token: &str, query: &str) -> Ws {
     let mut ws = connect(addr, token, None)
         .await
         .expect("connection acknowledged");
@@ -50,7 +50,7 @@ async fn subscribe(addr: SocketAddr, token: &str, query: &str) -> Ws {
 }
 
 /// The next protocol message, skipping pings; `None` on timeout or close.
-async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
+pub(crate) async fn next(ws: &mut Ws, wait: Duration) -> Option<Value> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let msg = tokio::time::timeout_at(deadline, ws.next())

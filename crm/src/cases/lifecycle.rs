@@ -1,6 +1,6 @@
 //! The typed lifecycle of a case, enforced here and nowhere else.
 
-use civitas_tenants::Error as TenancyError;
+use crate::Error;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -53,17 +53,26 @@ impl CaseStatus {
     }
 
     /// Still in someone's hands: counts towards SLAs and open-case figures.
+    /// Past `due_at` at `now` and still open.
+    pub fn is_overdue(
+        self,
+        due_at: chrono::DateTime<chrono::Utc>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        self.is_open() && due_at < now
+    }
+
     pub fn is_open(self) -> bool {
         !matches!(self, CaseStatus::Resolved | CaseStatus::Closed)
     }
 
     /// Checks a move, with the error a client sees for an illegal one.
-    pub fn check_move(self, to: CaseStatus) -> Result<(), TenancyError> {
+    pub fn check_move(self, to: CaseStatus) -> Result<(), Error> {
         if self.can_become(to) {
             Ok(())
         } else {
             let allowed: Vec<&str> = self.next().iter().map(|s| s.as_str()).collect();
-            Err(TenancyError::Validation(format!(
+            Err(Error::Validation(format!(
                 "a {self} case cannot become {to} (allowed: {})",
                 if allowed.is_empty() {
                     "none".to_owned()

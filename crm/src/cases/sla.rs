@@ -2,12 +2,13 @@
 //! head of office), one more level for each further SLA period overdue.
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Db, TenantContext, TenantStatus, registry};
+use civitas_tenants::{Db, Notice, TenantContext, TenantStatus, registry};
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{Actor, Case, CaseStatus, ESCALATION_OWNERS, escalate};
 use crate::Result;
 use crate::entity::case;
+use crate::ids::CaseId;
 
 /// The level an open case should have reached by `now`.
 fn due_level(c: &case::Model, now: DateTime<Utc>) -> i32 {
@@ -24,21 +25,31 @@ fn due_level(c: &case::Model, now: DateTime<Utc>) -> i32 {
 /// Returns the escalated cases. Safe to run on several replicas at once: each
 /// case's level only ever grows to its due level.
 pub async fn escalate_overdue(db: &Db, now: DateTime<Utc>) -> Result<Vec<Case>> {
-    Ok(escalate_and_count(db, now).await?.0)
+    Ok(run(db, now).await?.0)
 }
 
-/// As [`escalate_overdue`], also returning each active body's overdue count (for metrics).
+/// As [`escalate_overdue`], returning the notices of the escalations for the caller to
+/// deliver (see [`crate::events::EventBus::committed`]) and each active body's overdue
+/// count (for metrics).
 pub async fn escalate_and_count(
     db: &Db,
     now: DateTime<Utc>,
-) -> Result<(Vec<Case>, std::collections::BTreeMap<String, u64>)> {
+) -> Result<(Vec<Notice>, OverdueByTenant)> {
+    let (_, notices, overdue) = run(db, now).await?;
+    Ok((notices, overdue))
+}
+
+type OverdueByTenant = std::collections::BTreeMap<String, u64>;
+
+async fn run(db: &Db, now: DateTime<Utc>) -> Result<(Vec<Case>, Vec<Notice>, OverdueByTenant)> {
     let mut overdue_by_tenant = std::collections::BTreeMap::new();
     let actor = Actor {
         subject: "system:sla".into(),
         on_behalf_of: None,
-        channel: "web".into(),
+        channel: crate::channels::Channel::Web,
     };
     let mut escalated = Vec::new();
+    let mut notices = Vec::new();
     for tenant in registry::list(db).await? {
         if tenant.status != TenantStatus::Active {
             continue;
@@ -56,13 +67,13 @@ pub async fn escalate_and_count(
         for c in overdue {
             if c.escalation_level < due_level(&c, now) {
                 let reason = format!("overdue since {}", c.due_at.to_rfc3339());
-                escalated.push(escalate(&scope, &actor, c.id, &reason, now).await?);
+                escalated.push(escalate(&scope, &actor, CaseId(c.id), &reason, now).await?);
             }
         }
-        scope.commit().await?;
+        notices.extend(scope.commit_notices().await?);
     }
     if !escalated.is_empty() {
         tracing::info!(escalated = escalated.len(), "overdue cases escalated");
     }
-    Ok((escalated, overdue_by_tenant))
+    Ok((escalated, notices, overdue_by_tenant))
 }

@@ -1,7 +1,7 @@
 //! Creating, moving, assigning and listing cases; every change is a history event.
 
 use chrono::{DateTime, Duration, Utc};
-use civitas_tenants::{Error as TenancyError, Role, Scope, TenantId};
+use civitas_tenants::{Role, Scope, TenantId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, QueryFilter, QueryOrder,
     QuerySelect, Statement,
@@ -12,31 +12,33 @@ use uuid::Uuid;
 
 use super::{CaseStatus, Priority};
 use crate::catalogue::{self, Service};
+use crate::channels::Channel;
 use crate::citizen_view::{Lookup, registered_person};
 use crate::entity::{case, case_event};
-use crate::sharing::validate_channel;
+use crate::events::{CaseChange, CaseEventKind, announce};
+use crate::ids::{CaseId, PersonId, ServiceId};
 use crate::{Error, Result};
 
 /// Who makes a change, on whose behalf (a tutor for a citizen), through which channel.
 #[derive(Clone, Debug)]
 pub struct Actor {
     pub subject: String,
-    pub on_behalf_of: Option<Uuid>,
-    pub channel: String,
+    pub on_behalf_of: Option<PersonId>,
+    pub channel: Channel,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Case {
-    pub id: Uuid,
+    pub id: CaseId,
     pub tenant_id: TenantId,
     pub number: String,
-    pub person_id: Option<Uuid>,
-    pub service_id: Uuid,
+    pub person_id: Option<PersonId>,
+    pub service_id: ServiceId,
     pub title: String,
     pub description: String,
     pub status: CaseStatus,
     pub priority: Priority,
-    pub channel: String,
+    pub channel: Channel,
     pub assigned_team: Option<String>,
     pub assigned_to: Option<String>,
     pub escalation_level: i32,
@@ -71,7 +73,7 @@ impl Case {
     }
 
     pub fn is_overdue(&self, now: DateTime<Utc>) -> bool {
-        self.status.is_open() && self.due_at < now
+        self.status.is_overdue(self.due_at, now)
     }
 }
 
@@ -79,16 +81,16 @@ impl TryFrom<case::Model> for Case {
     type Error = Error;
     fn try_from(m: case::Model) -> Result<Self> {
         Ok(Case {
-            id: m.id,
+            id: CaseId(m.id),
             tenant_id: TenantId(m.tenant_id),
             number: m.number,
-            person_id: m.person_id,
-            service_id: m.service_id,
+            person_id: m.person_id.map(PersonId),
+            service_id: ServiceId(m.service_id),
             title: m.title,
             description: m.description,
             status: m.status.parse()?,
             priority: m.priority.parse()?,
-            channel: m.channel,
+            channel: m.channel.parse()?,
             assigned_team: m.assigned_team,
             assigned_to: m.assigned_to,
             escalation_level: m.escalation_level,
@@ -140,7 +142,7 @@ impl From<case_event::Model> for CaseEvent {
 #[derive(Clone, Debug, Default)]
 pub struct NewCase {
     pub service_code: String,
-    pub person_id: Option<Uuid>,
+    pub person_id: Option<PersonId>,
     pub title: String,
     pub description: String,
     pub priority: Option<Priority>,
@@ -150,7 +152,7 @@ pub struct NewCase {
 }
 
 fn invalid(m: impl Into<String>) -> Error {
-    TenancyError::Validation(m.into()).into()
+    Error::Validation(m.into())
 }
 
 fn text(field: &str, v: &str, max: usize, required: bool) -> Result<String> {
@@ -195,7 +197,7 @@ async fn record(
     scope: &Scope,
     c: &case::Model,
     actor: &Actor,
-    kind: &str,
+    kind: CaseEventKind,
     (from, to): Move,
     detail: Value,
     now: DateTime<Utc>,
@@ -207,8 +209,8 @@ async fn record(
         occurred_at: Set(now),
         actor: Set(actor.subject.clone()),
         on_behalf_of: Set(actor.on_behalf_of.map(|p| p.to_string())),
-        channel: Set(actor.channel.clone()),
-        kind: Set(kind.to_owned()),
+        channel: Set(actor.channel.as_str().to_owned()),
+        kind: Set(kind.as_str().to_owned()),
         from_status: Set(from.map(|s| s.to_string())),
         to_status: Set(to.map(|s| s.to_string())),
         detail: Set(detail),
@@ -219,19 +221,28 @@ async fn record(
         "caseId": c.id, "number": c.number, "status": to.map(|s| s.to_string()), "previousStatus": from.map(|s| s.to_string()),
         "serviceId": c.service_id, "personId": c.person_id, "source": c.source, "externalRef": c.external_ref,
     });
-    crate::webhooks::enqueue(scope, &format!("case.{kind}"), payload, now).await
+    crate::webhooks::enqueue(scope, &format!("case.{}", kind.as_str()), payload, now).await?;
+    let change = CaseChange {
+        tenant_id: c.tenant_id,
+        case_id: c.id,
+        person_id: c.person_id,
+        number: c.number.clone(),
+        status: c.status.clone(),
+        kind: kind.as_str().to_owned(),
+        at: now,
+    };
+    announce(scope, &change).await
 }
 
-fn check_channel(service: &Service, channel: &str) -> Result<String> {
-    let channel = validate_channel(channel)?;
+fn check_channel(service: &Service, channel: Channel) -> Result<String> {
     let accepted = catalogue::channels(service);
-    if !accepted.is_empty() && !accepted.contains(&channel) {
+    if !accepted.is_empty() && !accepted.iter().any(|a| a == channel.as_str()) {
         return Err(invalid(format!(
             "service {} does not accept the {channel} channel",
             service.code
         )));
     }
-    Ok(channel)
+    Ok(channel.as_str().to_owned())
 }
 
 /// Opens a case. Its due time comes from the service's SLA; its number is the body's next
@@ -243,12 +254,12 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Case> {
     let service = catalogue::by_code(scope, &new.service_code).await?;
-    let channel = check_channel(&service, &actor.channel)?;
+    let channel = check_channel(&service, actor.channel)?;
     let title = text("title", &new.title, 200, true)?;
     let description = text("description", &new.description, 10_000, false)?;
     catalogue::validate_values(&catalogue::field_defs(&service), &new.custom_fields)?;
     let person = match new.person_id {
-        Some(p) => Some(registered_person(scope, Lookup::Person(p)).await?.0),
+        Some(p) => Some(registered_person(scope, Lookup::Person(p.0)).await?.0),
         None => None,
     };
     let year = now.format("%Y").to_string();
@@ -295,7 +306,7 @@ pub async fn create(
         scope,
         &c,
         actor,
-        "created",
+        CaseEventKind::Created,
         (None, Some(status)),
         json!({ "service": service.code }),
         now,
@@ -304,24 +315,24 @@ pub async fn create(
     c.try_into()
 }
 
-async fn load(scope: &Scope, id: Uuid) -> Result<case::Model> {
+async fn load(scope: &Scope, id: CaseId) -> Result<case::Model> {
     scope
         .find::<case::Entity>()
-        .filter(case::Column::Id.eq(id))
+        .filter(case::Column::Id.eq(id.0))
         .one(scope.conn())
         .await?
-        .ok_or_else(|| TenancyError::NotFound("case").into())
+        .ok_or_else(|| Error::NotFound("case"))
 }
 
-pub async fn get(scope: &Scope, id: Uuid) -> Result<Case> {
+pub async fn get(scope: &Scope, id: CaseId) -> Result<Case> {
     load(scope, id).await?.try_into()
 }
 
-async fn save(scope: &Scope, row: case::ActiveModel, id: Uuid) -> Result<case::Model> {
+async fn save(scope: &Scope, row: case::ActiveModel, id: CaseId) -> Result<case::Model> {
     scope
         .update_many::<case::Entity>()
         .set(row)
-        .filter(case::Column::Id.eq(id))
+        .filter(case::Column::Id.eq(id.0))
         .exec(scope.conn())
         .await?;
     load(scope, id).await
@@ -332,7 +343,7 @@ async fn save(scope: &Scope, row: case::ActiveModel, id: Uuid) -> Result<case::M
 pub async fn transition(
     scope: &Scope,
     actor: &Actor,
-    id: Uuid,
+    id: CaseId,
     to: CaseStatus,
     note: Option<String>,
     now: DateTime<Utc>,
@@ -372,9 +383,9 @@ pub async fn transition(
     }
     let saved = save(scope, row, id).await?;
     let kind = if from == CaseStatus::Resolved && to == CaseStatus::InProgress {
-        "reopened"
+        CaseEventKind::Reopened
     } else {
-        "status_changed"
+        CaseEventKind::StatusChanged
     };
     record(
         scope,
@@ -412,7 +423,7 @@ async fn may_own_cases(scope: &Scope, subject: &str) -> Result<()> {
 pub async fn assign(
     scope: &Scope,
     actor: &Actor,
-    id: Uuid,
+    id: CaseId,
     team: Option<String>,
     operator: Option<String>,
     now: DateTime<Utc>,
@@ -446,7 +457,7 @@ pub async fn assign(
         scope,
         &saved,
         actor,
-        "assigned",
+        CaseEventKind::Assigned,
         (Some(from), Some(to)),
         json!({ "team": team, "operator": operator }),
         now,
@@ -459,7 +470,7 @@ pub async fn assign(
 pub async fn escalate(
     scope: &Scope,
     actor: &Actor,
-    id: Uuid,
+    id: CaseId,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Case> {
@@ -486,7 +497,7 @@ pub async fn escalate(
         scope,
         &saved,
         actor,
-        "escalated",
+        CaseEventKind::Escalated,
         (Some(status), Some(status)),
         json!({ "level": level, "to": ESCALATION_OWNERS[level as usize], "reason": reason }),
         now,
@@ -495,11 +506,11 @@ pub async fn escalate(
     saved.try_into()
 }
 
-pub async fn history(scope: &Scope, id: Uuid) -> Result<Vec<CaseEvent>> {
+pub async fn history(scope: &Scope, id: CaseId) -> Result<Vec<CaseEvent>> {
     load(scope, id).await?;
     Ok(scope
         .find::<case_event::Entity>()
-        .filter(case_event::Column::CaseId.eq(id))
+        .filter(case_event::Column::CaseId.eq(id.0))
         .order_by_asc(case_event::Column::Id)
         .all(scope.conn())
         .await?
@@ -529,10 +540,10 @@ pub async fn histories(
 #[derive(Clone, Debug, Default)]
 pub struct CaseFilter {
     pub statuses: Vec<CaseStatus>,
-    pub service_id: Option<Uuid>,
+    pub service_id: Option<ServiceId>,
     pub assigned_to: Option<String>,
     pub assigned_team: Option<String>,
-    pub person_id: Option<Uuid>,
+    pub person_id: Option<PersonId>,
     pub overdue: Option<bool>,
 }
 
@@ -541,7 +552,7 @@ pub async fn list(
     scope: &Scope,
     f: &CaseFilter,
     first: u64,
-    after: Option<Uuid>,
+    after: Option<CaseId>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Case>, bool)> {
     let mut q = scope.find::<case::Entity>();
@@ -549,7 +560,7 @@ pub async fn list(
         q = q.filter(case::Column::Status.is_in(f.statuses.iter().map(|s| s.to_string())));
     }
     if let Some(s) = f.service_id {
-        q = q.filter(case::Column::ServiceId.eq(s));
+        q = q.filter(case::Column::ServiceId.eq(s.0));
     }
     if let Some(a) = &f.assigned_to {
         q = q.filter(case::Column::AssignedTo.eq(a.clone()));
@@ -558,7 +569,7 @@ pub async fn list(
         q = q.filter(case::Column::AssignedTeam.eq(t.clone()));
     }
     if let Some(p) = f.person_id {
-        q = q.filter(case::Column::PersonId.eq(p));
+        q = q.filter(case::Column::PersonId.eq(p.0));
     }
     if let Some(o) = f.overdue {
         let open = [CaseStatus::Resolved, CaseStatus::Closed].map(|s| s.to_string());
@@ -574,7 +585,7 @@ pub async fn list(
         };
     }
     if let Some(a) = after {
-        q = q.filter(case::Column::Id.lt(a));
+        q = q.filter(case::Column::Id.lt(a.0));
     }
     let mut rows = q
         .order_by_desc(case::Column::Id)
@@ -656,7 +667,7 @@ pub async fn upsert_from_source(
             description: Set(description),
             status: Set(upd.status.to_string()),
             priority: Set(priority),
-            channel: Set(actor.channel.clone()),
+            channel: Set(actor.channel.as_str().to_owned()),
             assigned_team: Set(None),
             assigned_to: Set(None),
             escalation_level: Set(0),
@@ -673,16 +684,13 @@ pub async fn upsert_from_source(
             ..Default::default()
         };
         let c = scope.insert(row).await.map_err(|e| {
-            Error::Tenancy(TenancyError::conflict_on_unique(
-                e,
-                "this source's case was created concurrently; retry",
-            ))
+            Error::conflict_on_unique(e, "this source's case was created concurrently; retry")
         })?;
         record(
             scope,
             &c,
             actor,
-            "synced",
+            CaseEventKind::Synced,
             (None, Some(upd.status)),
             json!({ "source": source, "externalRef": external_ref }),
             now,
@@ -721,12 +729,12 @@ pub async fn upsert_from_source(
         closed_at: Set((upd.status == CaseStatus::Closed).then(|| current.closed_at.unwrap_or(now))),
         ..Default::default()
     };
-    let saved = save(scope, row, current.id).await?;
+    let saved = save(scope, row, CaseId(current.id)).await?;
     record(
         scope,
         &saved,
         actor,
-        "synced",
+        CaseEventKind::Synced,
         (Some(from), Some(upd.status)),
         json!({ "source": source, "externalRef": external_ref }),
         now,

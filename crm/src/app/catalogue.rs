@@ -1,0 +1,65 @@
+//! Use cases of a body's service catalogue.
+
+use civitas_policies::Permission;
+use civitas_tenants::{TenantContext, audit, registry};
+use serde_json::json;
+
+use super::{App, Caller};
+use crate::catalogue::{self, NewService, Service};
+use crate::{Error, Result};
+
+/// The services of the caller's body, by area and code.
+pub async fn list(app: &App, caller: &Caller) -> Result<Vec<Service>> {
+    let tc = caller.authorize(app, Permission::ServiceRead).await?;
+    let scope = app.db.scope(tc).await?;
+    let found = catalogue::list(&scope).await?;
+    app.commit(scope).await?;
+    Ok(found)
+}
+
+/// Copies the parent body's services that this body does not have yet (by code); returns
+/// how many were copied.
+pub async fn import_parent(app: &App, caller: &Caller) -> Result<u64> {
+    let tc = caller.authorize(app, Permission::CatalogueImport).await?;
+    let parent_id = tc
+        .tenant
+        .parent_id
+        .ok_or_else(|| Error::Validation("this body has no parent body".into()))?;
+    let parent = registry::find_by_id(&app.db, parent_id)
+        .await?
+        .ok_or(Error::NotFound("parent body"))?;
+    // The parent's catalogue is read in the parent's own scope, as the platform, and in a
+    // transaction of its own: SQLite allows a single writer.
+    let parent_ctx = TenantContext::system(parent, "catalogue-import");
+    let parent_scope = app.db.scope(&parent_ctx).await?;
+    let parents = catalogue::list(&parent_scope).await?;
+    parent_scope.commit().await?;
+    let scope = app.db.scope(tc).await?;
+    let copied = catalogue::copy_from(parents, &scope).await?;
+    audit::record(
+        &scope,
+        &tc.identity(),
+        "catalogue.imported",
+        None,
+        json!({ "copied": copied }),
+    )
+    .await?;
+    app.commit(scope).await?;
+    Ok(copied as u64)
+}
+
+pub async fn create_service(app: &App, caller: &Caller, new: NewService) -> Result<Service> {
+    let tc = caller.authorize(app, Permission::ServiceCreate).await?;
+    let scope = app.db.scope(tc).await?;
+    let s = catalogue::create(&scope, new).await?;
+    audit::record(
+        &scope,
+        &tc.identity(),
+        "service.created",
+        Some(&s.code),
+        json!({}),
+    )
+    .await?;
+    app.commit(scope).await?;
+    Ok(s)
+}

@@ -1,0 +1,112 @@
+//! Use cases of a signed-in citizen reading what every body holds about them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use civitas_tenants::{PersonScope, TenantId, registry};
+use serde_json::{Value, json};
+
+use uuid::Uuid;
+
+use super::{App, Caller, Page};
+use crate::cases::Case;
+use crate::citizen_view::{self, AccessEntry};
+use crate::export;
+use crate::interactions::Interaction;
+use crate::privacy::{self, PrivacyConsent};
+use crate::profiles::Profile;
+use crate::sharing::SharingConsent;
+use crate::{Error, Result};
+
+/// The signed-in citizen's own scope: every body, only their records.
+async fn own_scope(app: &App, caller: &Caller) -> Result<PersonScope> {
+    let me = caller.citizen()?;
+    Ok(app.db.person_scope(me.person_id, &me.merged).await?)
+}
+
+/// Reads of the signed-in citizen's data by another body, newest first: a page, and
+/// whether more follow.
+pub async fn access_log(
+    app: &App,
+    caller: &Caller,
+    page: Page<Uuid>,
+) -> Result<(Vec<AccessEntry>, bool)> {
+    let scope = own_scope(app, caller).await?;
+    let found = citizen_view::access_log_of_person(&scope, page.first, page.after).await?;
+    scope.commit().await?;
+    Ok(found)
+}
+
+/// Everything every body holds about the signed-in citizen (GDPR art. 15), with the bodies
+/// it mentions named by slug, and only those.
+pub async fn export(app: &App, caller: &Caller) -> Result<Value> {
+    let scope = own_scope(app, caller).await?;
+    let data = export::personal_data(&scope).await?;
+    scope.commit().await?;
+    let mentioned: BTreeSet<TenantId> = data
+        .profiles
+        .iter()
+        .map(|p| p.tenant_id)
+        .chain(data.privacy_consents.iter().map(|c| c.tenant_id))
+        .chain(
+            data.sharing_consents
+                .iter()
+                .flat_map(|c| {
+                    [
+                        Some(c.grantee_tenant_id),
+                        c.source_tenant_id,
+                        c.collected_in_tenant_id,
+                    ]
+                })
+                .flatten(),
+        )
+        .chain(
+            data.access_log
+                .iter()
+                .flat_map(|e| [e.reader_tenant_id, e.source_tenant_id]),
+        )
+        .collect();
+    let bodies: BTreeMap<String, String> = registry::list(&app.db)
+        .await?
+        .into_iter()
+        .filter(|t| mentioned.contains(&t.id))
+        .map(|t| (t.id.to_string(), t.slug.to_string()))
+        .collect();
+    let value = serde_json::to_value(&data).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(json!({ "exportedAt": app.now(), "bodies": bodies, "data": value }))
+}
+
+pub async fn profiles(app: &App, caller: &Caller) -> Result<Vec<Profile>> {
+    let scope = own_scope(app, caller).await?;
+    let v = export::profiles_of(&scope).await?;
+    scope.commit().await?;
+    Ok(v)
+}
+
+/// Their cases in every body, newest first.
+pub async fn cases(app: &App, caller: &Caller) -> Result<Vec<Case>> {
+    let scope = own_scope(app, caller).await?;
+    let v = export::cases_of(&scope).await?;
+    scope.commit().await?;
+    Ok(v)
+}
+
+pub async fn interactions(app: &App, caller: &Caller) -> Result<Vec<Interaction>> {
+    let scope = own_scope(app, caller).await?;
+    let v = export::interactions_of(&scope).await?;
+    scope.commit().await?;
+    Ok(v)
+}
+
+pub async fn privacy_consents(app: &App, caller: &Caller) -> Result<Vec<PrivacyConsent>> {
+    let scope = own_scope(app, caller).await?;
+    let v = privacy::all_for_person(&scope).await?;
+    scope.commit().await?;
+    Ok(v)
+}
+
+pub async fn sharing_consents(app: &App, caller: &Caller) -> Result<Vec<SharingConsent>> {
+    let scope = own_scope(app, caller).await?;
+    let v = export::sharing_consents_of(&scope).await?;
+    scope.commit().await?;
+    Ok(v)
+}

@@ -1,0 +1,64 @@
+//! The use cases: every operation the API offers, as one function that takes the caller and
+//! a typed input and returns a typed result or a domain [`Error`](crate::Error).
+//!
+//! Each one authorizes (Casbin, through [`Caller::authorize`]), opens the tenant scope,
+//! runs the domain's rules, commits with [`App::commit`] (which delivers the events the
+//! transaction announced) and returns. A front end — GraphQL today, the server-rendered
+//! pages next — reads its arguments, calls one use case and shows the result: it never
+//! checks a permission, opens a scope or commits.
+
+mod caller;
+pub mod cases;
+pub mod catalogue;
+pub mod citizens;
+pub mod consents;
+pub mod delegations;
+pub mod identity;
+pub mod interactions;
+pub mod me;
+pub mod members;
+mod page;
+pub mod policies;
+pub mod tenants;
+pub mod watch;
+pub mod webhooks;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use civitas_policies::Authorizer;
+use civitas_tenants::{Db, Scope, UrlPolicy};
+
+pub use caller::{Caller, CitizenIdentity, Grant, Granted, identify};
+pub use page::{MAX_PAGE, Page};
+
+use crate::Result;
+use crate::events::EventBus;
+use crate::sharing::ConsentCache;
+
+/// What every use case may use, shared by every request.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub authorizer: Arc<Authorizer>,
+    pub consents: ConsentCache,
+    pub events: EventBus,
+    /// Issuers no body may register on its own: the platform-wide providers of the
+    /// configuration file and the development issuer.
+    pub reserved_issuers: Arc<[String]>,
+    /// The outbound guard's rules, for URLs a tenant names.
+    pub outbound: Arc<dyn UrlPolicy>,
+}
+
+impl App {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.db.clock().now()
+    }
+
+    /// Commits a use case's unit of work and delivers the events it announced.
+    pub async fn commit(&self, scope: Scope) -> Result<()> {
+        let notices = scope.commit_notices().await?;
+        self.events.committed(notices);
+        Ok(())
+    }
+}

@@ -1,0 +1,30 @@
+//! Relay connections: every list of the API is one (`first`/`after`, `pageInfo`).
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{ID, OutputType};
+use civitas_crm::app::Page;
+
+use crate::error::ApiResult;
+use crate::ids::parse_opt;
+
+pub(crate) type Conn<T> = Connection<String, T, EmptyFields, EmptyFields>;
+
+/// The page `first`/`after` asks for, cursors being ids.
+pub(crate) fn page<C: From<uuid::Uuid>>(first: i32, after: Option<String>) -> ApiResult<Page<C>> {
+    let after = parse_opt("after", after.map(ID).as_ref())?;
+    Ok(Page::new(first.into(), after)?)
+}
+
+/// A connection of `rows` (one page), each row's cursor its id.
+pub(crate) fn connection<R, T: OutputType>(
+    rows: Vec<R>,
+    had_cursor: bool,
+    more: bool,
+    cursor: impl Fn(&R) -> String,
+    node: impl Fn(R) -> T,
+) -> Conn<T> {
+    let mut conn = Connection::new(had_cursor, more);
+    conn.edges
+        .extend(rows.into_iter().map(|r| Edge::new(cursor(&r), node(r))));
+    conn
+}
