@@ -6,21 +6,20 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{
-    Db, PersonOwned, PersonScope, Scope, Sources, TenantContext, TenantId, TenantOwned,
-};
-use sea_orm::{ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter, QueryOrder};
+use civitas_tenants::{Db, PersonOwned, Scope, Sources, TenantContext, TenantId, TenantOwned};
+use sea_orm::{ColumnTrait, ConnectionTrait, IntoActiveModel, QueryFilter};
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::Result;
 use crate::cases::Case;
 use crate::entity::{access_log, case, contact, interaction, profile};
 use crate::interactions::Interaction;
-use crate::persons::{self, parse_fiscal_code};
+use crate::lookup::{Lookup, not_found, person_id};
+use crate::persons;
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile};
 use crate::sharing::{self, ConsentCache, ConsentScope, SharingConsent, Visibility};
-use crate::{Error, Result};
 
 mod one_call;
 
@@ -60,13 +59,6 @@ pub struct Parts {
     pub interactions: bool,
     pub privacy_consents: bool,
     pub sharing_consents: bool,
-}
-
-/// How the operator names the citizen.
-#[derive(Clone, Debug)]
-pub enum Lookup {
-    FiscalCode(String),
-    Person(Uuid),
 }
 
 /// The active consents that cover `what`, and the bodies they open.
@@ -125,14 +117,6 @@ struct Rows {
     contacts: Vec<contact::Model>,
     cases: Vec<case::Model>,
     interactions: Vec<interaction::Model>,
-}
-
-/// The person `lookup` names and the records merged into it, the person first.
-async fn family_of(scope: &Scope, lookup: Lookup) -> Result<Option<Vec<persons::Person>>> {
-    match person_id(scope.conn(), lookup).await? {
-        Some(id) => persons::with_family(scope.conn(), id).await,
-        None => Ok(None),
-    }
 }
 
 /// The family of person record `id` with its active consents to the scope's body: from the
@@ -213,25 +197,6 @@ async fn shared<E: TenantOwned + PersonOwned>(
         .find_shared::<E>(family, sources)
         .all(scope.conn())
         .await?)
-}
-
-/// A person of whom the body sees nothing answers exactly like one who does not exist.
-fn not_found() -> Error {
-    Error::NotFound("citizen")
-}
-
-/// The id of the person record `lookup` names, if any (persons are global rows).
-async fn person_id<C: ConnectionTrait>(conn: &C, lookup: Lookup) -> Result<Option<Uuid>> {
-    Ok(Some(match lookup {
-        Lookup::FiscalCode(raw) => {
-            let code = parse_fiscal_code(&raw)?;
-            match persons::id_by_fiscal_code(conn, &code).await? {
-                Some(id) => id,
-                None => return Ok(None),
-            }
-        }
-        Lookup::Person(id) => id,
-    }))
 }
 
 /// Builds the view for the body of `ctx`; parts not in `parts` are left empty. A person of
@@ -404,90 +369,4 @@ async fn build<C: ConnectionTrait>(
         sharing_consents: vec![],
     };
     Ok((view, log))
-}
-
-/// One cross-body read, as the citizen and the reading body's administrators see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct AccessEntry {
-    pub id: Uuid,
-    pub occurred_at: DateTime<Utc>,
-    pub reader_tenant_id: TenantId,
-    pub reader: String,
-    pub person_id: Uuid,
-    pub source_tenant_id: TenantId,
-    pub scopes: Vec<String>,
-    pub consent_id: Uuid,
-    pub purpose: String,
-}
-
-impl From<access_log::Model> for AccessEntry {
-    fn from(m: access_log::Model) -> Self {
-        AccessEntry {
-            id: m.id,
-            occurred_at: m.occurred_at,
-            reader_tenant_id: TenantId(m.tenant_id),
-            reader: m.reader,
-            person_id: m.person_id,
-            source_tenant_id: TenantId(m.source_tenant_id),
-            scopes: m.scopes.split(',').map(str::to_owned).collect(),
-            consent_id: m.consent_id,
-            purpose: m.purpose,
-        }
-    }
-}
-
-/// Every cross-body read about the scope's person, newest first (for the export).
-pub async fn every_access_to_person(scope: &PersonScope) -> Result<Vec<AccessEntry>> {
-    Ok(scope
-        .find::<access_log::Entity>()
-        .order_by_desc(access_log::Column::Id)
-        .all(scope.conn())
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
-}
-
-/// Cross-body reads about the scope's person, newest first: a page, and whether more follow.
-pub async fn access_log_of_person(
-    scope: &PersonScope,
-    first: u64,
-    after: Option<Uuid>,
-) -> Result<(Vec<AccessEntry>, bool)> {
-    let q = scope.find::<access_log::Entity>();
-    let (rows, more) =
-        crate::paging::newest_first(scope.conn(), q, access_log::Column::Id, first, after).await?;
-    Ok((rows.into_iter().map(Into::into).collect(), more))
-}
-
-/// The cross-body reads the scope's body made, newest first: a page, and whether more
-/// follow.
-pub async fn access_log_of_tenant(
-    scope: &Scope,
-    first: u64,
-    after: Option<Uuid>,
-) -> Result<(Vec<AccessEntry>, bool)> {
-    let q = scope.find::<access_log::Entity>();
-    let (rows, more) =
-        crate::paging::newest_first(scope.conn(), q, access_log::Column::Id, first, after).await?;
-    Ok((rows.into_iter().map(Into::into).collect(), more))
-}
-
-/// The person (root record and family) named by `lookup`, if the scope's body has a profile
-/// of them: operators act only for citizens their body knows.
-pub async fn registered_person(scope: &Scope, lookup: Lookup) -> Result<(Uuid, Vec<Uuid>)> {
-    let members = family_of(scope, lookup).await?.ok_or_else(not_found)?;
-    let person = &members[0];
-    let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();
-    let known = scope
-        .find::<profile::Entity>()
-        .filter(profile::Column::PersonId.is_in(family.iter().copied()))
-        .one(scope.conn())
-        .await?
-        .is_some();
-    if known {
-        Ok((person.id, family))
-    } else {
-        Err(not_found())
-    }
 }

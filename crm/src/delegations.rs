@@ -7,9 +7,9 @@ use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::citizen_view::{Lookup, registered_person};
 use crate::entity::delegation;
 use crate::ids::PersonId;
+use crate::lookup::{Lookup, registered_person};
 use crate::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

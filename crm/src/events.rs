@@ -13,7 +13,6 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::Result;
-use crate::cases::Case;
 
 /// The `NOTIFY` channel of case changes.
 pub const CASE_CHANNEL: &str = "civitas_cases";
@@ -54,20 +53,6 @@ pub struct CaseChange {
     pub status: String,
     pub kind: String,
     pub at: DateTime<Utc>,
-}
-
-impl CaseChange {
-    pub fn of(c: &Case, kind: CaseEventKind, at: DateTime<Utc>) -> Self {
-        CaseChange {
-            tenant_id: c.tenant_id.0,
-            case_id: c.id.0,
-            person_id: c.person_id.map(|p| p.0),
-            number: c.number.clone(),
-            status: c.status.to_string(),
-            kind: kind.as_str().to_owned(),
-            at,
-        }
-    }
 }
 
 /// Announces `change` with the scope's transaction: every replica hears of it once the

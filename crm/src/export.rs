@@ -5,8 +5,8 @@ use sea_orm::{QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use crate::Result;
+use crate::access_log::{self, AccessEntry};
 use crate::cases::Case;
-use crate::citizen_view::{self, AccessEntry};
 use crate::entity::{case, interaction, profile};
 use crate::interactions::Interaction;
 use crate::privacy::{self, PrivacyConsent};
@@ -31,7 +31,7 @@ pub async fn personal_data(scope: &PersonScope) -> Result<PersonalData> {
         profiles: profiles_of(scope).await?,
         privacy_consents: privacy::all_for_person(scope).await?,
         sharing_consents: sharing_consents_of(scope).await?,
-        access_log: citizen_view::every_access_to_person(scope).await?,
+        access_log: access_log::every_access_to_person(scope).await?,
         cases: cases_of(scope).await?,
         interactions: interactions_of(scope).await?,
     })

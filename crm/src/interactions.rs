@@ -9,10 +9,10 @@ use uuid::Uuid;
 
 use crate::cases::{Actor, Case, CaseFilter, CaseStatus};
 use crate::channels::ContactKind;
-use crate::citizen_view::{Lookup, registered_person};
 use crate::entity::{contact, interaction, profile};
 use crate::identity::Phone;
 use crate::ids::{CaseId, PersonId};
+use crate::lookup::{Lookup, registered_person};
 use crate::privacy::{self, CALLER_RECOGNITION};
 use crate::{Error, Result, persons};
 

@@ -3,6 +3,7 @@
 //! Every read or write of tenant-owned rows goes through a [`civitas_tenants::Scope`] (or,
 //! for a citizen reading about themselves, a [`civitas_tenants::PersonScope`]).
 
+pub mod access_log;
 pub mod app;
 pub mod cases;
 pub mod catalogue;
@@ -17,6 +18,7 @@ pub mod export;
 pub mod identity;
 pub mod ids;
 pub mod interactions;
+pub mod lookup;
 pub mod merge;
 pub mod onboarding;
 pub mod paging;

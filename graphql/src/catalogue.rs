@@ -1,12 +1,12 @@
 //! The service catalogue: a translation of [`civitas_crm::app::catalogue`].
 
+use async_graphql::ID;
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use civitas_crm::app::catalogue as uc;
-use civitas_crm::catalogue::{FieldDef, NewService};
+use civitas_crm::catalogue::{self, FieldDef, NewService};
 
 use crate::caller::{caller, state};
 use crate::error::ApiResult;
-use crate::types::Service;
 
 #[derive(Default)]
 pub struct CatalogueQuery;
@@ -115,5 +115,39 @@ impl CatalogueMutation {
         Ok(uc::create_service(state(ctx), caller(ctx), new)
             .await?
             .into())
+    }
+}
+
+/// Something a body offers citizens.
+#[derive(SimpleObject)]
+pub struct Service {
+    pub id: ID,
+    pub code: String,
+    pub name: String,
+    pub area: String,
+    pub description: String,
+    /// Channels it accepts; empty: every channel.
+    pub channels: Vec<String>,
+    pub sla_hours: i32,
+    pub custom_fields: Vec<FieldDefInput>,
+}
+
+impl From<catalogue::Service> for Service {
+    fn from(s: catalogue::Service) -> Self {
+        let channels = catalogue::channels(&s);
+        let custom_fields = catalogue::field_defs(&s)
+            .into_iter()
+            .map(Into::into)
+            .collect();
+        Service {
+            id: ID(s.id.to_string()),
+            code: s.code,
+            name: s.name,
+            channels,
+            custom_fields,
+            sla_hours: s.sla_hours,
+            area: s.area,
+            description: s.description,
+        }
     }
 }

@@ -336,8 +336,8 @@ impl AccessEntry {
     }
 }
 
-impl From<citizen_view::AccessEntry> for AccessEntry {
-    fn from(e: citizen_view::AccessEntry) -> Self {
+impl From<civitas_crm::access_log::AccessEntry> for AccessEntry {
+    fn from(e: civitas_crm::access_log::AccessEntry) -> Self {
         AccessEntry {
             id: id(e.id),
             occurred_at: e.occurred_at,

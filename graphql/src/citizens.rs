@@ -4,7 +4,8 @@
 use async_graphql::{Context, ID, InputObject, Object};
 use civitas_crm::app::Page;
 use civitas_crm::app::citizens as uc;
-use civitas_crm::citizen_view::{Lookup, Parts};
+use civitas_crm::citizen_view::Parts;
+use civitas_crm::lookup::Lookup;
 use civitas_crm::profiles::{ProfileInput, SearchQuery};
 
 use crate::caller::{caller, state};

@@ -8,8 +8,8 @@ use chrono::{DateTime, Utc};
 use civitas_crm::app::consents::{self as uc, GrantSharing, Outcome, RecordPrivacy};
 use civitas_crm::app::me;
 use civitas_crm::app::{MAX_PAGE, Page};
-use civitas_crm::citizen_view::Lookup;
 use civitas_crm::consent_requests;
+use civitas_crm::lookup::Lookup;
 
 use crate::caller::{caller, citizen, state};
 use crate::citizen_types::{AccessEntry, ConsentScope, MyData, PrivacyConsent, SharingConsent};

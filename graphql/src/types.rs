@@ -155,37 +155,3 @@ impl From<civitas_tenants::audit::AuditEvent> for AuditEvent {
         }
     }
 }
-
-/// Something a body offers citizens.
-#[derive(SimpleObject)]
-pub struct Service {
-    pub id: ID,
-    pub code: String,
-    pub name: String,
-    pub area: String,
-    pub description: String,
-    /// Channels it accepts; empty: every channel.
-    pub channels: Vec<String>,
-    pub sla_hours: i32,
-    pub custom_fields: Vec<crate::catalogue::FieldDefInput>,
-}
-
-impl From<civitas_crm::catalogue::Service> for Service {
-    fn from(s: civitas_crm::catalogue::Service) -> Self {
-        let channels = civitas_crm::catalogue::channels(&s);
-        let custom_fields = civitas_crm::catalogue::field_defs(&s)
-            .into_iter()
-            .map(Into::into)
-            .collect();
-        Service {
-            id: ID(s.id.to_string()),
-            code: s.code,
-            name: s.name,
-            channels,
-            custom_fields,
-            sla_hours: s.sla_hours,
-            area: s.area,
-            description: s.description,
-        }
-    }
-}

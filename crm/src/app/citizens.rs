@@ -5,8 +5,10 @@ use civitas_policies::Permission;
 use uuid::Uuid;
 
 use super::{App, Caller, Page};
-use crate::citizen_view::{self, AccessEntry, CitizenView, Lookup, Parts};
+use crate::access_log::{self, AccessEntry};
+use crate::citizen_view::{self, CitizenView, Parts};
 use crate::ids::{PersonId, ProfileId};
+use crate::lookup::Lookup;
 use crate::merge;
 use crate::profiles::{self, Profile, ProfileInput, SearchQuery};
 use crate::{Error, Result};
@@ -49,7 +51,7 @@ pub async fn access_log(
 ) -> Result<(Vec<AccessEntry>, bool)> {
     let tc = caller.authorize(app, Permission::AccessLogRead).await?;
     let scope = app.db.scope(tc).await?;
-    let found = citizen_view::access_log_of_tenant(&scope, page.first, page.after).await?;
+    let found = access_log::access_log_of_tenant(&scope, page.first, page.after).await?;
     app.commit(scope).await?;
     Ok(found)
 }

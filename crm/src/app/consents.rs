@@ -8,9 +8,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{App, Caller, Page};
-use crate::citizen_view::{Lookup, registered_person};
 use crate::consent_requests::{self, ConsentRequest};
 use crate::ids::ConsentId;
+use crate::lookup::{Lookup, registered_person};
 use crate::privacy::{self, PrivacyConsent};
 use crate::sharing::{
     self, Collector, ConsentScope, NewSharingConsent, SharingConsent, Visibility,

@@ -7,10 +7,10 @@ use super::{App, Caller, Page};
 use crate::Result;
 use crate::cases::Actor;
 use crate::channels::Channel;
-use crate::citizen_view::{Lookup, registered_person};
 use crate::delegations;
 use crate::ids::{CaseId, PersonId};
 use crate::interactions::{self, Interaction, NewInteraction, RecognisedCaller};
+use crate::lookup::{Lookup, registered_person};
 
 /// Who is calling from `phone`: only when they allowed this body to recognise them;
 /// otherwise `None`. Every look-up is audited.

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{App, Caller, Page};
+use crate::access_log::{self, AccessEntry};
 use crate::cases::Case;
-use crate::citizen_view::{self, AccessEntry};
 use crate::export;
 use crate::interactions::Interaction;
 use crate::privacy::{self, PrivacyConsent};
@@ -31,7 +31,7 @@ pub async fn access_log(
     page: Page<Uuid>,
 ) -> Result<(Vec<AccessEntry>, bool)> {
     let scope = own_scope(app, caller).await?;
-    let found = citizen_view::access_log_of_person(&scope, page.first, page.after).await?;
+    let found = access_log::access_log_of_person(&scope, page.first, page.after).await?;
     scope.commit().await?;
     Ok(found)
 }

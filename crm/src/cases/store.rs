@@ -13,10 +13,10 @@ use uuid::Uuid;
 use super::{CaseStatus, Priority};
 use crate::catalogue::{self, Service};
 use crate::channels::Channel;
-use crate::citizen_view::{Lookup, registered_person};
 use crate::entity::{case, case_event};
 use crate::events::{CaseChange, CaseEventKind, announce};
 use crate::ids::{CaseId, PersonId, ServiceId};
+use crate::lookup::{Lookup, registered_person};
 use crate::{Error, Result};
 
 /// Who makes a change, on whose behalf (a tutor for a citizen), through which channel.

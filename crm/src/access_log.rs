@@ -1,0 +1,78 @@
+//! The access log: every read of one body's records by another body, as the citizen and
+//! the reading body's administrators see it.
+
+use chrono::{DateTime, Utc};
+use civitas_tenants::{PersonScope, Scope, TenantId};
+use sea_orm::QueryOrder;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::Result;
+use crate::entity::access_log;
+
+/// One cross-body read, as the citizen and the reading body's administrators see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AccessEntry {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub reader_tenant_id: TenantId,
+    pub reader: String,
+    pub person_id: Uuid,
+    pub source_tenant_id: TenantId,
+    pub scopes: Vec<String>,
+    pub consent_id: Uuid,
+    pub purpose: String,
+}
+
+impl From<access_log::Model> for AccessEntry {
+    fn from(m: access_log::Model) -> Self {
+        AccessEntry {
+            id: m.id,
+            occurred_at: m.occurred_at,
+            reader_tenant_id: TenantId(m.tenant_id),
+            reader: m.reader,
+            person_id: m.person_id,
+            source_tenant_id: TenantId(m.source_tenant_id),
+            scopes: m.scopes.split(',').map(str::to_owned).collect(),
+            consent_id: m.consent_id,
+            purpose: m.purpose,
+        }
+    }
+}
+
+/// Every cross-body read about the scope's person, newest first (for the export).
+pub async fn every_access_to_person(scope: &PersonScope) -> Result<Vec<AccessEntry>> {
+    Ok(scope
+        .find::<access_log::Entity>()
+        .order_by_desc(access_log::Column::Id)
+        .all(scope.conn())
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
+}
+
+/// Cross-body reads about the scope's person, newest first: a page, and whether more follow.
+pub async fn access_log_of_person(
+    scope: &PersonScope,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<AccessEntry>, bool)> {
+    let q = scope.find::<access_log::Entity>();
+    let (rows, more) =
+        crate::paging::newest_first(scope.conn(), q, access_log::Column::Id, first, after).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), more))
+}
+
+/// The cross-body reads the scope's body made, newest first: a page, and whether more
+/// follow.
+pub async fn access_log_of_tenant(
+    scope: &Scope,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<AccessEntry>, bool)> {
+    let q = scope.find::<access_log::Entity>();
+    let (rows, more) =
+        crate::paging::newest_first(scope.conn(), q, access_log::Column::Id, first, after).await?;
+    Ok((rows.into_iter().map(Into::into).collect(), more))
+}
