@@ -370,3 +370,75 @@ async fn build<C: ConnectionTrait>(
     };
     Ok((view, log))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use civitas_tenants::TenantId;
+    use uuid::Uuid;
+
+    use super::label;
+    use crate::sharing::{ConsentScope, SharingConsent};
+
+    fn consent(source: Option<TenantId>, grantee: TenantId, scope: ConsentScope) -> SharingConsent {
+        SharingConsent {
+            id: Uuid::now_v7(),
+            person_id: Uuid::now_v7(),
+            source_tenant_id: source,
+            grantee_tenant_id: grantee,
+            scopes: vec![scope],
+            purpose: "p".into(),
+            expires_at: None,
+            channel: "counter".into(),
+            collected_by: "op".into(),
+            collector_kind: "operator".into(),
+            collected_in_tenant_id: Some(grantee),
+            granted_at: Utc::now(),
+            revoked_at: None,
+            revoked_by: None,
+        }
+    }
+
+    #[test]
+    fn each_row_is_labelled_with_the_consent_that_opens_it_or_dropped() {
+        let (own, a, b) = (
+            TenantId(Uuid::now_v7()),
+            TenantId(Uuid::now_v7()),
+            TenantId(Uuid::now_v7()),
+        );
+        let now = Utc::now();
+        let profiles_of_a = consent(Some(a), own, ConsentScope::Profile);
+        let cases_of_b = consent(Some(b), own, ConsentScope::Cases);
+        let mut expired = consent(Some(b), own, ConsentScope::Profile);
+        expired.expires_at = Some(now - Duration::minutes(1));
+        let consents = vec![profiles_of_a.clone(), cases_of_b, expired];
+        let rows = vec![("own", own.0), ("a", a.0), ("b", b.0)];
+
+        let profiles = label(
+            rows.clone(),
+            |r| r.1,
+            own,
+            &consents,
+            ConsentScope::Profile,
+            now,
+        );
+        assert_eq!(
+            profiles.iter().map(|(r, c)| (r.0, *c)).collect::<Vec<_>>(),
+            [("own", None), ("a", Some(profiles_of_a.id))],
+            "the body's own row needs no consent; b's profile consent has expired"
+        );
+        let interactions = label(
+            rows,
+            |r| r.1,
+            own,
+            &consents,
+            ConsentScope::Interactions,
+            now,
+        );
+        assert_eq!(
+            interactions.iter().map(|(r, _)| r.0).collect::<Vec<_>>(),
+            ["own"],
+            "no consent covers interactions"
+        );
+    }
+}

@@ -128,4 +128,14 @@ mod tests {
         let e = New.check_move(Closed).expect_err("new").to_string();
         assert!(e.contains("assigned, in_progress"), "{e}");
     }
+
+    #[test]
+    fn only_an_open_case_past_its_due_time_is_overdue() {
+        let due = chrono::Utc::now();
+        let later = due + chrono::Duration::seconds(1);
+        for status in CaseStatus::ALL {
+            assert_eq!(status.is_overdue(due, later), status.is_open(), "{status}");
+            assert!(!status.is_overdue(due, due), "{status}: due this instant");
+        }
+    }
 }

@@ -10,13 +10,15 @@ use crate::Result;
 use crate::entity::case;
 use crate::ids::CaseId;
 
-/// The level an open case should have reached by `now`.
-fn due_level(c: &case::Model, now: DateTime<Utc>) -> i32 {
-    if now <= c.due_at {
+/// The level an open case opened at `created_at`, due at `due_at`, should have reached by
+/// `now`: none until it is due, then one more for each SLA period it runs late, up to the
+/// head of office.
+fn due_level(created_at: DateTime<Utc>, due_at: DateTime<Utc>, now: DateTime<Utc>) -> i32 {
+    if now <= due_at {
         return 0;
     }
-    let period = (c.due_at - c.created_at).num_seconds().max(1);
-    let overdue = (now - c.due_at).num_seconds();
+    let period = (due_at - created_at).num_seconds().max(1);
+    let overdue = (now - due_at).num_seconds();
     let level = 1 + overdue / period;
     level.min(ESCALATION_OWNERS.len() as i64 - 1) as i32
 }
@@ -65,7 +67,7 @@ async fn run(db: &Db, now: DateTime<Utc>) -> Result<(Vec<Case>, Vec<Notice>, Ove
             .await?;
         overdue_by_tenant.insert(ctx.tenant.slug.to_string(), overdue.len() as u64);
         for c in overdue {
-            if c.escalation_level < due_level(&c, now) {
+            if c.escalation_level < due_level(c.created_at, c.due_at, now) {
                 let reason = format!("overdue since {}", c.due_at.to_rfc3339());
                 escalated.push(escalate(&scope, &actor, CaseId(c.id), &reason, now).await?);
             }
@@ -76,4 +78,36 @@ async fn run(db: &Db, now: DateTime<Utc>) -> Result<(Vec<Case>, Vec<Notice>, Ove
         tracing::info!(escalated = escalated.len(), "overdue cases escalated");
     }
     Ok((escalated, notices, overdue_by_tenant))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone, Utc};
+
+    use super::due_level;
+
+    #[test]
+    fn a_late_case_climbs_one_level_per_sla_period_up_to_the_head_of_office() {
+        let opened = Utc
+            .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+            .single()
+            .expect("a date");
+        let due = opened + Duration::hours(24);
+        let at = |h: i64| due_level(opened, due, due + Duration::hours(h));
+        assert_eq!(due_level(opened, due, opened), 0, "not yet due");
+        assert_eq!(at(0), 0, "due this instant is not late");
+        assert_eq!(at(1), 1, "late: the supervisors");
+        assert_eq!(at(23), 1);
+        assert_eq!(at(24), 2, "a whole period late: the head of office");
+        assert_eq!(at(24 * 30), 2, "no level above the head of office");
+    }
+
+    #[test]
+    fn a_case_due_when_opened_escalates_without_dividing_by_zero() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
+            .single()
+            .expect("a date");
+        assert_eq!(due_level(now, now, now + Duration::seconds(1)), 2);
+    }
 }
