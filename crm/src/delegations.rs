@@ -8,14 +8,14 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::entity::delegation;
-use crate::ids::PersonId;
+use crate::ids::{DelegationId, PersonId};
 use crate::lookup::{Lookup, registered_person};
 use crate::{Error, Result};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Delegation {
-    pub id: Uuid,
-    pub person_id: Uuid,
+    pub id: DelegationId,
+    pub person_id: PersonId,
     pub tutor_subject: String,
     pub tutor_issuer: String,
     pub scopes: Vec<String>,
@@ -28,8 +28,8 @@ pub struct Delegation {
 impl From<delegation::Model> for Delegation {
     fn from(m: delegation::Model) -> Self {
         Delegation {
-            id: m.id,
-            person_id: m.person_id,
+            id: DelegationId(m.id),
+            person_id: PersonId(m.person_id),
             tutor_subject: m.tutor_subject,
             tutor_issuer: m.tutor_issuer,
             scopes: m.scopes.split(',').map(str::to_owned).collect(),

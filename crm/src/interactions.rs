@@ -11,17 +11,17 @@ use crate::cases::{Actor, Case, CaseFilter, CaseStatus};
 use crate::channels::ContactKind;
 use crate::entity::{contact, interaction, profile};
 use crate::identity::Phone;
-use crate::ids::{CaseId, PersonId};
+use crate::ids::{CaseId, InteractionId, PersonId};
 use crate::lookup::{Lookup, registered_person};
 use crate::privacy::{self, CALLER_RECOGNITION};
 use crate::{Error, Result, persons};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Interaction {
-    pub id: Uuid,
+    pub id: InteractionId,
     pub tenant_id: TenantId,
-    pub person_id: Option<Uuid>,
-    pub case_id: Option<Uuid>,
+    pub person_id: Option<PersonId>,
+    pub case_id: Option<CaseId>,
     pub channel: String,
     pub direction: String,
     pub operator: String,
@@ -33,10 +33,10 @@ pub struct Interaction {
 impl From<interaction::Model> for Interaction {
     fn from(m: interaction::Model) -> Self {
         Interaction {
-            id: m.id,
+            id: InteractionId(m.id),
             tenant_id: TenantId(m.tenant_id),
-            person_id: m.person_id,
-            case_id: m.case_id,
+            person_id: m.person_id.map(PersonId),
+            case_id: m.case_id.map(CaseId),
             channel: m.channel,
             direction: m.direction,
             operator: m.operator,
