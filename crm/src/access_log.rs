@@ -58,9 +58,17 @@ pub async fn access_log_of_person(
     first: u64,
     after: Option<Uuid>,
 ) -> Result<(Vec<AccessEntry>, bool)> {
-    let q = scope.find::<access_log::Entity>();
+    page(scope.conn(), scope.find(), first, after).await
+}
+
+async fn page<C: sea_orm::ConnectionTrait>(
+    conn: &C,
+    q: sea_orm::Select<access_log::Entity>,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<AccessEntry>, bool)> {
     let (rows, more) =
-        crate::paging::newest_first(scope.conn(), q, access_log::Column::Id, first, after).await?;
+        crate::paging::newest_first(conn, q, access_log::Column::Id, first, after).await?;
     Ok((rows.into_iter().map(Into::into).collect(), more))
 }
 
@@ -71,8 +79,5 @@ pub async fn access_log_of_tenant(
     first: u64,
     after: Option<Uuid>,
 ) -> Result<(Vec<AccessEntry>, bool)> {
-    let q = scope.find::<access_log::Entity>();
-    let (rows, more) =
-        crate::paging::newest_first(scope.conn(), q, access_log::Column::Id, first, after).await?;
-    Ok((rows.into_iter().map(Into::into).collect(), more))
+    page(scope.conn(), scope.find(), first, after).await
 }

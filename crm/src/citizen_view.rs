@@ -378,26 +378,8 @@ mod tests {
     use uuid::Uuid;
 
     use super::label;
-    use crate::sharing::{ConsentScope, SharingConsent};
-
-    fn consent(source: Option<TenantId>, grantee: TenantId, scope: ConsentScope) -> SharingConsent {
-        SharingConsent {
-            id: Uuid::now_v7(),
-            person_id: Uuid::now_v7(),
-            source_tenant_id: source,
-            grantee_tenant_id: grantee,
-            scopes: vec![scope],
-            purpose: "p".into(),
-            expires_at: None,
-            channel: "counter".into(),
-            collected_by: "op".into(),
-            collector_kind: "operator".into(),
-            collected_in_tenant_id: Some(grantee),
-            granted_at: Utc::now(),
-            revoked_at: None,
-            revoked_by: None,
-        }
-    }
+    use crate::sharing::ConsentScope;
+    use crate::sharing::tests::consent_for as consent;
 
     #[test]
     fn each_row_is_labelled_with_the_consent_that_opens_it_or_dropped() {

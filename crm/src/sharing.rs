@@ -419,7 +419,7 @@ impl ConsentCache {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use chrono::{Duration, Utc};
     use civitas_tenants::TenantId;
     use uuid::Uuid;
@@ -427,12 +427,21 @@ mod tests {
     use super::{ConsentScope, SharingConsent, Visibility};
 
     fn consent(source: Option<TenantId>, grantee: TenantId) -> SharingConsent {
+        consent_for(source, grantee, ConsentScope::Profile)
+    }
+
+    /// An active consent of a new person, from `source` to `grantee`, for `scope`.
+    pub(crate) fn consent_for(
+        source: Option<TenantId>,
+        grantee: TenantId,
+        scope: ConsentScope,
+    ) -> SharingConsent {
         SharingConsent {
             id: Uuid::now_v7(),
             person_id: Uuid::now_v7(),
             source_tenant_id: source,
             grantee_tenant_id: grantee,
-            scopes: vec![ConsentScope::Profile],
+            scopes: vec![scope],
             purpose: "p".into(),
             expires_at: None,
             channel: "counter".into(),

@@ -5,7 +5,7 @@ use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Json, Object,
 use chrono::{DateTime, Utc};
 use civitas_crm::app::Page;
 use civitas_crm::app::cases::{self as uc, CaseQuery as Query, CreateCase};
-use civitas_crm::cases::{self, SourceUpdate};
+use civitas_crm::cases::{self, NewCase, SourceUpdate};
 use civitas_crm::channels::Channel;
 use civitas_crm::ids::CaseId;
 use civitas_tenants::TenantId;
@@ -311,14 +311,16 @@ impl CaseMutation {
     /// Opens a case; its due time follows the service's SLA.
     async fn create_case(&self, ctx: &Context<'_>, input: CreateCaseInput) -> ApiResult<Case> {
         let new = CreateCase {
-            service_code: input.service_code,
-            person_id: parse_opt("personId", input.person_id.as_ref())?,
-            title: input.title,
-            description: input.description,
-            priority: input.priority.map(Into::into),
-            custom_fields: json_or_null(input.custom_fields),
-            assigned_team: input.assigned_team,
-            assigned_to: input.assigned_to,
+            case: NewCase {
+                service_code: input.service_code,
+                person_id: parse_opt("personId", input.person_id.as_ref())?,
+                title: input.title,
+                description: input.description,
+                priority: input.priority.map(Into::into),
+                custom_fields: json_or_null(input.custom_fields),
+                assigned_team: input.assigned_team,
+                assigned_to: input.assigned_to,
+            },
             channel: channel(&input.channel)?,
             on_behalf_of: parse_opt("onBehalfOf", input.on_behalf_of.as_ref())?,
         };

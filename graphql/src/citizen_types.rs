@@ -336,6 +336,16 @@ impl AccessEntry {
     }
 }
 
+impl AccessEntry {
+    /// A page of the access log as a Relay connection (cursor: the entry's id).
+    pub fn connection(
+        (rows, more): (Vec<civitas_crm::access_log::AccessEntry>, bool),
+        had_cursor: bool,
+    ) -> crate::connections::Conn<AccessEntry> {
+        crate::connections::connection(rows, had_cursor, more, |e| e.id.to_string(), Self::from)
+    }
+}
+
 impl From<civitas_crm::access_log::AccessEntry> for AccessEntry {
     fn from(e: civitas_crm::access_log::AccessEntry) -> Self {
         AccessEntry {

@@ -154,14 +154,8 @@ impl CitizenQuery {
         after: Option<String>,
     ) -> ApiResult<Conn<AccessEntry>> {
         let page = page(first, after)?;
-        let (rows, more) = uc::access_log(state(ctx), caller(ctx), page).await?;
-        Ok(connection(
-            rows,
-            page.after.is_some(),
-            more,
-            |e| e.id.to_string(),
-            AccessEntry::from,
-        ))
+        let found = uc::access_log(state(ctx), caller(ctx), page).await?;
+        Ok(AccessEntry::connection(found, page.after.is_some()))
     }
 
     /// The reads of other bodies' records that the caller's body made, newest first.

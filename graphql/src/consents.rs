@@ -13,7 +13,7 @@ use civitas_crm::lookup::Lookup;
 
 use crate::caller::{caller, citizen, state};
 use crate::citizen_types::{AccessEntry, ConsentScope, MyData, PrivacyConsent, SharingConsent};
-use crate::connections::{Conn, connection};
+use crate::connections::Conn;
 use crate::error::{ApiError, ApiResult, Code};
 use crate::ids::{parse, parse_id};
 use crate::types::Me;
@@ -106,14 +106,8 @@ impl ConsentQuery {
         after: Option<String>,
     ) -> ApiResult<Conn<AccessEntry>> {
         let page = page_args(first, after)?;
-        let (rows, more) = me::access_log(state(ctx), caller(ctx), page).await?;
-        Ok(connection(
-            rows,
-            page.after.is_some(),
-            more,
-            |e| e.id.to_string(),
-            AccessEntry::from,
-        ))
+        let found = me::access_log(state(ctx), caller(ctx), page).await?;
+        Ok(AccessEntry::connection(found, page.after.is_some()))
     }
 
     /// Every read of the signed-in citizen's data by another body, newest first.

@@ -5,14 +5,11 @@ use std::collections::HashMap;
 
 use civitas_policies::Permission;
 use civitas_tenants::TenantContext;
-use serde_json::Value;
 
 use super::{App, Caller, Page};
 use crate::Result;
 use crate::cases::stats::{self, CaseStats};
-use crate::cases::{
-    self, Actor, Case, CaseEvent, CaseFilter, CaseStatus, NewCase, Priority, SourceUpdate,
-};
+use crate::cases::{self, Actor, Case, CaseEvent, CaseFilter, CaseStatus, NewCase, SourceUpdate};
 use crate::catalogue;
 use crate::channels::Channel;
 use crate::delegations;
@@ -95,14 +92,8 @@ pub async fn stats(app: &App, caller: &Caller) -> Result<CaseStats> {
 }
 
 pub struct CreateCase {
-    pub service_code: String,
-    pub person_id: Option<PersonId>,
-    pub title: String,
-    pub description: String,
-    pub priority: Option<Priority>,
-    pub custom_fields: Value,
-    pub assigned_team: Option<String>,
-    pub assigned_to: Option<String>,
+    /// The case; its person is the delegating citizen's when a tutor acts for them.
+    pub case: NewCase,
     /// Where the request came in.
     pub channel: Channel,
     /// For tutors: the citizen who delegated them.
@@ -117,14 +108,8 @@ pub async fn create(app: &App, caller: &Caller, input: CreateCase) -> Result<Cas
     let scope = app.db.scope(tc).await?;
     let for_person = delegations::acting_for(&scope, tc, input.on_behalf_of, "cases", now).await?;
     let new = NewCase {
-        service_code: input.service_code,
-        person_id: for_person.or(input.person_id),
-        title: input.title,
-        description: input.description,
-        priority: input.priority,
-        custom_fields: input.custom_fields,
-        assigned_team: input.assigned_team,
-        assigned_to: input.assigned_to,
+        person_id: for_person.or(input.case.person_id),
+        ..input.case
     };
     let c = cases::create(&scope, &actor(tc, input.channel, for_person), new, now).await?;
     app.commit(scope).await?;
