@@ -1,7 +1,7 @@
 //! Tutors: an operator with the tutor role acts for a citizen who delegated them.
 
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Identity, Role, Scope, TenantContext, audit};
+use civitas_tenants::{Identity, Role, Scope, TenantContext, TenantId, audit};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde::Serialize;
 use serde_json::json;
@@ -15,6 +15,8 @@ use crate::{Error, Result};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Delegation {
     pub id: DelegationId,
+    /// The body where the tutor may act.
+    pub tenant_id: TenantId,
     pub person_id: PersonId,
     pub tutor_subject: String,
     pub tutor_issuer: String,
@@ -29,6 +31,7 @@ impl From<delegation::Model> for Delegation {
     fn from(m: delegation::Model) -> Self {
         Delegation {
             id: DelegationId(m.id),
+            tenant_id: TenantId(m.tenant_id),
             person_id: PersonId(m.person_id),
             tutor_subject: m.tutor_subject,
             tutor_issuer: m.tutor_issuer,

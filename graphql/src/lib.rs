@@ -37,6 +37,7 @@ pub struct Query(
     identity::IdentityQuery,
     cases::CaseQuery,
     interactions::InteractionQuery,
+    delegations::DelegationQuery,
     webhooks::WebhookQuery,
 );
 

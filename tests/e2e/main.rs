@@ -17,6 +17,7 @@ mod doc_examples;
 mod fairness;
 mod harness;
 mod isolation;
+mod my_delegations;
 mod oidc;
 mod realtime;
 mod schema_snapshot;
