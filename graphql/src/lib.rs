@@ -17,6 +17,7 @@ mod interactions;
 mod loaders;
 mod members;
 mod policies;
+mod requests;
 mod tenants;
 mod types;
 mod webhooks;
@@ -53,6 +54,7 @@ pub struct Mutation(
     cases::CaseMutation,
     interactions::InteractionMutation,
     delegations::DelegationMutation,
+    requests::RequestMutation,
     webhooks::WebhookMutation,
 );
 

@@ -84,7 +84,10 @@ pub async fn resolve(
         }
     };
 
-    if !is_home && membership.is_none() && !principal.is_platform_admin() {
+    // A citizen may address any body: its own records there are theirs, and the citizen
+    // role grants only what a body shows the public (its catalogue, itself).
+    let citizen = principal.kind == crate::PrincipalKind::Citizen;
+    if !is_home && membership.is_none() && !principal.is_platform_admin() && !citizen {
         return Err(Error::Forbidden);
     }
     if tenant.status == TenantStatus::Suspended {
@@ -97,6 +100,9 @@ pub async fn resolve(
     }
     if principal.is_platform_admin() {
         roles.insert(Role::PlatformAdmin);
+    }
+    if citizen {
+        roles.insert(Role::Citizen);
     }
     let member_id = membership.map(|(id, granted)| {
         roles.extend(granted);

@@ -15,6 +15,7 @@ mod counter_consent;
 mod database_functions;
 mod doc_examples;
 mod fairness;
+mod file_request;
 mod harness;
 mod isolation;
 mod my_delegations;

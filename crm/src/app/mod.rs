@@ -19,6 +19,7 @@ pub mod me;
 pub mod members;
 mod page;
 pub mod policies;
+pub mod requests;
 pub mod tenants;
 pub mod watch;
 pub mod webhooks;

@@ -1,0 +1,116 @@
+//! Use cases of a citizen's own requests: filing one with any body, from the web or an app.
+
+use civitas_tenants::{TenantContext, TenantSlug, TenantStatus, registry};
+use serde_json::Value;
+
+use super::{App, Caller};
+use crate::cases::{self, Actor, Case, NewCase};
+use crate::channels::Channel;
+use crate::ids::PersonId;
+use crate::lookup::{Lookup, registered_person};
+use crate::privacy;
+use crate::profiles::{self, ProfileInput};
+use crate::sharing::Collector;
+use crate::{Error, Result};
+
+/// The privacy purpose under which a body handles a request the citizen filed.
+pub const CASE_HANDLING: &str = "case_handling";
+
+pub struct FileRequest {
+    /// The body, by slug, when the request does not name one (`X-Civitas-Tenant`).
+    pub tenant: Option<String>,
+    pub service_code: String,
+    pub title: String,
+    pub description: String,
+    pub custom_fields: Value,
+    /// `web` or `app`.
+    pub channel: Channel,
+    /// The version of the privacy notice the citizen was shown.
+    pub privacy_notice: String,
+    /// Needed only when the body does not know the citizen yet.
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+}
+
+/// Files a request (a case) with a body, on the web or an app, the citizen as requester.
+/// A body that does not know the citizen registers them; the privacy consent to handle the
+/// request is recorded unless given before; all in the transaction that opens the case.
+pub async fn file(app: &App, caller: &Caller, input: FileRequest) -> Result<Case> {
+    let me = caller.citizen()?;
+    let principal = caller.principal()?;
+    if !matches!(input.channel, Channel::Web | Channel::App) {
+        return Err(Error::Validation(
+            "channel: a citizen files a request on web or app".into(),
+        ));
+    }
+    let tenant = match (&caller.tenant, input.tenant.as_deref()) {
+        (_, Some(slug)) => {
+            let slug = TenantSlug::parse(slug)?;
+            registry::find_by_slug(&app.db, &slug)
+                .await?
+                .filter(|t| t.status == TenantStatus::Active)
+                .ok_or_else(|| Error::Validation(format!("tenant: there is no body {slug}")))?
+        }
+        (Some(tc), None) => tc.tenant.clone(),
+        (None, None) => {
+            return Err(Error::Validation(
+                "tenant: name the body (or send X-Civitas-Tenant)".into(),
+            ));
+        }
+    };
+    let tc = TenantContext::for_citizen(tenant, principal.clone());
+    let now = app.now();
+    let scope = app.db.scope(&tc).await?;
+    let person = match registered_person(&scope, Lookup::Person(me.person_id)).await {
+        Ok((person, _)) => person,
+        Err(Error::NotFound(_)) => {
+            let fiscal_code = principal.fiscal_code.as_deref().ok_or_else(|| {
+                Error::Validation("this body must register you at its counter first".into())
+            })?;
+            let fields = ProfileInput {
+                given_name: input.given_name.clone(),
+                family_name: input.family_name.clone(),
+                preferred_channel: Some(input.channel.as_str().to_owned()),
+                ..Default::default()
+            };
+            profiles::register(&scope, &principal.identity(), Some(fiscal_code), fields)
+                .await?
+                .person_id
+        }
+        Err(e) => return Err(e),
+    };
+    let (_, family) = registered_person(&scope, Lookup::Person(person)).await?;
+    if !privacy::is_given(&scope, &family, CASE_HANDLING).await? {
+        let collector = Collector::Citizen {
+            subject: principal.subject.clone(),
+        };
+        privacy::record(
+            &scope,
+            &collector,
+            person,
+            CASE_HANDLING,
+            &input.privacy_notice,
+            input.channel.as_str(),
+            now,
+        )
+        .await?;
+    }
+    let actor = Actor {
+        subject: principal.subject.clone(),
+        on_behalf_of: None,
+        channel: input.channel,
+    };
+    let new = NewCase {
+        service_code: input.service_code,
+        person_id: Some(PersonId(person)),
+        title: input.title,
+        description: input.description,
+        priority: None,
+        custom_fields: input.custom_fields,
+        assigned_team: None,
+        assigned_to: None,
+    };
+    let c = cases::create(&scope, &actor, new, now).await?;
+    app.commit(scope).await?;
+    Ok(c)
+}
