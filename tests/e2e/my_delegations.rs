@@ -76,6 +76,33 @@ async fn a_citizen_sees_grants_and_revokes_their_delegations(
     assert_no_errors(&acted);
     assert_eq!(acted["data"]["createCase"]["personId"], mario["personId"]);
     assert_eq!(mine(&app, &mario_token).await.len(), 2);
+    // Mario's own history of the case says who acted for him.
+    let own = app
+        .gql(
+            &mario_token,
+            "{ me { citizen { cases { id history { actor onBehalfOf kind } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&own);
+    let cases = own["data"]["me"]["citizen"]["cases"]
+        .as_array()
+        .expect("cases")
+        .clone();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0]["id"], acted["data"]["createCase"]["id"]);
+    assert_eq!(
+        cases[0]["history"],
+        json!([{ "actor": "alfa-tutor", "onBehalfOf": mario["personId"], "kind": "created" }])
+    );
+    let laura_cases = app
+        .gql(
+            &laura_token,
+            "{ me { citizen { cases { id history { actor } } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(laura_cases["data"]["me"]["citizen"]["cases"], json!([]));
     // The body's audit log says the citizen granted it.
     let audit = app
         .gql(

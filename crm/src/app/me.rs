@@ -1,16 +1,19 @@
 //! Use cases of a signed-in citizen reading what every body holds about them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use civitas_tenants::{PersonScope, TenantId, registry};
+use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
 use uuid::Uuid;
 
 use super::{App, Caller, Page};
 use crate::access_log::{self, AccessEntry};
-use crate::cases::Case;
+use crate::cases::{Case, CaseEvent};
+use crate::entity::case_event;
 use crate::export;
+use crate::ids::CaseId;
 use crate::interactions::Interaction;
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::Profile;
@@ -109,4 +112,29 @@ pub async fn sharing_consents(app: &App, caller: &Caller) -> Result<Vec<SharingC
     let v = export::sharing_consents_of(&scope).await?;
     scope.commit().await?;
     Ok(v)
+}
+
+/// The histories of the signed-in citizen's own cases among `ids`, oldest event first: who
+/// acted, and on whose behalf when a tutor did. Another person's case has none.
+pub async fn case_histories(
+    app: &App,
+    caller: &Caller,
+    ids: &[CaseId],
+) -> Result<HashMap<CaseId, Vec<CaseEvent>>> {
+    let me = caller.citizen()?;
+    let family = me.family();
+    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
+    let rows = scope
+        .find::<case_event::Entity>()
+        .filter(case_event::Column::CaseId.is_in(ids.iter().map(|i| i.0)))
+        .filter(case_event::Column::PersonId.is_in(family.iter().copied()))
+        .order_by_asc(case_event::Column::Id)
+        .all(scope.conn())
+        .await?;
+    scope.commit().await?;
+    let mut out: HashMap<CaseId, Vec<CaseEvent>> = HashMap::new();
+    for e in rows {
+        out.entry(CaseId(e.case_id)).or_default().push(e.into());
+    }
+    Ok(out)
 }
