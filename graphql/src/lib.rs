@@ -15,6 +15,7 @@ mod identity;
 mod ids;
 mod interactions;
 mod loaders;
+mod me;
 mod members;
 mod policies;
 mod requests;
@@ -55,6 +56,7 @@ pub struct Mutation(
     interactions::InteractionMutation,
     delegations::DelegationMutation,
     requests::RequestMutation,
+    me::MeMutation,
     webhooks::WebhookMutation,
 );
 

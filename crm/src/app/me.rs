@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use civitas_tenants::{PersonScope, TenantId, registry};
+use civitas_tenants::{PersonScope, TenantContext, TenantId, TenantSlug, TenantStatus, registry};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -11,12 +11,13 @@ use uuid::Uuid;
 use super::{App, Caller, Page};
 use crate::access_log::{self, AccessEntry};
 use crate::cases::{Case, CaseEvent};
-use crate::entity::case_event;
+use crate::entity::{case_event, profile};
 use crate::export;
 use crate::ids::CaseId;
 use crate::interactions::Interaction;
+use crate::lookup::{Lookup, registered_person};
 use crate::privacy::{self, PrivacyConsent};
-use crate::profiles::Profile;
+use crate::profiles::{self, Profile, ProfileInput};
 use crate::sharing::SharingConsent;
 use crate::{Error, Result};
 
@@ -137,4 +138,52 @@ pub async fn case_histories(
         out.entry(CaseId(e.case_id)).or_default().push(e.into());
     }
     Ok(out)
+}
+
+/// What a citizen may correct in a body's record of them: how to reach them. Their names
+/// come from their identity and stay as the body recorded them.
+#[derive(Clone, Debug, Default)]
+pub struct MyContacts {
+    /// Lists given replace the body's; left out, they stay.
+    pub emails: Option<Vec<String>>,
+    pub phones: Option<Vec<String>>,
+    pub preferred_channel: Option<String>,
+    pub language: Option<String>,
+}
+
+/// The signed-in citizen corrects how the body named `tenant` reaches them; another body's
+/// record is untouched. A body that does not know them is NOT_FOUND.
+pub async fn correct_contacts(
+    app: &App,
+    caller: &Caller,
+    tenant: &str,
+    contacts: MyContacts,
+) -> Result<Profile> {
+    let me = caller.citizen()?;
+    let principal = caller.principal()?;
+    let slug = TenantSlug::parse(tenant)?;
+    let body = registry::find_by_slug(&app.db, &slug)
+        .await?
+        .filter(|t| t.status == TenantStatus::Active)
+        .ok_or_else(|| Error::Validation(format!("tenant: there is no body {slug}")))?;
+    let tc = TenantContext::for_citizen(body, principal.clone());
+    let scope = app.db.scope(&tc).await?;
+    let (_, family) = registered_person(&scope, Lookup::Person(me.person_id)).await?;
+    let current = scope
+        .find::<profile::Entity>()
+        .filter(profile::Column::PersonId.is_in(family.iter().copied()))
+        .filter(profile::Column::MergedInto.is_null())
+        .one(scope.conn())
+        .await?
+        .ok_or(Error::NotFound("citizen"))?;
+    let fields = ProfileInput {
+        emails: contacts.emails,
+        phones: contacts.phones,
+        preferred_channel: contacts.preferred_channel,
+        language: contacts.language,
+        ..Default::default()
+    };
+    let p = profiles::update(&scope, &principal.identity(), current.id, fields).await?;
+    app.commit(scope).await?;
+    Ok(p)
 }
