@@ -326,6 +326,14 @@ CREATE TABLE public.person_identities (
     person_id uuid NOT NULL,
     created_at timestamp with time zone NOT NULL
 );
+CREATE TABLE public.person_sources (
+    tenant_id uuid NOT NULL,
+    source text NOT NULL,
+    external_ref text NOT NULL,
+    profile_id uuid NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.person_sources FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.persons (
     id uuid NOT NULL,
     fiscal_code text,
@@ -476,6 +484,8 @@ ALTER TABLE ONLY public.outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.person_identities
     ADD CONSTRAINT person_identities_pkey PRIMARY KEY (issuer, subject);
+ALTER TABLE ONLY public.person_sources
+    ADD CONSTRAINT person_sources_pkey PRIMARY KEY (tenant_id, source, external_ref);
 ALTER TABLE ONLY public.persons
     ADD CONSTRAINT persons_fiscal_code_key UNIQUE (fiscal_code);
 ALTER TABLE ONLY public.persons
@@ -518,6 +528,7 @@ CREATE INDEX ix_delegations_tutor ON public.delegations USING btree (tenant_id, 
 CREATE INDEX ix_interactions_person ON public.interactions USING btree (tenant_id, person_id, occurred_at);
 CREATE INDEX ix_interactions_person_any_tenant ON public.interactions USING btree (person_id);
 CREATE INDEX ix_person_identities_person ON public.person_identities USING btree (person_id);
+CREATE INDEX ix_person_sources_profile ON public.person_sources USING btree (tenant_id, profile_id);
 CREATE INDEX ix_persons_merged_into ON public.persons USING btree (merged_into);
 CREATE INDEX ix_privacy_consents_person ON public.privacy_consents USING btree (tenant_id, person_id, purpose);
 CREATE INDEX ix_profiles_person_any_tenant ON public.profiles USING btree (person_id);
@@ -588,6 +599,7 @@ CREATE POLICY person_read ON public.delegations FOR SELECT USING (public.civitas
 CREATE POLICY person_read ON public.interactions FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
+ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
@@ -604,6 +616,7 @@ CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((tenant_id = (N
 CREATE POLICY tenant_isolation ON public.interactions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.members USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.outbox USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.role_assignments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -640,6 +653,7 @@ GRANT SELECT,INSERT ON TABLE public.interactions TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.members TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.outbox TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.person_identities TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.person_sources TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.persons TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.privacy_consents TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO civitas_app;

@@ -26,6 +26,7 @@ pub mod persons;
 pub mod privacy;
 pub mod profiles;
 pub mod sharing;
+pub mod sources;
 pub mod webhooks;
 
 pub use error::{Error, Result};

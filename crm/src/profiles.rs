@@ -271,6 +271,38 @@ pub async fn update(
     get(scope, id).await
 }
 
+/// Whether `input` would change `current`: every field given is normalised as an update
+/// would store it and compared; fields left out change nothing.
+pub fn differs(current: &Profile, input: &ProfileInput) -> Result<bool> {
+    let (emails, phones) = contacts(input)?;
+    let given = input
+        .given_name
+        .as_deref()
+        .map(|v| name("givenName", v))
+        .transpose()?;
+    let family = input
+        .family_name
+        .as_deref()
+        .map(|v| name("familyName", v))
+        .transpose()?;
+    let channel = input
+        .preferred_channel
+        .as_deref()
+        .map(validate_channel)
+        .transpose()?;
+    let lang = input.language.as_deref().map(language).transpose()?;
+    let changes = |new: Option<&String>, old: &String| new.is_some_and(|n| n != old);
+    let changes_opt =
+        |new: Option<&String>, old: Option<&String>| new.is_some_and(|n| Some(n) != old);
+    Ok(changes(given.as_ref(), &current.given_name)
+        || changes(family.as_ref(), &current.family_name)
+        || emails.is_some_and(|e| e != current.emails)
+        || phones.is_some_and(|p| p != current.phones)
+        || changes_opt(channel.as_ref(), current.preferred_channel.as_ref())
+        || changes_opt(lang.as_ref(), current.language.as_ref())
+        || changes(input.notes.as_ref(), &current.notes))
+}
+
 /// A live (not merged) profile of the scope's body.
 pub async fn own(scope: &Scope, id: Uuid) -> Result<profile::Model> {
     scope
@@ -280,6 +312,24 @@ pub async fn own(scope: &Scope, id: Uuid) -> Result<profile::Model> {
         .one(scope.conn())
         .await?
         .ok_or(Error::NotFound("profile"))
+}
+
+/// The scope's body's live profile of `person` (or of a record merged into it), if any.
+pub async fn of_person(scope: &Scope, person: Uuid) -> Result<Option<Profile>> {
+    let family = crate::persons::with_family(scope.conn(), person)
+        .await?
+        .map(|f| f.iter().map(|p| p.id).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let found = scope
+        .find::<profile::Entity>()
+        .filter(profile::Column::PersonId.is_in(family))
+        .filter(profile::Column::MergedInto.is_null())
+        .one(scope.conn())
+        .await?;
+    match found {
+        Some(p) => Ok(Some(views(scope.conn(), vec![p]).await?.remove(0))),
+        None => Ok(None),
+    }
 }
 
 pub async fn get(scope: &Scope, id: Uuid) -> Result<Profile> {

@@ -1,7 +1,7 @@
 //! Operators and integrators: registering, finding and merging citizens, and the citizen
 //! view across bodies. A translation of [`civitas_crm::app::citizens`].
 
-use async_graphql::{Context, ID, InputObject, Object};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use civitas_crm::app::Page;
 use civitas_crm::app::citizens as uc;
 use civitas_crm::citizen_view::Parts;
@@ -183,6 +183,25 @@ impl CitizenQuery {
     }
 }
 
+/// What a legacy system pushes about one of its citizens.
+#[derive(InputObject)]
+pub struct SourceCitizenInput {
+    pub fiscal_code: Option<String>,
+    pub given_name: String,
+    pub family_name: String,
+    pub emails: Option<Vec<String>>,
+    pub phones: Option<Vec<String>>,
+    pub preferred_channel: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct UpsertCitizenPayload {
+    pub citizen: Profile,
+    /// False when the push repeated what Civitas already had.
+    pub changed: bool,
+}
+
 #[derive(Default)]
 pub struct CitizenMutation;
 
@@ -229,6 +248,40 @@ impl CitizenMutation {
         Ok(uc::update(state(ctx), caller(ctx), id, fields)
             .await?
             .into())
+    }
+
+    /// Creates or updates the citizen a legacy system knows as `externalRef` (the body's
+    /// record of the person the fiscal code names, if it has one). Idempotent: the same
+    /// push twice changes nothing the second time (`changed: false`).
+    async fn upsert_citizen_from_source(
+        &self,
+        ctx: &Context<'_>,
+        source: String,
+        external_ref: String,
+        input: SourceCitizenInput,
+    ) -> ApiResult<UpsertCitizenPayload> {
+        let fields = ProfileInput {
+            given_name: Some(input.given_name),
+            family_name: Some(input.family_name),
+            emails: input.emails,
+            phones: input.phones,
+            preferred_channel: input.preferred_channel,
+            language: input.language,
+            notes: None,
+        };
+        let (p, changed) = uc::upsert_from_source(
+            state(ctx),
+            caller(ctx),
+            &source,
+            &external_ref,
+            input.fiscal_code.as_deref(),
+            fields,
+        )
+        .await?;
+        Ok(UpsertCitizenPayload {
+            citizen: p.into(),
+            changed,
+        })
     }
 
     /// Merges an unidentified person record into the identified person (supervisors).

@@ -17,6 +17,7 @@ mod m20261130_000010_citizen_view_generic_plan;
 mod m20261130_000011_current_person_check;
 mod m20261130_000012_issuer_bound_identity;
 mod m20261130_000013_consent_requests;
+mod m20261130_000014_person_sources;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000011_current_person_check::Migration),
             Box::new(m20261130_000012_issuer_bound_identity::Migration),
             Box::new(m20261130_000013_consent_requests::Migration),
+            Box::new(m20261130_000014_person_sources::Migration),
         ]
     }
 }

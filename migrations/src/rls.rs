@@ -26,6 +26,7 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "outbox",
     "webhook_deliveries",
     "idempotency_keys",
+    "person_sources",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

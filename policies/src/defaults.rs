@@ -37,6 +37,7 @@ const TENANT_GRANTS: &[(&str, Object, Action)] = &[
     ("integrator", Object::Citizen, Action::Read),
     ("integrator", Object::Citizen, Action::Register),
     ("integrator", Object::Citizen, Action::Update),
+    ("integrator", Object::Citizen, Action::Upsert),
     ("operator", Object::Case, Action::Read),
     ("operator", Object::Case, Action::Create),
     ("operator", Object::Case, Action::Update),

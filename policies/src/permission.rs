@@ -129,6 +129,7 @@ permissions!(
     CitizenRegister => (Tenant, Citizen, Register),
     CitizenUpdate => (Tenant, Citizen, Update),
     CitizenMerge => (Tenant, Citizen, Merge),
+    CitizenUpsert => (Tenant, Citizen, Upsert),
     CitizenViewRead => (Tenant, CitizenView, Read),
     ConsentRead => (Tenant, Consent, Read),
     ConsentGrant => (Tenant, Consent, Grant),

@@ -125,6 +125,12 @@ const OPS: &[Op] = &[
         ],
     },
     Op {
+        name: "push a legacy citizen",
+        permission: Permission::CitizenUpsert,
+        query: "mutation { upsertCitizenFromSource(source: \"s\", externalRef: \"r\", input: { givenName: \"Anna\", familyName: \"Neri\" }) { changed } }",
+        allowed: &[Role::Integrator],
+    },
+    Op {
         name: "merge persons",
         permission: Permission::CitizenMerge,
         query: "mutation { mergePersons(sourcePersonId: \"00000000-0000-7000-8000-000000000001\", targetPersonId: \"00000000-0000-7000-8000-000000000001\") }",

@@ -18,6 +18,7 @@ mod fairness;
 mod file_request;
 mod harness;
 mod isolation;
+mod legacy_citizens;
 mod my_contacts;
 mod my_delegations;
 mod oidc;

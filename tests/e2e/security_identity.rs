@@ -244,7 +244,8 @@ async fn migration_12_carries_members_and_citizen_links_over_and_back() {
         }
     };
 
-    Migrator::down(&owner, Some(2)).await.expect("down to 11");
+    // 14 and 13 first: they depend on nothing 12 carries over.
+    Migrator::down(&owner, Some(3)).await.expect("down to 11");
     owner
         .execute_unprepared(
             "INSERT INTO persons (id, fiscal_code, oidc_subject, created_at) \
@@ -270,7 +271,7 @@ async fn migration_12_carries_members_and_citizen_links_over_and_back() {
         ["none"]
     );
 
-    Migrator::down(&owner, Some(2)).await.expect("down again");
+    Migrator::down(&owner, Some(3)).await.expect("down again");
     assert_eq!(
         rows("SELECT oidc_subject AS v FROM persons").await,
         ["spid-mario"]

@@ -98,3 +98,29 @@ pub async fn merge(
     app.commit(scope).await?;
     Ok(PersonId(kept))
 }
+
+/// Creates or updates the citizen a legacy system knows as `external_ref` (integrators).
+/// The same push twice changes nothing the second time; returns whether anything changed.
+pub async fn upsert_from_source(
+    app: &App,
+    caller: &Caller,
+    source: &str,
+    external_ref: &str,
+    fiscal_code: Option<&str>,
+    fields: ProfileInput,
+) -> Result<(Profile, bool)> {
+    let tc = caller.authorize(app, Permission::CitizenUpsert).await?;
+    let scope = app.db.scope(tc).await?;
+    let found = crate::sources::upsert_person(
+        &scope,
+        &tc.identity(),
+        source,
+        external_ref,
+        fiscal_code,
+        fields,
+        app.now(),
+    )
+    .await?;
+    app.commit(scope).await?;
+    Ok(found)
+}

@@ -10,6 +10,7 @@ pub mod interaction;
 pub mod outbox;
 pub mod person;
 pub mod person_identity;
+pub mod person_source;
 pub mod privacy_consent;
 pub mod profile;
 pub mod service;
