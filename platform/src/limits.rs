@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use civitas_tenants::TenantContext;
+use civitas_tenants::{PrincipalKind, TenantContext};
 use moka::sync::Cache;
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
@@ -145,6 +145,9 @@ impl Limiter {
     /// Admits a request of `ctx`, or says why not. The permit holds its place among the
     /// tenant's requests in flight until dropped.
     pub fn admit(&self, ctx: &TenantContext) -> Result<OwnedSemaphorePermit, Limited> {
+        if ctx.principal.kind == PrincipalKind::Citizen {
+            return self.admit_citizen(ctx);
+        }
         let l = Limits::for_tenant(self.defaults, ctx);
         let tenant = ctx.tenant.id.0;
         self.take(
@@ -166,6 +169,28 @@ impl Limiter {
         let sem = self
             .in_flight
             .get_with((tenant, max), || Arc::new(Semaphore::new(max)));
+        sem.try_acquire_owned().map_err(|_| Limited {
+            retry_after: Duration::from_millis(100),
+            what: "concurrency",
+        })
+    }
+
+    /// A citizen who names a body is the public, not the body's staff: they spend their own
+    /// bucket (one across every body, at the default principal rate) and a place among all
+    /// citizens' requests in flight, never the body's own budget, so that citizens cannot
+    /// starve its operators.
+    fn admit_citizen(&self, ctx: &TenantContext) -> Result<OwnedSemaphorePermit, Limited> {
+        let l = self.defaults;
+        self.take(
+            format!("c:{}|{}", ctx.principal.issuer, ctx.principal.subject),
+            l.principal_rps,
+            l.principal_burst,
+            "principal",
+        )?;
+        let max = l.max_concurrent.max(1);
+        let sem = self
+            .in_flight
+            .get_with((uuid::Uuid::nil(), max), || Arc::new(Semaphore::new(max)));
         sem.try_acquire_owned().map_err(|_| Limited {
             retry_after: Duration::from_millis(100),
             what: "concurrency",

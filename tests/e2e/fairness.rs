@@ -184,3 +184,41 @@ async fn a_request_with_no_place_in_time_is_told_the_server_is_overloaded(
     assert_eq!(r.status().as_u16(), 200, "served once the place is free");
     assert_no_errors(&r.json().await.expect("json"));
 }
+
+/// A citizen may name any body, but spends their own budget, not the body's: citizens
+/// cannot starve a body's operators.
+#[rstest]
+#[tokio::test]
+async fn citizens_naming_a_body_do_not_spend_its_budget(#[values(Sqlite)] backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("alfa").await;
+    let op = app.member("alfa", "alfa-op", Role::Operator).await;
+    set_limits(
+        &app,
+        "alfa",
+        json!({ "tenantRps": 1.0, "tenantBurst": 3.0, "maxConcurrent": 2 }),
+    )
+    .await;
+    let citizen = app.citizen("RSSMRA85T10A562S");
+    let requests = (0..12).map(|_| {
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(&citizen)
+            .header("X-Civitas-Tenant", "alfa")
+            .json(&json!({ "query": "{ services { code } }" }))
+            .send()
+    });
+    for r in futures::future::join_all(requests).await {
+        assert_eq!(
+            r.expect("send").status().as_u16(),
+            200,
+            "within the citizen's own budget"
+        );
+    }
+    let (ok, limited) = burst(&app, &op, 3).await;
+    assert_eq!(
+        (ok, limited),
+        (3, 0),
+        "alfa's budget is untouched by the citizens"
+    );
+}
