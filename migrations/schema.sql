@@ -312,6 +312,18 @@ CREATE TABLE public.members (
     issuer text DEFAULT 'civitas-dev'::text NOT NULL
 );
 ALTER TABLE ONLY public.members FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.notifications (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    kind text NOT NULL,
+    case_id uuid,
+    case_number text,
+    status text,
+    created_at timestamp with time zone NOT NULL,
+    read_at timestamp with time zone
+);
+ALTER TABLE ONLY public.notifications FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.outbox (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -480,6 +492,8 @@ ALTER TABLE ONLY public.interactions
     ADD CONSTRAINT interactions_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.members
     ADD CONSTRAINT members_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.person_identities
@@ -527,6 +541,7 @@ CREATE INDEX ix_contacts_person_any_tenant ON public.contacts USING btree (perso
 CREATE INDEX ix_delegations_tutor ON public.delegations USING btree (tenant_id, tutor_subject, person_id);
 CREATE INDEX ix_interactions_person ON public.interactions USING btree (tenant_id, person_id, occurred_at);
 CREATE INDEX ix_interactions_person_any_tenant ON public.interactions USING btree (person_id);
+CREATE INDEX ix_notifications_person ON public.notifications USING btree (person_id, id);
 CREATE INDEX ix_person_identities_person ON public.person_identities USING btree (person_id);
 CREATE INDEX ix_person_sources_profile ON public.person_sources USING btree (tenant_id, profile_id);
 CREATE INDEX ix_persons_merged_into ON public.persons USING btree (merged_into);
@@ -588,6 +603,7 @@ ALTER TABLE public.delegations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.interactions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox ENABLE ROW LEVEL SECURITY;
 CREATE POLICY parties ON public.consent_requests USING ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()))) WITH CHECK ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant())));
 CREATE POLICY parties ON public.sharing_consents USING (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id))) WITH CHECK (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id)));
@@ -597,9 +613,11 @@ CREATE POLICY person_read ON public.cases FOR SELECT USING (public.civitas_is_cu
 CREATE POLICY person_read ON public.contacts FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.delegations FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.interactions FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.notifications FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
+CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civitas_is_current_person(person_id)) WITH CHECK (public.civitas_is_current_person(person_id));
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
@@ -615,6 +633,7 @@ CREATE POLICY tenant_isolation ON public.delegations USING ((tenant_id = (NULLIF
 CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.interactions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.members USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.notifications USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.outbox USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -651,6 +670,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.idempotency_keys TO civitas_ap
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.identity_providers TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.interactions TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.members TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.notifications TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.outbox TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.person_identities TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.person_sources TO civitas_app;

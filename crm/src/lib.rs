@@ -20,6 +20,7 @@ pub mod ids;
 pub mod interactions;
 pub mod lookup;
 pub mod merge;
+pub mod notifications;
 pub mod onboarding;
 pub mod paging;
 pub mod persons;

@@ -40,6 +40,7 @@ pub struct Query(
     cases::CaseQuery,
     interactions::InteractionQuery,
     delegations::DelegationQuery,
+    me::MeQuery,
     webhooks::WebhookQuery,
 );
 

@@ -18,6 +18,7 @@ mod m20261130_000011_current_person_check;
 mod m20261130_000012_issuer_bound_identity;
 mod m20261130_000013_consent_requests;
 mod m20261130_000014_person_sources;
+mod m20261130_000015_notifications;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000012_issuer_bound_identity::Migration),
             Box::new(m20261130_000013_consent_requests::Migration),
             Box::new(m20261130_000014_person_sources::Migration),
+            Box::new(m20261130_000015_notifications::Migration),
         ]
     }
 }

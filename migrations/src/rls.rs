@@ -27,6 +27,7 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "webhook_deliveries",
     "idempotency_keys",
     "person_sources",
+    "notifications",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

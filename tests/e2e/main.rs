@@ -21,6 +21,7 @@ mod isolation;
 mod legacy_citizens;
 mod my_contacts;
 mod my_delegations;
+mod notifications;
 mod oidc;
 mod realtime;
 mod schema_snapshot;

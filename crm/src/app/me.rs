@@ -16,6 +16,7 @@ use crate::export;
 use crate::ids::CaseId;
 use crate::interactions::Interaction;
 use crate::lookup::{Lookup, registered_person};
+use crate::notifications::Notification;
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile, ProfileInput};
 use crate::sharing::SharingConsent;
@@ -186,4 +187,27 @@ pub async fn correct_contacts(
     let p = profiles::update(&scope, &principal.identity(), current.id, fields).await?;
     app.commit(scope).await?;
     Ok(p)
+}
+
+/// The signed-in citizen's notifications from every body, newest first (unread ones only
+/// if `unread`): a page, and whether more follow.
+pub async fn notifications(
+    app: &App,
+    caller: &Caller,
+    unread: bool,
+    page: Page<Uuid>,
+) -> Result<(Vec<Notification>, bool)> {
+    let scope = own_scope(app, caller).await?;
+    let found = crate::notifications::of_person(&scope, unread, page.first, page.after).await?;
+    scope.commit().await?;
+    Ok(found)
+}
+
+/// Marks the signed-in citizen's notifications among `ids` read; returns how many were
+/// unread. Another person's notifications are left alone.
+pub async fn mark_notifications_read(app: &App, caller: &Caller, ids: &[Uuid]) -> Result<u64> {
+    let scope = own_scope(app, caller).await?;
+    let n = crate::notifications::mark_read(&scope, ids, app.now()).await?;
+    scope.commit().await?;
+    Ok(n)
 }

@@ -222,6 +222,7 @@ async fn record(
         "serviceId": c.service_id, "personId": c.person_id, "source": c.source, "externalRef": c.external_ref,
     });
     crate::webhooks::enqueue(scope, &format!("case.{}", kind.as_str()), payload, now).await?;
+    crate::notifications::case_moved(scope, c, kind, (from, to), now).await?;
     let change = CaseChange {
         tenant_id: c.tenant_id,
         case_id: c.id,

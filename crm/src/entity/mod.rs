@@ -7,6 +7,7 @@ pub mod consent_request;
 pub mod contact;
 pub mod delegation;
 pub mod interaction;
+pub mod notification;
 pub mod outbox;
 pub mod person;
 pub mod person_identity;

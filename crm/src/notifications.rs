@@ -1,0 +1,174 @@
+//! A citizen's inbox across bodies: what each body told them, in their language when they
+//! read it. Today a body tells a citizen every status change of their cases, in the
+//! transaction of the change.
+
+use chrono::{DateTime, Utc};
+use civitas_tenants::{PersonScope, Scope, TenantId};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::Result;
+use crate::cases::CaseStatus;
+use crate::entity::{case, notification};
+use crate::events::CaseEventKind;
+use crate::ids::CaseId;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub kind: String,
+    pub case_id: Option<CaseId>,
+    pub case_number: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub created_at: DateTime<Utc>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+impl From<notification::Model> for Notification {
+    fn from(m: notification::Model) -> Self {
+        Notification {
+            id: m.id,
+            tenant_id: TenantId(m.tenant_id),
+            kind: m.kind,
+            case_id: m.case_id.map(CaseId),
+            case_number: m.case_number,
+            status: m.status.and_then(|s| s.parse().ok()),
+            created_at: m.created_at,
+            read_at: m.read_at,
+        }
+    }
+}
+
+/// The languages notifications are worded in; Italian first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Language {
+    It,
+    En,
+}
+
+impl Language {
+    /// `en`, `en-GB`… are English; anything else is Italian.
+    pub fn from_tag(tag: Option<&str>) -> Self {
+        match tag {
+            Some(t) if t.to_ascii_lowercase().starts_with("en") => Language::En,
+            _ => Language::It,
+        }
+    }
+}
+
+/// How a citizen is told a status, in `lang`.
+pub fn status_words(status: CaseStatus, lang: Language) -> &'static str {
+    use CaseStatus::*;
+    match (lang, status) {
+        (Language::It, New) => "ricevuta",
+        (Language::It, Assigned) => "assegnata a un ufficio",
+        (Language::It, InProgress) => "in lavorazione",
+        (Language::It, WaitingCitizen) => "in attesa di una tua risposta",
+        (Language::It, Resolved) => "risolta",
+        (Language::It, Closed) => "chiusa",
+        (Language::En, New) => "received",
+        (Language::En, Assigned) => "assigned to an office",
+        (Language::En, InProgress) => "in progress",
+        (Language::En, WaitingCitizen) => "waiting for your answer",
+        (Language::En, Resolved) => "resolved",
+        (Language::En, Closed) => "closed",
+    }
+}
+
+impl Notification {
+    /// The one line a citizen reads, such as "Richiesta 2026-000042: in lavorazione".
+    pub fn title(&self, lang: Language) -> String {
+        let what = match lang {
+            Language::It => "Richiesta",
+            Language::En => "Request",
+        };
+        match (&self.case_number, self.status) {
+            (Some(n), Some(s)) => format!("{what} {n}: {}", status_words(s, lang)),
+            (Some(n), None) => format!("{what} {n}"),
+            _ => what.to_owned(),
+        }
+    }
+}
+
+/// Tells the case's citizen, if it has one, that it moved: called where the history row
+/// of the move is written, so both commit or neither.
+pub(crate) async fn case_moved(
+    scope: &Scope,
+    c: &case::Model,
+    kind: CaseEventKind,
+    (from, to): (Option<CaseStatus>, Option<CaseStatus>),
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let (Some(person), Some(to)) = (c.person_id, to) else {
+        return Ok(());
+    };
+    if from == Some(to) {
+        return Ok(());
+    }
+    let row = notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(person),
+        kind: Set(format!("case.{}", kind.as_str())),
+        case_id: Set(Some(c.id)),
+        case_number: Set(Some(c.number.clone())),
+        status: Set(Some(to.to_string())),
+        created_at: Set(now),
+        read_at: Set(None),
+        ..Default::default()
+    };
+    scope.insert(row).await?;
+    Ok(())
+}
+
+/// The citizen's notifications in every body, newest first: a page, and whether more
+/// follow; unread ones only if `unread`.
+pub async fn of_person(
+    scope: &PersonScope,
+    unread: bool,
+    first: u64,
+    after: Option<Uuid>,
+) -> Result<(Vec<Notification>, bool)> {
+    let mut q = scope.find::<notification::Entity>();
+    if unread {
+        q = q.filter(notification::Column::ReadAt.is_null());
+    }
+    let (rows, more) =
+        crate::paging::newest_first(scope.conn(), q, notification::Column::Id, first, after)
+            .await?;
+    Ok((rows.into_iter().map(Into::into).collect(), more))
+}
+
+/// Marks the citizen's own notifications among `ids` read; returns how many were unread.
+pub async fn mark_read(scope: &PersonScope, ids: &[Uuid], now: DateTime<Utc>) -> Result<u64> {
+    let res = notification::Entity::update_many()
+        .col_expr(notification::Column::ReadAt, now.into())
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
+        .filter(notification::Column::PersonId.is_in(scope.persons().iter().copied()))
+        .filter(notification::Column::ReadAt.is_null())
+        .exec(scope.conn())
+        .await?;
+    Ok(res.rows_affected)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_status_has_words_in_both_languages() {
+        for s in CaseStatus::ALL {
+            for lang in [Language::It, Language::En] {
+                assert!(!status_words(*s, lang).is_empty());
+            }
+            assert_ne!(
+                status_words(*s, Language::It),
+                status_words(*s, Language::En)
+            );
+        }
+        assert_eq!(Language::from_tag(Some("en-GB")), Language::En);
+        assert_eq!(Language::from_tag(Some("it")), Language::It);
+        assert_eq!(Language::from_tag(None), Language::It);
+    }
+}
