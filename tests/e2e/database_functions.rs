@@ -94,7 +94,9 @@ async fn the_newest_database_functions_roll_back_and_forward() {
     // The migrations after 11 (identities bound to their issuer, consent requests, legacy
     // references to citizens, notifications) change no function.
     let after_11 = Migrator::migrations().len() as u32 - 11;
-    Migrator::down(&owner, Some(after_11)).await.expect("down to 11");
+    Migrator::down(&owner, Some(after_11))
+        .await
+        .expect("down to 11");
     assert_eq!(functions(&owner).await, newest);
     Migrator::down(&owner, Some(1)).await.expect("down to 10");
     let v10 = functions(&owner).await;

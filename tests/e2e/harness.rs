@@ -385,6 +385,16 @@ pub fn role_enum(r: Role) -> String {
 
 pub const ONBOARD: &str = "mutation($input: OnboardTenantInput!) { onboardTenant(input: $input) { tenant { id slug status kind } admin { subject roles } } }";
 
+/// The nodes of a Relay connection's edges, in order.
+pub fn nodes(connection: &Value) -> Vec<Value> {
+    connection["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| e["node"].clone())
+        .collect()
+}
+
 pub fn assert_no_errors(body: &Value) {
     assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
 }

@@ -17,12 +17,7 @@ const OPEN_FOR: &str = "mutation($p: ID!) { createCase(input: { serviceCode: \"C
 async fn mine(app: &TestApp, citizen: &str) -> Vec<Value> {
     let body = app.gql(citizen, MINE, json!({})).await;
     assert_no_errors(&body);
-    body["data"]["myDelegations"]["edges"]
-        .as_array()
-        .expect("edges")
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect()
+    nodes(&body["data"]["myDelegations"])
 }
 
 #[rstest]

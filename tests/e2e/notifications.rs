@@ -16,12 +16,7 @@ async fn inbox(app: &TestApp, token: &str, unread: bool, lang: Option<&str>) -> 
         .gql(token, INBOX, json!({ "u": unread, "l": lang }))
         .await;
     assert_no_errors(&body);
-    body["data"]["myNotifications"]["edges"]
-        .as_array()
-        .expect("edges")
-        .iter()
-        .map(|e| e["node"].clone())
-        .collect()
+    nodes(&body["data"]["myNotifications"])
 }
 
 #[rstest]

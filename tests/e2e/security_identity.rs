@@ -246,7 +246,9 @@ async fn migration_12_carries_members_and_citizen_links_over_and_back() {
 
     // The newer ones first: they depend on nothing 12 carries over.
     let after_11 = Migrator::migrations().len() as u32 - 11;
-    Migrator::down(&owner, Some(after_11)).await.expect("down to 11");
+    Migrator::down(&owner, Some(after_11))
+        .await
+        .expect("down to 11");
     owner
         .execute_unprepared(
             "INSERT INTO persons (id, fiscal_code, oidc_subject, created_at) \
@@ -272,7 +274,9 @@ async fn migration_12_carries_members_and_citizen_links_over_and_back() {
         ["none"]
     );
 
-    Migrator::down(&owner, Some(after_11)).await.expect("down again");
+    Migrator::down(&owner, Some(after_11))
+        .await
+        .expect("down again");
     assert_eq!(
         rows("SELECT oidc_subject AS v FROM persons").await,
         ["spid-mario"]

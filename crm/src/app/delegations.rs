@@ -3,9 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use civitas_policies::Permission;
-use civitas_tenants::{
-    Identity, Role, TenantContext, TenantId, TenantSlug, TenantStatus, members, registry,
-};
+use civitas_tenants::{Identity, Role, TenantContext, TenantId, members, registry};
 use sea_orm::{ColumnTrait, QueryFilter};
 
 use super::{App, Caller, Page};
@@ -90,11 +88,8 @@ pub struct GrantMine {
 pub async fn grant_mine(app: &App, caller: &Caller, input: GrantMine) -> Result<Delegation> {
     let me = caller.citizen()?;
     let principal = caller.principal()?;
-    let slug = TenantSlug::parse(&input.tenant)?;
-    let tenant = registry::find_by_slug(&app.db, &slug)
-        .await?
-        .filter(|t| t.status == TenantStatus::Active)
-        .ok_or_else(|| Error::Validation(format!("tenant: there is no body {slug}")))?;
+    let tenant = app.active_body("tenant", &input.tenant).await?;
+    let slug = tenant.slug.clone();
     let tc = TenantContext::for_citizen(tenant, principal.clone());
     let tutor = Identity::new(input.tutor_issuer.trim(), input.tutor_subject.trim());
     let scope = app.db.scope(&tc).await?;

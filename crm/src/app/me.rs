@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use civitas_tenants::{PersonScope, TenantContext, TenantId, TenantSlug, TenantStatus, registry};
+use civitas_tenants::{PersonScope, TenantContext, TenantId, registry};
 use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
 use serde_json::{Value, json};
 
@@ -162,11 +162,7 @@ pub async fn correct_contacts(
 ) -> Result<Profile> {
     let me = caller.citizen()?;
     let principal = caller.principal()?;
-    let slug = TenantSlug::parse(tenant)?;
-    let body = registry::find_by_slug(&app.db, &slug)
-        .await?
-        .filter(|t| t.status == TenantStatus::Active)
-        .ok_or_else(|| Error::Validation(format!("tenant: there is no body {slug}")))?;
+    let body = app.active_body("tenant", tenant).await?;
     let tc = TenantContext::for_citizen(body, principal.clone());
     let scope = app.db.scope(&tc).await?;
     let (_, family) = registered_person(&scope, Lookup::Person(me.person_id)).await?;

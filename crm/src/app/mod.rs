@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use civitas_policies::Authorizer;
-use civitas_tenants::{Db, Scope, UrlPolicy};
+use civitas_tenants::{Db, Scope, Tenant, TenantSlug, TenantStatus, UrlPolicy, registry};
 
 pub use caller::{Caller, CitizenIdentity, Grant, Granted, identify};
 pub use page::{MAX_PAGE, Page};
@@ -54,6 +54,16 @@ pub struct App {
 impl App {
     pub fn now(&self) -> DateTime<Utc> {
         self.db.clock().now()
+    }
+
+    /// The active body a citizen names by `slug` (the argument `field`); VALIDATION when
+    /// there is none, so that the answer does not tell a suspended body from a missing one.
+    pub(crate) async fn active_body(&self, field: &str, slug: &str) -> Result<Tenant> {
+        let slug = TenantSlug::parse(slug)?;
+        registry::find_by_slug(&self.db, &slug)
+            .await?
+            .filter(|t| t.status == TenantStatus::Active)
+            .ok_or_else(|| crate::Error::Validation(format!("{field}: there is no body {slug}")))
     }
 
     /// Commits a use case's unit of work and delivers the events it announced.

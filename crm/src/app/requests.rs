@@ -1,6 +1,6 @@
 //! Use cases of a citizen's own requests: filing one with any body, from the web or an app.
 
-use civitas_tenants::{TenantContext, TenantSlug, TenantStatus, registry};
+use civitas_tenants::TenantContext;
 use serde_json::Value;
 
 use super::{App, Caller};
@@ -44,13 +44,7 @@ pub async fn file(app: &App, caller: &Caller, input: FileRequest) -> Result<Case
         ));
     }
     let tenant = match (&caller.tenant, input.tenant.as_deref()) {
-        (_, Some(slug)) => {
-            let slug = TenantSlug::parse(slug)?;
-            registry::find_by_slug(&app.db, &slug)
-                .await?
-                .filter(|t| t.status == TenantStatus::Active)
-                .ok_or_else(|| Error::Validation(format!("tenant: there is no body {slug}")))?
-        }
+        (_, Some(slug)) => app.active_body("tenant", slug).await?,
         (Some(tc), None) => tc.tenant.clone(),
         (None, None) => {
             return Err(Error::Validation(
