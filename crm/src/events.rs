@@ -16,6 +16,21 @@ use crate::Result;
 
 /// The `NOTIFY` channel of case changes.
 pub const CASE_CHANNEL: &str = "civitas_cases";
+/// The `NOTIFY` channel of citizens' new notifications.
+pub const NOTIFICATION_CHANNEL: &str = "civitas_notifications";
+
+/// A notification just written, for the citizen's open subscriptions.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NotificationEvent {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub person_id: Uuid,
+    pub kind: String,
+    pub case_id: Option<Uuid>,
+    pub case_number: Option<String>,
+    pub status: Option<String>,
+    pub at: DateTime<Utc>,
+}
 
 /// What happened to a case; the word is the history event's kind and the webhook's
 /// `case.<kind>`.
@@ -67,12 +82,14 @@ pub(crate) async fn announce(scope: &Scope, change: &CaseChange) -> Result<()> {
 #[derive(Clone)]
 pub struct EventBus {
     tx: broadcast::Sender<CaseChange>,
+    notes: broadcast::Sender<NotificationEvent>,
 }
 
 impl Default for EventBus {
     fn default() -> Self {
         EventBus {
             tx: broadcast::channel(1024).0,
+            notes: broadcast::channel(1024).0,
         }
     }
 }
@@ -84,17 +101,48 @@ impl EventBus {
         let _ = self.tx.send(change);
     }
 
-    /// Delivers the case changes among the notices a commit handed back (SQLite's: on
-    /// PostgreSQL the listener delivers them).
+    /// The channels this bus carries (the PostgreSQL listener LISTENs on them).
+    pub const CHANNELS: [&'static str; 2] = [CASE_CHANNEL, NOTIFICATION_CHANNEL];
+
+    /// Hands a notice of one of [`Self::CHANNELS`] to this replica's subscribers.
+    pub fn deliver_notice(&self, channel: &str, payload: &str) {
+        let read = match channel {
+            CASE_CHANNEL => serde_json::from_str(payload).map(|c| self.deliver_local(c)),
+            NOTIFICATION_CHANNEL => serde_json::from_str(payload).map(|n| {
+                // No subscriber is not an error.
+                let _ = self.notes.send(n);
+            }),
+            _ => return,
+        };
+        if let Err(e) = read {
+            tracing::warn!(error = %e, channel, "an unreadable event");
+        }
+    }
+
+    /// Delivers the events among the notices a commit handed back (SQLite's: on PostgreSQL
+    /// the listener delivers them).
     pub fn committed(&self, notices: Vec<Notice>) {
         for n in notices {
-            if n.channel == CASE_CHANNEL {
-                match serde_json::from_str(&n.payload) {
-                    Ok(change) => self.deliver_local(change),
-                    Err(e) => tracing::warn!(error = %e, "an unreadable case change"),
+            self.deliver_notice(n.channel, &n.payload);
+        }
+    }
+
+    /// New notifications `keep` accepts, from now on.
+    pub fn notification_stream(
+        &self,
+        keep: impl Fn(&NotificationEvent) -> bool + Send + 'static,
+    ) -> Pin<Box<dyn Stream<Item = NotificationEvent> + Send>> {
+        let rx = self.notes.subscribe();
+        let events = futures::stream::unfold(rx, |mut rx| async move {
+            loop {
+                match rx.recv().await {
+                    Ok(n) => return Some((n, rx)),
+                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
-        }
+        });
+        Box::pin(events.filter(move |n| futures::future::ready(keep(n))))
     }
 
     /// The changes `keep` accepts, from now on. A slow subscriber misses changes rather

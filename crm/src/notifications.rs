@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::Result;
 use crate::cases::CaseStatus;
 use crate::entity::{case, notification};
-use crate::events::CaseEventKind;
+use crate::events::{CaseEventKind, NOTIFICATION_CHANNEL, NotificationEvent};
 use crate::ids::CaseId;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -118,8 +118,35 @@ pub(crate) async fn case_moved(
         read_at: Set(None),
         ..Default::default()
     };
-    scope.insert(row).await?;
+    let saved = scope.insert(row).await?;
+    let event = NotificationEvent {
+        id: saved.id,
+        tenant_id: saved.tenant_id,
+        person_id: saved.person_id,
+        kind: saved.kind,
+        case_id: saved.case_id,
+        case_number: saved.case_number,
+        status: saved.status,
+        at: saved.created_at,
+    };
+    let payload = serde_json::to_string(&event).unwrap_or_default();
+    scope.notify(NOTIFICATION_CHANNEL, payload).await?;
     Ok(())
+}
+
+impl From<NotificationEvent> for Notification {
+    fn from(e: NotificationEvent) -> Self {
+        Notification {
+            id: e.id,
+            tenant_id: TenantId(e.tenant_id),
+            kind: e.kind,
+            case_id: e.case_id.map(CaseId),
+            case_number: e.case_number,
+            status: e.status.and_then(|s| s.parse().ok()),
+            created_at: e.at,
+            read_at: None,
+        }
+    }
 }
 
 /// The citizen's notifications in every body, newest first: a page, and whether more

@@ -7,6 +7,7 @@ use async_graphql::{Context, ID, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use civitas_crm::app::watch;
 use civitas_crm::events::CaseChange;
+use civitas_crm::notifications::Language;
 use civitas_tenants::TenantId;
 use futures::{Stream, StreamExt};
 
@@ -60,6 +61,22 @@ impl Subscription {
             .await
             .map_err(ApiError::from)?;
         Ok(Box::pin(changes.map(CaseChanged::from)))
+    }
+
+    /// The signed-in citizen's new notifications, from every body, titled in `language`
+    /// (`it` by default, or `en`); ends when the token expires.
+    async fn my_notifications(
+        &self,
+        ctx: &Context<'_>,
+        language: Option<String>,
+    ) -> async_graphql::Result<Pin<Box<dyn Stream<Item = crate::me::Notification> + Send>>> {
+        let lang = Language::from_tag(language.as_deref());
+        let events = watch::own_notifications(state(ctx), caller(ctx))
+            .await
+            .map_err(ApiError::from)?;
+        Ok(Box::pin(
+            events.map(move |n| crate::me::Notification::of(n, lang)),
+        ))
     }
 
     /// Changes to the signed-in citizen's own cases, in every body.

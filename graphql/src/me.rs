@@ -84,7 +84,7 @@ impl Notification {
 }
 
 impl Notification {
-    fn of(n: notifications::Notification, lang: Language) -> Self {
+    pub(crate) fn of(n: notifications::Notification, lang: Language) -> Self {
         Notification {
             id: ID(n.id.to_string()),
             title: n.title(lang),

@@ -4,7 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use civitas_crm::events::{CASE_CHANNEL, EventBus};
+use civitas_crm::events::EventBus;
 use civitas_crm::sharing::ConsentCache;
 use civitas_policies::{Authorizer, INVALIDATION_CHANNEL, POLICY_CHANGED};
 use civitas_tenants::{ACCESS_CHANGED, Backend, Db};
@@ -33,7 +33,7 @@ pub fn spawn(
             match PgListener::connect_with(&pool).await {
                 Ok(mut listener) => {
                     if let Err(e) = listener
-                        .listen_all([INVALIDATION_CHANNEL, CASE_CHANNEL])
+                        .listen_all(std::iter::once(INVALIDATION_CHANNEL).chain(EventBus::CHANNELS))
                         .await
                     {
                         tracing::warn!(error = %e, "cannot LISTEN for invalidations");
@@ -46,13 +46,8 @@ pub fn spawn(
                         }
                         loop {
                             match listener.recv().await {
-                                Ok(n) if n.channel() == CASE_CHANNEL => {
-                                    match serde_json::from_str(n.payload()) {
-                                        Ok(change) => events.deliver_local(change),
-                                        Err(e) => {
-                                            tracing::warn!(error = %e, "unreadable case change")
-                                        }
-                                    }
+                                Ok(n) if EventBus::CHANNELS.contains(&n.channel()) => {
+                                    events.deliver_notice(n.channel(), n.payload())
                                 }
                                 Ok(n) if n.payload() == ACCESS_CHANGED => access.invalidate_all(),
                                 Ok(n) if n.payload() == POLICY_CHANGED => {

@@ -308,3 +308,39 @@ async fn a_subscription_ends_when_a_policy_or_the_body_takes_its_right_away(
     assert_no_errors(&s);
     closes_soon(&mut ws, "suspension").await;
 }
+
+/// A citizen's new notifications reach their open subscription, from every body and on
+/// another replica too (PostgreSQL); nobody else's.
+#[rstest]
+#[tokio::test]
+async fn a_citizen_hears_of_their_notifications_as_they_are_written(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (alfa, beta) = setup(&app).await;
+    let other = match backend {
+        Postgres => Some(app.replica().await),
+        Sqlite => None,
+    };
+    let addr = other.as_ref().map(|r| r.addr).unwrap_or(app.addr);
+    let sub = "subscription { myNotifications(language: \"en\") { kind caseNumber title tenant { slug } } }";
+    let mut mario = subscribe(addr, &app.citizen("RSSMRA85T10A562S"), sub).await;
+    let mut laura = subscribe(addr, &app.citizen("BNCLRA90D45F205B"), sub).await;
+
+    let mario_in_beta = person_of(&app, &beta).await;
+    let c = open_case(&app, &beta, Some(&mario_in_beta)).await;
+    let got = next(&mut mario, Duration::from_secs(5))
+        .await
+        .expect("a notification");
+    let n = &got["payload"]["data"]["myNotifications"];
+    assert_eq!(n["kind"], "case.created", "{got}");
+    assert_eq!(n["tenant"]["slug"], "beta");
+    assert_eq!(
+        n["title"],
+        format!("Request {}: received", c["number"].as_str().unwrap_or(""))
+    );
+    // A case without a citizen tells no one; Laura hears nothing of Mario's.
+    open_case(&app, &alfa, None).await;
+    assert!(next(&mut mario, Duration::from_millis(500)).await.is_none());
+    assert!(next(&mut laura, Duration::from_millis(200)).await.is_none());
+}

@@ -11,6 +11,7 @@ use futures::{Stream, StreamExt};
 use super::{App, Caller, Grant};
 use crate::Result;
 use crate::events::CaseChange;
+use crate::notifications::Notification;
 
 pub type Changes = Pin<Box<dyn Stream<Item = CaseChange> + Send>>;
 
@@ -89,4 +90,24 @@ where
             }
         },
     ))
+}
+
+pub type Notifications = Pin<Box<dyn Stream<Item = Notification> + Send>>;
+
+/// The signed-in citizen's new notifications, from every body, until their token expires.
+pub async fn own_notifications(app: &App, caller: &Caller) -> Result<Notifications> {
+    let family = caller.citizen()?.family();
+    let events = app
+        .events
+        .notification_stream(move |n| family.contains(&n.person_id));
+    let left = caller
+        .expires_at
+        .map(|e| (e - app.now()).to_std().unwrap_or_default())
+        .unwrap_or(std::time::Duration::from_secs(86_400 * 365));
+    let deadline = tokio::time::Instant::now() + left;
+    let until_expiry = futures::StreamExt::take_until(
+        events.map(Notification::from),
+        tokio::time::sleep_until(deadline),
+    );
+    Ok(Box::pin(until_expiry))
 }
