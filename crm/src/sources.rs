@@ -6,7 +6,7 @@ use civitas_tenants::{Identity, Scope};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter};
 
 use crate::entity::person_source;
-use crate::lookup::{Lookup, registered_person};
+use crate::lookup::{Lookup, person_id};
 use crate::profiles::{self, Profile, ProfileInput};
 use crate::{Error, Result};
 
@@ -42,11 +42,10 @@ pub async fn upsert_person(
         .await?;
     let existing = match (&linked, fiscal_code) {
         (Some(l), _) => Some(profiles::get(scope, l.profile_id).await?),
-        (None, Some(fc)) => match registered_person(scope, Lookup::FiscalCode(fc.to_owned())).await
+        (None, Some(fc)) => match person_id(scope.conn(), Lookup::FiscalCode(fc.to_owned())).await?
         {
-            Ok((person, _)) => profiles::of_person(scope, person).await?,
-            Err(Error::NotFound(_)) => None,
-            Err(e) => return Err(e),
+            Some(person) => profiles::of_person(scope, person).await?,
+            None => None,
         },
         (None, None) => None,
     };

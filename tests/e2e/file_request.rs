@@ -185,6 +185,14 @@ async fn a_citizen_files_a_request_with_a_body_that_did_not_know_them(
         0
     );
 
+    // The input may not name another body than the header does.
+    let mut elsewhere = good.clone();
+    if let Some(i) = elsewhere.as_object_mut() {
+        i.insert("tenant".into(), json!("alfa"));
+    }
+    let (_, clash) = file(&app, &mario, Some("beta"), Some("divano-2"), elsewhere).await;
+    assert_eq!(error_code(&clash), "VALIDATION", "{clash}");
+
     // Naming a body gives a citizen nothing of its staff's.
     let (_, staff) = (
         (),

@@ -11,11 +11,10 @@ use uuid::Uuid;
 use super::{App, Caller, Page};
 use crate::access_log::{self, AccessEntry};
 use crate::cases::{Case, CaseEvent};
-use crate::entity::{case_event, profile};
+use crate::entity::case_event;
 use crate::export;
 use crate::ids::CaseId;
 use crate::interactions::Interaction;
-use crate::lookup::{Lookup, registered_person};
 use crate::notifications::Notification;
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile, ProfileInput};
@@ -165,12 +164,7 @@ pub async fn correct_contacts(
     let body = app.active_body("tenant", tenant).await?;
     let tc = TenantContext::for_citizen(body, principal.clone());
     let scope = app.db.scope(&tc).await?;
-    let (_, family) = registered_person(&scope, Lookup::Person(me.person_id)).await?;
-    let current = scope
-        .find::<profile::Entity>()
-        .filter(profile::Column::PersonId.is_in(family.iter().copied()))
-        .filter(profile::Column::MergedInto.is_null())
-        .one(scope.conn())
+    let current = profiles::of_person(&scope, me.person_id)
         .await?
         .ok_or(Error::NotFound("citizen"))?;
     let fields = ProfileInput {

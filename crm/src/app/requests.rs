@@ -44,6 +44,14 @@ pub async fn file(app: &App, caller: &Caller, input: FileRequest) -> Result<Case
         ));
     }
     let tenant = match (&caller.tenant, input.tenant.as_deref()) {
+        // The header decides where an idempotency key is kept: the request must not name
+        // another body.
+        (Some(tc), Some(slug)) if tc.tenant.slug.as_str() != slug.trim() => {
+            return Err(Error::Validation(format!(
+                "tenant: {slug} is not the body named by X-Civitas-Tenant ({})",
+                tc.tenant.slug
+            )));
+        }
         (_, Some(slug)) => app.active_body("tenant", slug).await?,
         (Some(tc), None) => tc.tenant.clone(),
         (None, None) => {
@@ -55,8 +63,8 @@ pub async fn file(app: &App, caller: &Caller, input: FileRequest) -> Result<Case
     let tc = TenantContext::for_citizen(tenant, principal.clone());
     let now = app.now();
     let scope = app.db.scope(&tc).await?;
-    let person = match registered_person(&scope, Lookup::Person(me.person_id)).await {
-        Ok((person, _)) => person,
+    let (person, family) = match registered_person(&scope, Lookup::Person(me.person_id)).await {
+        Ok(known) => known,
         Err(Error::NotFound(_)) => {
             let fiscal_code = principal.fiscal_code.as_deref().ok_or_else(|| {
                 Error::Validation("this body must register you at its counter first".into())
@@ -67,13 +75,12 @@ pub async fn file(app: &App, caller: &Caller, input: FileRequest) -> Result<Case
                 preferred_channel: Some(input.channel.as_str().to_owned()),
                 ..Default::default()
             };
-            profiles::register(&scope, &principal.identity(), Some(fiscal_code), fields)
-                .await?
-                .person_id
+            let p = profiles::register(&scope, &principal.identity(), Some(fiscal_code), fields)
+                .await?;
+            registered_person(&scope, Lookup::Person(p.person_id)).await?
         }
         Err(e) => return Err(e),
     };
-    let (_, family) = registered_person(&scope, Lookup::Person(person)).await?;
     if !privacy::is_given(&scope, &family, CASE_HANDLING).await? {
         let collector = Collector::Citizen {
             subject: principal.subject.clone(),
