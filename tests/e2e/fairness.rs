@@ -215,10 +215,11 @@ async fn citizens_naming_a_body_do_not_spend_its_budget(#[values(Sqlite)] backen
             "within the citizen's own budget"
         );
     }
-    let (ok, limited) = burst(&app, &op, 3).await;
-    assert_eq!(
-        (ok, limited),
-        (3, 0),
-        "alfa's budget is untouched by the citizens"
-    );
+    // One after another: three at once could meet alfa's cap of two in flight, which is
+    // not what this test is about.
+    let mut served = 0;
+    for _ in 0..3 {
+        served += burst(&app, &op, 1).await.0;
+    }
+    assert_eq!(served, 3, "alfa's budget is untouched by the citizens");
 }
