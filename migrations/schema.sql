@@ -404,7 +404,8 @@ CREATE TABLE public.services (
     created_at timestamp with time zone NOT NULL,
     channels text DEFAULT ''::text NOT NULL,
     sla_hours integer DEFAULT 72 NOT NULL,
-    custom_fields jsonb DEFAULT '[]'::jsonb NOT NULL
+    custom_fields jsonb DEFAULT '[]'::jsonb NOT NULL,
+    search tsvector GENERATED ALWAYS AS (((setweight(to_tsvector('italian'::regconfig, name), 'A'::"char") || setweight(to_tsvector('italian'::regconfig, area), 'B'::"char")) || setweight(to_tsvector('italian'::regconfig, description), 'C'::"char"))) STORED
 );
 ALTER TABLE ONLY public.services FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.sessions (
@@ -548,6 +549,7 @@ CREATE INDEX ix_persons_merged_into ON public.persons USING btree (merged_into);
 CREATE INDEX ix_privacy_consents_person ON public.privacy_consents USING btree (tenant_id, person_id, purpose);
 CREATE INDEX ix_profiles_person_any_tenant ON public.profiles USING btree (person_id);
 CREATE INDEX ix_profiles_search_name ON public.profiles USING btree (tenant_id, search_name);
+CREATE INDEX ix_services_search ON public.services USING gin (search);
 CREATE INDEX ix_sharing_consents_grantee ON public.sharing_consents USING btree (grantee_tenant_id);
 CREATE INDEX ix_sharing_consents_person ON public.sharing_consents USING btree (person_id, grantee_tenant_id);
 CREATE INDEX ix_webhook_deliveries_due ON public.webhook_deliveries USING btree (tenant_id, status, next_attempt_at);
@@ -620,6 +622,7 @@ ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civitas_is_current_person(person_id)) WITH CHECK (public.civitas_is_current_person(person_id));
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+CREATE POLICY public_read ON public.services FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
 ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;

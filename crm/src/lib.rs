@@ -26,6 +26,7 @@ pub mod paging;
 pub mod persons;
 pub mod privacy;
 pub mod profiles;
+pub mod public_catalogue;
 pub mod sharing;
 pub mod sources;
 pub mod webhooks;

@@ -5,7 +5,11 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use civitas_crm::app::catalogue as uc;
 use civitas_crm::catalogue::{self, FieldDef, NewService};
 
+use civitas_crm::app::Page;
+use civitas_crm::public_catalogue::{PublicFilter, PublicService};
+
 use crate::caller::{caller, state};
+use crate::connections::{Conn, connection};
 use crate::error::ApiResult;
 
 #[derive(Default)]
@@ -18,6 +22,69 @@ impl CatalogueQuery {
         let list = uc::list(state(ctx), caller(ctx)).await?;
         Ok(list.into_iter().map(Into::into).collect())
     }
+
+    /// The public catalogue: the services of every active body, for anyone (no sign-in
+    /// needed). Filters: a body's slug, a thematic area, a channel the service accepts
+    /// (`web` for what a citizen can ask for online); `search`: words every service found
+    /// contains, in any form (Italian stemming), most relevant first. Otherwise by body,
+    /// area and name.
+    #[allow(clippy::too_many_arguments)]
+    async fn catalogue(
+        &self,
+        ctx: &Context<'_>,
+        body: Option<String>,
+        area: Option<String>,
+        channel: Option<String>,
+        search: Option<String>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<CatalogueEntry>> {
+        let offset = after
+            .as_deref()
+            .map(|a| {
+                a.parse::<u64>().map_err(|_| {
+                    civitas_crm::Error::Validation("after: not a cursor of this list".into())
+                })
+            })
+            .transpose()?;
+        let filter = PublicFilter {
+            body,
+            area,
+            channel: channel.as_deref().map(str::parse).transpose()?,
+            words: search,
+        };
+        let page = Page::new(first.into(), offset)?;
+        let start = offset.unwrap_or(0);
+        let (rows, more) = uc::public(state(ctx), filter, page).await?;
+        let rows: Vec<(u64, PublicService)> = (start + 1..).zip(rows).collect();
+        Ok(connection(
+            rows,
+            offset.is_some(),
+            more,
+            |(n, _)| n.to_string(),
+            |(_, s)| CatalogueEntry {
+                body: PublicBody {
+                    slug: s.body_slug,
+                    name: s.body_name,
+                },
+                service: s.service.into(),
+            },
+        ))
+    }
+}
+
+/// A body as the public sees it.
+#[derive(SimpleObject)]
+pub struct PublicBody {
+    pub slug: String,
+    pub name: String,
+}
+
+/// A service of the public catalogue and the body that offers it.
+#[derive(SimpleObject)]
+pub struct CatalogueEntry {
+    pub body: PublicBody,
+    pub service: Service,
 }
 
 #[derive(InputObject)]

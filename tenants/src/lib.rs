@@ -63,6 +63,6 @@ pub use error::{Error, Result};
 pub use ids::{MemberId, TenantId};
 pub use principal::{Identity, Principal, PrincipalKind};
 pub use role::Role;
-pub use scope::{Notice, PersonOwned, PersonScope, Scope, Sources, TenantOwned};
+pub use scope::{Notice, PersonOwned, PersonScope, PublicScope, Scope, Sources, TenantOwned};
 pub use slug::TenantSlug;
 pub use tenant::{Tenant, TenantKind, TenantStatus};

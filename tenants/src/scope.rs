@@ -56,7 +56,40 @@ pub struct PersonScope {
     persons: Vec<Uuid>,
 }
 
+/// A read-only transaction over what every body publishes (its service catalogue), bound
+/// to no tenant and no person. On PostgreSQL it carries `app.public`, which only the
+/// `public_read` policies honour: every other table shows it nothing.
+pub struct PublicScope {
+    txn: DatabaseTransaction,
+}
+
+impl PublicScope {
+    pub fn conn(&self) -> &DatabaseTransaction {
+        &self.txn
+    }
+
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.txn.commit().await
+    }
+}
+
 impl Db {
+    /// Opens a read of the public data of every body. A plain (deferred) transaction on
+    /// SQLite: it writes nothing, so it need not queue behind writers.
+    pub async fn public_scope(&self) -> Result<PublicScope, DbErr> {
+        let txn = self.global().begin().await?;
+        if self.backend() == Backend::Postgres {
+            txn.execute_raw(Statement::from_sql_and_values(
+                txn.get_database_backend(),
+                "SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', '', true), \
+                 set_config('app.public', 'on', true), set_config('app.now', $1, true)",
+                [self.clock().now().to_rfc3339().into()],
+            ))
+            .await?;
+        }
+        Ok(PublicScope { txn })
+    }
+
     /// Opens the unit of work for the tenant of `ctx`.
     pub async fn scope(&self, ctx: &TenantContext) -> Result<Scope, DbErr> {
         self.scope_for(ctx.tenant.id).await

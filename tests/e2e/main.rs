@@ -23,6 +23,7 @@ mod my_contacts;
 mod my_delegations;
 mod notifications;
 mod oidc;
+mod public_catalogue;
 mod realtime;
 mod schema_snapshot;
 mod security_identity;

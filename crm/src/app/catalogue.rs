@@ -4,8 +4,9 @@ use civitas_policies::Permission;
 use civitas_tenants::{TenantContext, audit, registry};
 use serde_json::json;
 
-use super::{App, Caller};
+use super::{App, Caller, Page};
 use crate::catalogue::{self, NewService, Service};
+use crate::public_catalogue::{self, PublicFilter, PublicService};
 use crate::{Error, Result};
 
 /// The services of the caller's body, by area and code.
@@ -14,6 +15,24 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<Service>> {
     let scope = app.db.scope(tc).await?;
     let found = catalogue::list(&scope).await?;
     app.commit(scope).await?;
+    Ok(found)
+}
+
+/// The public catalogue: the services of every active body, for anyone, signed in or not
+/// (what a body offers is public). A page after the first `page.after` services, and
+/// whether more follow. A body named in the filter must exist and be active.
+pub async fn public(
+    app: &App,
+    filter: PublicFilter,
+    page: Page<u64>,
+) -> Result<(Vec<PublicService>, bool)> {
+    if let Some(b) = &filter.body {
+        app.active_body("body", b).await?;
+    }
+    let scope = app.db.public_scope().await?;
+    let found =
+        public_catalogue::page(&scope, &filter, page.after.unwrap_or(0), page.first).await?;
+    scope.commit().await?;
     Ok(found)
 }
 

@@ -35,6 +35,7 @@ fn scripts(scenario: Scenario) -> Vec<(&'static str, Cow<'static, str>, u32)> {
             let text = format!("\\set t random(0, :tenants - 1)\n{pushes}");
             vec![("upsert_bulk", Cow::Owned(text), 1)]
         }
+        Scenario::CatalogueSearch => vec![script("catalogue_search", sql::CATALOGUE_SEARCH, 1)],
         Scenario::ContactCentre => vec![
             ("citizen_view", Cow::Owned(sql::citizen_view()), 50),
             script("search", sql::SEARCH, 20),

@@ -36,15 +36,18 @@ pub enum Scenario {
     UpsertBulk,
     /// A contact centre: views, searches, interactions, new cases, case lists.
     ContactCentre,
+    /// A signed-in citizen searches every body's public catalogue by a word.
+    CatalogueSearch,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::CitizenView,
         Scenario::OwnCases,
         Scenario::CreateCase,
         Scenario::UpsertBulk,
         Scenario::ContactCentre,
+        Scenario::CatalogueSearch,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +57,7 @@ impl Scenario {
             Scenario::CreateCase => "create-case",
             Scenario::UpsertBulk => "upsert-bulk",
             Scenario::ContactCentre => "contact-centre",
+            Scenario::CatalogueSearch => "catalogue-search",
         }
     }
 }
@@ -158,6 +162,7 @@ pub fn workload(
         Scenario::CreateCase => City::create_case,
         Scenario::UpsertBulk => City::upsert_bulk,
         Scenario::ContactCentre => City::contact_centre,
+        Scenario::CatalogueSearch => City::catalogue_search,
     };
     Arc::new(City {
         layout,
@@ -199,6 +204,13 @@ pub const CITIZEN_VIEW: &str = "query View($p: ID!) { citizenView(personId: $p) 
 
 const OWN_CASES: &str =
     "query { me { citizen { cases { number title status dueAt tenant { slug } } } } }";
+
+const CATALOGUE_SEARCH: &str = "query Find($w: String!) { catalogue(search: $w, first: 20) { \
+    edges { node { body { slug name } service { code name area channels slaHours } } } \
+    pageInfo { hasNextPage endCursor } } }";
+
+/// Words a citizen types, each in a form other than the services' own (layout::SERVICES).
+pub const CATALOGUE_WORDS: [&str; 4] = ["certificati", "ingombrante", "strada", "residenze"];
 
 const CREATE_CASE: &str =
     "mutation Open($i: CreateCaseInput!) { createCase(input: $i) { id number status dueAt } }";
@@ -249,6 +261,15 @@ impl City {
         Request {
             token: self.tokens.citizens[i].1.clone(),
             body: body(OWN_CASES, json!({})),
+        }
+    }
+
+    fn catalogue_search(&self, rng: &mut Rng) -> Request {
+        let i = rng.below(self.tokens.citizens.len() as u64) as usize;
+        let w = CATALOGUE_WORDS[rng.below(CATALOGUE_WORDS.len() as u64) as usize];
+        Request {
+            token: self.tokens.citizens[i].1.clone(),
+            body: body(CATALOGUE_SEARCH, json!({ "w": w })),
         }
     }
 

@@ -36,6 +36,18 @@ SELECT "cases"."tenant_id", "cases"."id", "cases"."number", "cases"."person_id",
 COMMIT;
 "#;
 
+/// The caller's person look-up every citizen request makes, then the public read
+/// (`crm::public_catalogue::page`) for one of `scenarios::CATALOGUE_WORDS`.
+pub const CATALOGUE_SEARCH: &str = r#"\set p random(0, :persons - 1)
+\set w random(1, 4)
+SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "id" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid)) OR "merged_into" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid));
+BEGIN;
+SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', '', true), set_config('app.public', 'on', true), set_config('app.now', now()::text, true);
+SELECT (ARRAY['certificati', 'ingombrante', 'strada', 'residenze'])[:w] AS word \gset
+SELECT s.tenant_id, s.id, s.code, s.name, s.area, s.description, s.created_at, s.channels, s.sla_hours, s.custom_fields, t.slug AS body_slug, t.display_name AS body_name FROM services s JOIN tenants t ON t.id = s.tenant_id WHERE t.status = 'active' AND s.search @@ plainto_tsquery('italian', :word) ORDER BY ts_rank(s.search, plainto_tsquery('italian', :word)) DESC, t.slug, s.area, s.name, s.id LIMIT 21 OFFSET 0;
+COMMIT;
+"#;
+
 pub const CREATE_CASE: &str = r#"\set p random(0, :persons - 1)
 \set k random(0, :kk - 1)
 \set t (:p + :k * :stride) % :tenants
