@@ -218,6 +218,14 @@ CREATE TABLE public.cases (
     closed_at timestamp with time zone
 );
 ALTER TABLE ONLY public.cases FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.channel_choices (
+    tenant_id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    channel text NOT NULL,
+    allowed boolean NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.channel_choices FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.consent_requests (
     id uuid NOT NULL,
     person_id uuid NOT NULL,
@@ -312,6 +320,30 @@ CREATE TABLE public.members (
     issuer text DEFAULT 'civitas-dev'::text NOT NULL
 );
 ALTER TABLE ONLY public.members FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.notification_attempts (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    delivery_id uuid NOT NULL,
+    attempted_at timestamp with time zone NOT NULL,
+    ok boolean NOT NULL,
+    error text
+);
+ALTER TABLE ONLY public.notification_attempts FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.notification_deliveries (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    notification_id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    channel text NOT NULL,
+    address text NOT NULL,
+    status text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone NOT NULL,
+    last_error text,
+    sent_at timestamp with time zone,
+    created_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.notification_deliveries FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.notifications (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -477,6 +509,8 @@ ALTER TABLE ONLY public.case_events
     ADD CONSTRAINT case_events_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.cases
     ADD CONSTRAINT cases_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.channel_choices
+    ADD CONSTRAINT channel_choices_pkey PRIMARY KEY (tenant_id, person_id, channel);
 ALTER TABLE ONLY public.consent_requests
     ADD CONSTRAINT consent_requests_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.contacts
@@ -493,6 +527,10 @@ ALTER TABLE ONLY public.interactions
     ADD CONSTRAINT interactions_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.members
     ADD CONSTRAINT members_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.notification_attempts
+    ADD CONSTRAINT notification_attempts_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.notification_deliveries
+    ADD CONSTRAINT notification_deliveries_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.outbox
@@ -542,6 +580,9 @@ CREATE INDEX ix_contacts_person_any_tenant ON public.contacts USING btree (perso
 CREATE INDEX ix_delegations_tutor ON public.delegations USING btree (tenant_id, tutor_subject, person_id);
 CREATE INDEX ix_interactions_person ON public.interactions USING btree (tenant_id, person_id, occurred_at);
 CREATE INDEX ix_interactions_person_any_tenant ON public.interactions USING btree (person_id);
+CREATE INDEX ix_notification_attempts_delivery ON public.notification_attempts USING btree (tenant_id, delivery_id);
+CREATE INDEX ix_notification_deliveries_due ON public.notification_deliveries USING btree (tenant_id, status, next_attempt_at);
+CREATE INDEX ix_notification_deliveries_notification ON public.notification_deliveries USING btree (tenant_id, notification_id);
 CREATE INDEX ix_notifications_person ON public.notifications USING btree (person_id, id);
 CREATE INDEX ix_person_identities_person ON public.person_identities USING btree (person_id);
 CREATE INDEX ix_person_sources_profile ON public.person_sources USING btree (tenant_id, profile_id);
@@ -593,6 +634,7 @@ ALTER TABLE public.access_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.case_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.cases ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.channel_choices ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.consent_requests ENABLE ROW LEVEL SECURITY;
 CREATE POLICY consented_read ON public.case_events FOR SELECT USING (public.civitas_shared(person_id, tenant_id, 'cases'::text));
 CREATE POLICY consented_read ON public.cases FOR SELECT USING (public.civitas_shared(person_id, tenant_id, 'cases'::text));
@@ -605,6 +647,8 @@ ALTER TABLE public.delegations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.interactions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.members ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.notification_attempts ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.notification_deliveries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox ENABLE ROW LEVEL SECURITY;
 CREATE POLICY parties ON public.consent_requests USING ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()))) WITH CHECK ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant())));
@@ -612,9 +656,11 @@ CREATE POLICY parties ON public.sharing_consents USING (((grantee_tenant_id = pu
 CREATE POLICY person_read ON public.access_log FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.case_events FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.cases FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.channel_choices FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.contacts FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.delegations FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.interactions FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.notification_deliveries FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.notifications FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
@@ -630,12 +676,15 @@ CREATE POLICY tenant_isolation ON public.access_log USING ((tenant_id = (NULLIF(
 CREATE POLICY tenant_isolation ON public.audit_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.case_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.cases USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.channel_choices USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.contacts USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.counters USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.delegations USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.interactions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.members USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.notification_attempts USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.notification_deliveries USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.notifications USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.outbox USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -665,6 +714,7 @@ GRANT SELECT,INSERT,DELETE ON TABLE public.casbin_rule TO civitas_app;
 GRANT USAGE ON SEQUENCE public.casbin_rule_id_seq TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.case_events TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.cases TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.channel_choices TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.consent_requests TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.contacts TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.counters TO civitas_app;
@@ -673,6 +723,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.idempotency_keys TO civitas_ap
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.identity_providers TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.interactions TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.members TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.notification_attempts TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.notification_deliveries TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.notifications TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.outbox TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.person_identities TO civitas_app;

@@ -21,6 +21,7 @@ pub mod interactions;
 pub mod lookup;
 pub mod merge;
 pub mod notifications;
+pub mod notify;
 pub mod onboarding;
 pub mod paging;
 pub mod persons;

@@ -119,6 +119,7 @@ pub(crate) async fn case_moved(
         ..Default::default()
     };
     let saved = scope.insert(row).await?;
+    crate::notify::outbox::enqueue(scope, &saved).await?;
     let event = NotificationEvent {
         id: saved.id,
         tenant_id: saved.tenant_id,

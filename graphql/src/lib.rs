@@ -9,6 +9,7 @@ mod citizens;
 mod connections;
 mod consents;
 mod delegations;
+mod deliveries;
 mod error;
 pub mod events;
 mod identity;
@@ -42,6 +43,7 @@ pub struct Query(
     delegations::DelegationQuery,
     me::MeQuery,
     webhooks::WebhookQuery,
+    deliveries::DeliveryQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -59,6 +61,7 @@ pub struct Mutation(
     requests::RequestMutation,
     me::MeMutation,
     webhooks::WebhookMutation,
+    deliveries::DeliveryMutation,
 );
 
 pub type CivitasSchema = Schema<Query, Mutation, events::Subscription>;

@@ -28,6 +28,9 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "idempotency_keys",
     "person_sources",
     "notifications",
+    "notification_deliveries",
+    "notification_attempts",
+    "channel_choices",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

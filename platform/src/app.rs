@@ -31,16 +31,22 @@ pub struct App {
     listener: Option<tokio::task::JoinHandle<()>>,
     sla_job: Option<tokio::task::JoinHandle<()>>,
     webhook_worker: Option<tokio::task::JoinHandle<()>>,
+    notify_worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl App {
-    /// Stops the listener, the SLA job and the webhook worker. Their state is in the
+    /// Stops the listener, the SLA job and the webhook and notification workers. Their state is in the
     /// database (a delivery interrupted mid-flight stays pending and is retried), so
     /// stopping loses nothing.
     pub fn stop_background_tasks(&self) {
-        for task in [&self.listener, &self.sla_job, &self.webhook_worker]
-            .into_iter()
-            .flatten()
+        for task in [
+            &self.listener,
+            &self.sla_job,
+            &self.webhook_worker,
+            &self.notify_worker,
+        ]
+        .into_iter()
+        .flatten()
         {
             task.abort();
         }
@@ -173,6 +179,39 @@ async fn refuse_privileged_role(db: &Db) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The secret of signed links: the configured one, else one kept in the data directory
+/// (created at the first start).
+fn signing_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(s) = &config.signing_secret {
+        if s.len() < 16 {
+            bail!("CIVITAS_SIGNING_SECRET must be at least 16 characters");
+        }
+        return Ok(s.as_bytes().to_vec());
+    }
+    let path = config.data_dir.join("signing.key");
+    if let Ok(s) = std::fs::read(&path) {
+        return Ok(s);
+    }
+    std::fs::create_dir_all(&config.data_dir)?;
+    let fresh = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .and_then(|mut f| f.write_all(fresh.as_bytes()))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(fresh.into_bytes())
+}
+
 pub async fn build(config: Config) -> anyhow::Result<App> {
     build_with_clock(config, Clock::default()).await
 }
@@ -211,6 +250,11 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
             .chain([crate::dev_issuer::ISSUER.to_owned()])
             .collect(),
         outbound: Arc::new(policy.clone()),
+        links: civitas_crm::notify::LinkSigner::new(&signing_secret(&config)?),
+        public_url: config
+            .public_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_owned()),
     };
     let schema = build_schema(state.clone(), config.graphql_limits);
     let listener =
@@ -224,6 +268,21 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         config.webhook_poll_ms,
         outbound.clone(),
     )?;
+    let mailer = crate::mailer::Mailer::new(
+        crate::outbound::Policy {
+            https_only: false,
+            allow: config.outbound_allow.clone(),
+        },
+        std::time::Duration::from_secs(10),
+    );
+    let base_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.listen));
+    let notify_worker = crate::notify::spawn(
+        crate::notify::Worker::new(&db, mailer, state.links.clone(), &base_url, metrics.clone()),
+        config.notify_poll_ms,
+    );
     let limiter = crate::limits::Limiter::new(config.default_limits);
     let gate = crate::limits::Gate::new(
         config.max_in_flight,
@@ -250,5 +309,6 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         listener,
         sla_job,
         webhook_worker,
+        notify_worker,
     })
 }

@@ -39,6 +39,11 @@ pub struct Config {
     pub sla_check_seconds: u64,
     /// How often the webhook worker looks for due deliveries; 0 turns it off.
     pub webhook_poll_ms: u64,
+    /// How often the notification worker looks for due e-mails; 0 turns it off.
+    pub notify_poll_ms: u64,
+    /// The secret links the platform signs (unsubscribe) are signed with. When unset, one
+    /// is generated into the data directory: set it (the same on every replica) otherwise.
+    pub signing_secret: Option<String>,
     /// How long requests in flight may run after SIGTERM.
     pub shutdown_grace_seconds: u64,
     /// Aliased fields allowed in one GraphQL document.
@@ -100,6 +105,7 @@ pub struct FileConfig {
     pub identity_providers: Vec<FileProvider>,
     pub sla_check_seconds: Option<u64>,
     pub webhook_poll_ms: Option<u64>,
+    pub notify_poll_ms: Option<u64>,
     pub shutdown_grace_seconds: Option<u64>,
     pub graphql_max_aliases: Option<usize>,
     pub statement_timeout_ms: Option<u64>,
@@ -276,6 +282,8 @@ impl Config {
             public_url: std::env::var("CIVITAS_PUBLIC_URL").ok().or(file.public_url),
             sla_check_seconds: file.sla_check_seconds.unwrap_or(60),
             webhook_poll_ms: file.webhook_poll_ms.unwrap_or(1000),
+            notify_poll_ms: file.notify_poll_ms.unwrap_or(1000),
+            signing_secret: std::env::var("CIVITAS_SIGNING_SECRET").ok(),
             shutdown_grace_seconds: file.shutdown_grace_seconds.unwrap_or(25),
             graphql_max_aliases: file.graphql_max_aliases.unwrap_or(50),
             statement_timeout_ms: file.statement_timeout_ms.unwrap_or(10_000),

@@ -32,6 +32,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route(
+            "/unsubscribe",
+            get(crate::unsubscribe::confirm).post(crate::unsubscribe::apply),
+        )
         .route("/auth/login", get(browser::login))
         .route("/auth/callback", get(browser::callback))
         .route("/auth/logout", get(browser::logout).post(browser::logout))

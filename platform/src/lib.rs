@@ -13,9 +13,12 @@ pub mod idempotency;
 pub mod identity;
 mod invalidation;
 pub mod limits;
+pub mod mailer;
 pub mod metrics;
+pub mod notify;
 pub mod outbound;
 pub mod telemetry;
+mod unsubscribe;
 pub mod webhooks;
 
 pub use app::{App, build, build_with_clock};

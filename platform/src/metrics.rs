@@ -27,6 +27,10 @@ pub struct Metrics {
     /// Per tenant slug, refreshed by the webhook worker and the SLA job.
     outbox_pending: Mutex<BTreeMap<String, u64>>,
     overdue_cases: Mutex<BTreeMap<String, u64>>,
+    /// Per tenant slug, refreshed by the notification worker.
+    notifications_pending: Mutex<BTreeMap<String, u64>>,
+    notifications_sent: std::sync::atomic::AtomicU64,
+    notifications_failed: std::sync::atomic::AtomicU64,
 }
 
 /// An operation name as a label: its own name when it is a plain identifier, else `other`.
@@ -102,6 +106,22 @@ impl Metrics {
     pub fn set_outbox_pending_of(&self, tenant: &str, pending: u64) {
         if let Ok(mut g) = self.outbox_pending.lock() {
             g.insert(tenant.to_owned(), pending);
+        }
+    }
+
+    pub fn set_notifications_pending_of(&self, tenant: &str, pending: u64) {
+        if let Ok(mut g) = self.notifications_pending.lock() {
+            g.insert(tenant.to_owned(), pending);
+        }
+    }
+
+    /// One attempt at sending a notification, and whether it went.
+    pub fn count_notification(&self, sent: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if sent {
+            self.notifications_sent.fetch_add(1, Relaxed);
+        } else {
+            self.notifications_failed.fetch_add(1, Relaxed);
         }
     }
 
@@ -210,7 +230,28 @@ impl Metrics {
                 ("{result=\"miss\"}", consent_cache.1),
             ],
         );
+        {
+            use std::sync::atomic::Ordering::Relaxed;
+            family(
+                &mut out,
+                "civitas_notification_attempts_total",
+                "counter",
+                "Attempts at sending a notification (e-mail), by result.",
+                &[
+                    ("{result=\"sent\"}", self.notifications_sent.load(Relaxed)),
+                    (
+                        "{result=\"failed\"}",
+                        self.notifications_failed.load(Relaxed),
+                    ),
+                ],
+            );
+        }
         for (name, help, gauge) in [
+            (
+                "civitas_notifications_pending",
+                "Notifications waiting to be sent (e-mail), by tenant.",
+                &self.notifications_pending,
+            ),
             (
                 "civitas_webhook_outbox_pending",
                 "Webhook deliveries waiting to be sent, by tenant.",

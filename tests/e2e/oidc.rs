@@ -100,7 +100,19 @@ impl Drop for Provider {
 }
 
 impl Provider {
+    /// Starts the provider on `port`, trying again a few times: a port just let go by the
+    /// provider it replaces (key rotation) may not be free at once.
     pub(crate) fn start(port: u16, keys: &[&Key], redirect_uri: &str) -> Provider {
+        for _ in 0..5 {
+            if let Some(p) = Self::try_start(port, keys, redirect_uri) {
+                return p;
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        panic!("the OpenID provider did not start on port {port}");
+    }
+
+    fn try_start(port: u16, keys: &[&Key], redirect_uri: &str) -> Option<Provider> {
         ensure_npm_packages();
         let keys: Vec<String> = keys.iter().map(|k| k.path.display().to_string()).collect();
         let mut child = Command::new("node")
@@ -120,11 +132,12 @@ impl Provider {
             match lines.next() {
                 Some(Ok(l)) if l.contains("listening") => break,
                 Some(Ok(_)) => continue,
-                _ => panic!("the OpenID provider did not start"),
+                // Dropping it kills and reaps the child.
+                _ => return None,
             }
         }
         std::thread::spawn(move || for _ in lines.by_ref() {});
-        provider
+        Some(provider)
     }
 
     pub(crate) fn issuer(&self) -> String {

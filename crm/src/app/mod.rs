@@ -17,6 +17,7 @@ pub mod identity;
 pub mod interactions;
 pub mod me;
 pub mod members;
+pub mod notify;
 mod page;
 pub mod policies;
 pub mod requests;
@@ -49,6 +50,10 @@ pub struct App {
     pub reserved_issuers: Arc<[String]>,
     /// The outbound guard's rules, for URLs a tenant names.
     pub outbound: Arc<dyn UrlPolicy>,
+    /// Signs and checks the links the platform sends (unsubscribe).
+    pub links: crate::notify::LinkSigner,
+    /// Where citizens reach this platform (for links in messages), without a final `/`.
+    pub public_url: Option<String>,
 }
 
 impl App {

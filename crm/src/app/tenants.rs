@@ -101,6 +101,7 @@ pub async fn update_settings(app: &App, caller: &Caller, mut settings: Value) ->
             None => obj.remove("limits"),
         };
     }
+    crate::notify::NotificationSettings::of(&settings)?;
     let scope = app.db.scope(tc).await?;
     let t = registry::set_settings(&scope, tc.tenant.id, settings).await?;
     audit::record(

@@ -3,11 +3,14 @@
 pub mod access_log;
 pub mod case;
 pub mod case_event;
+pub mod channel_choice;
 pub mod consent_request;
 pub mod contact;
 pub mod delegation;
 pub mod interaction;
 pub mod notification;
+pub mod notification_attempt;
+pub mod notification_delivery;
 pub mod outbox;
 pub mod person;
 pub mod person_identity;

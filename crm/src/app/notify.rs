@@ -1,0 +1,124 @@
+//! Use cases of notifications leaving the platform: the citizen's choice of channels per
+//! body, the unsubscribe link, and the body's delivery log.
+
+use civitas_policies::Permission;
+use civitas_tenants::{TenantContext, TenantId, registry};
+use uuid::Uuid;
+
+use super::{App, Caller, Page};
+use crate::channels::Channel;
+use crate::entity::{notification_attempt, notification_delivery};
+use crate::notify::{choices, outbox};
+use crate::{Error, Result};
+
+/// The channels a body can reach a citizen on from the platform today.
+const CHOOSABLE: [Channel; 1] = [Channel::Email];
+
+fn choosable(channel: Channel) -> Result<()> {
+    if CHOOSABLE.contains(&channel) {
+        Ok(())
+    } else {
+        Err(Error::Validation(format!(
+            "channel: a body reaches citizens on {} only",
+            CHOOSABLE.map(|c| c.as_str()).join(", ")
+        )))
+    }
+}
+
+/// The signed-in citizen lets the body `tenant` reach them on `channel`, or stops it.
+/// Notifications already queued on that channel are not sent once it is refused.
+pub async fn set_my_channel(
+    app: &App,
+    caller: &Caller,
+    tenant: &str,
+    channel: Channel,
+    allowed: bool,
+) -> Result<()> {
+    choosable(channel)?;
+    let me = caller.citizen()?;
+    let principal = caller.principal()?;
+    let body = app.active_body("tenant", tenant).await?;
+    let tc = TenantContext::for_citizen(body, principal.clone());
+    let scope = app.db.scope(&tc).await?;
+    choices::set(&scope, me.person_id, channel, allowed, app.now()).await?;
+    app.commit(scope).await
+}
+
+/// A choice of the signed-in citizen: may this body use this channel.
+#[derive(Clone, Debug)]
+pub struct ChannelChoice {
+    pub tenant_id: TenantId,
+    pub channel: String,
+    pub allowed: bool,
+}
+
+/// Every choice the signed-in citizen made, at every body (no choice: allowed).
+pub async fn my_channels(app: &App, caller: &Caller) -> Result<Vec<ChannelChoice>> {
+    let me = caller.citizen()?;
+    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
+    let rows = choices::of_person(&scope).await?;
+    scope.commit().await?;
+    Ok(rows
+        .into_iter()
+        .map(|c| ChannelChoice {
+            tenant_id: TenantId(c.tenant_id),
+            channel: c.channel,
+            allowed: c.allowed,
+        })
+        .collect())
+}
+
+/// Follows an unsubscribe link: the body it names stops using its channel for the person
+/// it names. No sign-in: the platform's signature vouches for the link. Returns the body's
+/// name. A link that was not signed here, or names a body that is gone, is NOT_FOUND.
+pub async fn unsubscribe(app: &App, token: &str) -> Result<String> {
+    let u = app
+        .links
+        .check_unsubscribe(token)
+        .ok_or(Error::NotFound("unsubscribe link"))?;
+    let body = registry::find_by_id(&app.db, TenantId(u.tenant))
+        .await?
+        .ok_or(Error::NotFound("unsubscribe link"))?;
+    let name = body.display_name.clone();
+    let tc = TenantContext::system(body, "unsubscribe");
+    let scope = app.db.scope(&tc).await?;
+    choices::set(&scope, u.person, u.channel, false, app.now()).await?;
+    civitas_tenants::audit::record(
+        &scope,
+        &tc.identity(),
+        "notifications.unsubscribed",
+        Some(u.channel.as_str()),
+        serde_json::json!({ "person": u.person }),
+    )
+    .await?;
+    app.commit(scope).await?;
+    Ok(name)
+}
+
+/// The body's notification deliveries, newest first, each with its attempts.
+pub async fn deliveries(
+    app: &App,
+    caller: &Caller,
+    page: Page<Uuid>,
+) -> Result<(
+    Vec<(
+        notification_delivery::Model,
+        Vec<notification_attempt::Model>,
+    )>,
+    bool,
+)> {
+    let tc = caller.authorize(app, Permission::AuditRead).await?;
+    let scope = app.db.scope(tc).await?;
+    let (rows, more) = outbox::page(&scope, page.first, page.after).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|d| d.id).collect();
+    let mut attempts = outbox::attempts(&scope, &ids).await?;
+    scope.commit().await?;
+    let out = rows
+        .into_iter()
+        .map(|d| {
+            let mine = attempts.extract_if(.., |a| a.delivery_id == d.id).collect();
+            (d, mine)
+        })
+        .collect();
+    Ok((out, more))
+}

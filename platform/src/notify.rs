@@ -1,0 +1,176 @@
+//! The notification worker: sends each body's due e-mails from the outbox through that
+//! body's own SMTP server, in the body's words and the citizen's language, and records
+//! every attempt. Each body's pass runs in a task of its own, so a body whose server is
+//! down or slow delays only its own mail.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use civitas_crm::channels::Channel;
+use civitas_crm::notify::links::Unsubscribe;
+use civitas_crm::notify::outbox::{self, Due};
+use civitas_crm::notify::{LinkSigner, NotificationSettings, templates};
+use civitas_tenants::{Db, Tenant, TenantContext, TenantStatus, registry};
+use futures::StreamExt;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::mailer::{Mailer, Outgoing};
+use crate::metrics::Metrics;
+
+/// Messages of one body sent at once.
+const PER_TENANT: usize = 8;
+/// Deliveries one pass takes from the outbox: memory stays bounded however many are due.
+const BATCH: u64 = 200;
+
+#[derive(Clone)]
+pub struct Worker {
+    db: Db,
+    mailer: Mailer,
+    links: LinkSigner,
+    /// Where the unsubscribe links point, without a final `/`.
+    base_url: Arc<str>,
+    metrics: Arc<Metrics>,
+    busy: Arc<Mutex<HashSet<Uuid>>>,
+}
+
+impl Worker {
+    pub fn new(
+        db: &Db,
+        mailer: Mailer,
+        links: LinkSigner,
+        base_url: &str,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Worker {
+            db: db.clone(),
+            mailer,
+            links,
+            base_url: base_url.trim_end_matches('/').into(),
+            metrics,
+            busy: Default::default(),
+        }
+    }
+
+    /// Starts a pass for every active body that has none under way.
+    pub async fn tick(&self) -> anyhow::Result<usize> {
+        let mut started = 0;
+        for tenant in registry::list(&self.db).await? {
+            if tenant.status != TenantStatus::Active {
+                continue;
+            }
+            let id = tenant.id.0;
+            if !self.busy.lock().map(|mut b| b.insert(id)).unwrap_or(false) {
+                continue;
+            }
+            started += 1;
+            let me = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = me.pass(tenant).await {
+                    tracing::error!(error = %e, tenant = %id, "notification pass failed");
+                }
+                if let Ok(mut b) = me.busy.lock() {
+                    b.remove(&id);
+                }
+            });
+        }
+        Ok(started)
+    }
+
+    /// Sends one body's due deliveries, batch after batch, until none is due.
+    async fn pass(&self, tenant: Tenant) -> anyhow::Result<()> {
+        let settings = NotificationSettings::of(&tenant.settings).unwrap_or_default();
+        let slug = tenant.slug.to_string();
+        let body_name = tenant.display_name.clone();
+        let ctx = TenantContext::system(tenant, "notifications");
+        loop {
+            let now = self.db.clock().now();
+            let scope = self.db.scope(&ctx).await?;
+            let due = outbox::due(&scope, now, BATCH).await?;
+            if settings.email.is_none() {
+                for d in &due {
+                    outbox::skip(&scope, d.delivery_id, "the body sends no e-mail", now).await?;
+                }
+            }
+            scope.commit().await?;
+            if due.is_empty() || settings.email.is_none() {
+                break;
+            }
+            let n = due.len() as u64;
+            let results: Vec<anyhow::Result<()>> = futures::stream::iter(due)
+                .map(|d| self.send(&ctx, &settings, &body_name, d))
+                .buffer_unordered(PER_TENANT)
+                .collect()
+                .await;
+            results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
+            if n < BATCH {
+                break;
+            }
+        }
+        let scope = self.db.scope(&ctx).await?;
+        self.metrics
+            .set_notifications_pending_of(&slug, outbox::count_pending(&scope).await?);
+        scope.commit().await?;
+        Ok(())
+    }
+
+    async fn send(
+        &self,
+        ctx: &TenantContext,
+        settings: &NotificationSettings,
+        body_name: &str,
+        mut d: Due,
+    ) -> anyhow::Result<()> {
+        let result = match (d.channel, &settings.email) {
+            (Channel::Email, Some(server)) => {
+                let token = self.links.unsubscribe_token(Unsubscribe {
+                    tenant: ctx.tenant.id.0,
+                    person: d.person_id,
+                    channel: Channel::Email,
+                });
+                let url = format!("{}/unsubscribe?t={token}", self.base_url);
+                d.facts.body_name = body_name.to_owned();
+                d.facts.unsubscribe_url = Some(url.clone());
+                let words = templates::render(settings, d.language, &d.facts);
+                let name = format!("{} {}", d.facts.given_name, d.facts.family_name);
+                self.mailer
+                    .send(
+                        server,
+                        Outgoing {
+                            to_name: name.trim(),
+                            to_address: &d.to,
+                            words: &words,
+                            unsubscribe_url: &url,
+                        },
+                    )
+                    .await
+                    .map_err(|e| (e.permanent, e.message))
+            }
+            _ => Err((true, format!("the body cannot send on {}", d.channel))),
+        };
+        if let Err((_, e)) = &result {
+            tracing::info!(tenant = %ctx.tenant.slug, error = %e, attempt = d.attempts + 1, "notification not sent");
+        }
+        self.metrics.count_notification(result.is_ok());
+        let scope = self.db.scope(ctx).await?;
+        outbox::record(&scope, &d, result, self.db.clock().now()).await?;
+        scope.commit().await?;
+        Ok(())
+    }
+}
+
+pub fn spawn(worker: Worker, poll_ms: u64) -> Option<JoinHandle<()>> {
+    if poll_ms == 0 {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(poll_ms));
+        loop {
+            tick.tick().await;
+            if let Err(e) = worker.tick().await {
+                tracing::error!(error = %e, "notification run failed");
+            }
+        }
+    }))
+}
