@@ -159,3 +159,36 @@ async fn the_fairness_run_limits_the_flooding_body_only(#[future] city: TestApp)
         "the run gives the flooding body back its settings, so later runs are not limited"
     );
 }
+
+#[rstest]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_drain_run_sends_every_queued_mail_to_a_real_smtp_server(#[future] city: TestApp) {
+    let app = city.await;
+    let sink = crate::smtp::SmtpSink::start();
+    let da = civitas::bench::drain::DrainArgs {
+        run: RunArgs {
+            pgbench: false,
+            ..args(&app)
+        },
+        count: 40,
+        smtp_port: sink.port,
+        server_pid: Some(std::process::id()),
+        owner_url: app
+            .config
+            .migration_database_url
+            .clone()
+            .expect("owner url"),
+        timeout: 60.0,
+    };
+    let out = civitas::bench::drain::run(&app.config, &da)
+        .await
+        .expect("drain run");
+    assert_eq!((out.sent, out.failed_or_skipped), (40, 0));
+    assert!(out.rss_peak_mb.is_some_and(|m| m > 0.0));
+    assert!(out.baseline.errors.is_empty() && out.under_drain.errors.is_empty());
+    assert_eq!(
+        sink.received().len(),
+        40,
+        "each one reached the SMTP server"
+    );
+}

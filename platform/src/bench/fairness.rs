@@ -31,7 +31,7 @@ pub struct FairnessOutcome {
 
 /// Sets the flooding body's settings as the platform administrator would: its limits for
 /// the run, then back to the generated body's (none), so that later runs are not limited.
-async fn set_flooder_settings(
+pub(crate) async fn set_flooder_settings(
     config: &Config,
     base_url: &str,
     settings: serde_json::Value,

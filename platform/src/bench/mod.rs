@@ -1,6 +1,7 @@
 //! `civitas bench`: the data generator, the load driver and its PostgreSQL baseline.
 //! See docs/performance.md for how to run it and what it measured here.
 
+pub mod drain;
 pub mod driver;
 pub mod fairness;
 pub mod generate;
@@ -42,11 +43,14 @@ pub enum BenchCommand {
     Run(RunArgs),
     /// Flood from one body while the others run the citizen view; compare with no flood.
     Fairness(FairnessArgs),
+    /// Queue many e-mails of one body and time their drain to an SMTP sink, while the
+    /// others run the citizen view.
+    Drain(drain::DrainArgs),
 }
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct RunArgs {
-    /// Scenarios to run (default: all five).
+    /// Scenarios to run (default: all).
     #[arg(long, value_enum, value_delimiter = ',')]
     pub scenario: Vec<Scenario>,
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -122,6 +126,14 @@ pub async fn command(config: &Config, cmd: BenchCommand) -> anyhow::Result<()> {
             for outcome in run(config, &args).await? {
                 print_outcome(&outcome);
                 append_json(&args, &outcome)?;
+            }
+            Ok(())
+        }
+        BenchCommand::Drain(args) => {
+            let outcome = drain::run(config, &args).await?;
+            println!("{}", serde_json::to_string_pretty(&outcome)?);
+            if let Some(path) = &args.run.json {
+                append_line(path, &serde_json::to_string(&outcome)?)?;
             }
             Ok(())
         }
