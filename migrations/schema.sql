@@ -353,7 +353,8 @@ CREATE TABLE public.notifications (
     case_number text,
     status text,
     created_at timestamp with time zone NOT NULL,
-    read_at timestamp with time zone
+    read_at timestamp with time zone,
+    message text
 );
 ALTER TABLE ONLY public.notifications FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.outbox (

@@ -29,6 +29,7 @@ pub struct NotificationEvent {
     pub case_id: Option<Uuid>,
     pub case_number: Option<String>,
     pub status: Option<String>,
+    pub message: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -43,6 +44,8 @@ pub enum CaseEventKind {
     Assigned,
     Escalated,
     Synced,
+    /// An operator wrote to the case's citizen.
+    Messaged,
 }
 
 impl CaseEventKind {
@@ -54,6 +57,7 @@ impl CaseEventKind {
             CaseEventKind::Assigned => "assigned",
             CaseEventKind::Escalated => "escalated",
             CaseEventKind::Synced => "synced",
+            CaseEventKind::Messaged => "message",
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Notification {
     pub status: Option<CaseStatus>,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    /// What an operator wrote (`case.message`).
+    pub message: Option<String>,
 }
 
 impl From<notification::Model> for Notification {
@@ -37,6 +39,7 @@ impl From<notification::Model> for Notification {
             status: m.status.and_then(|s| s.parse().ok()),
             created_at: m.created_at,
             read_at: m.read_at,
+            message: m.message,
         }
     }
 }
@@ -80,10 +83,18 @@ pub fn status_words(status: CaseStatus, lang: Language) -> &'static str {
 impl Notification {
     /// The one line a citizen reads, such as "Richiesta 2026-000042: in lavorazione".
     pub fn title(&self, lang: Language) -> String {
-        let what = match lang {
-            Language::It => "Richiesta",
-            Language::En => "Request",
+        let what = match (lang, self.kind == MESSAGE) {
+            (Language::It, false) => "Richiesta",
+            (Language::En, false) => "Request",
+            (Language::It, true) => "Messaggio sulla richiesta",
+            (Language::En, true) => "Message about request",
         };
+        if self.kind == MESSAGE {
+            return match &self.case_number {
+                Some(n) => format!("{what} {n}"),
+                None => what.to_owned(),
+            };
+        }
         match (&self.case_number, self.status) {
             (Some(n), Some(s)) => format!("{what} {n}: {}", status_words(s, lang)),
             (Some(n), None) => format!("{what} {n}"),
@@ -116,8 +127,42 @@ pub(crate) async fn case_moved(
         status: Set(Some(to.to_string())),
         created_at: Set(now),
         read_at: Set(None),
+        message: Set(None),
         ..Default::default()
     };
+    write(scope, row).await
+}
+
+/// The kind of a notification that carries an operator's message.
+pub const MESSAGE: &str = "case.message";
+
+/// Tells the case's citizen what an operator wrote to them, in the transaction that
+/// records it in the case's history.
+pub(crate) async fn case_message(
+    scope: &Scope,
+    c: &case::Model,
+    person: Uuid,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let row = notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(person),
+        kind: Set(MESSAGE.to_owned()),
+        case_id: Set(Some(c.id)),
+        case_number: Set(Some(c.number.clone())),
+        status: Set(Some(c.status.clone())),
+        created_at: Set(now),
+        read_at: Set(None),
+        message: Set(Some(text.to_owned())),
+        ..Default::default()
+    };
+    write(scope, row).await
+}
+
+/// Writes a notification, queues it for the channels that reach its citizen, and tells
+/// the citizen's open subscriptions once the transaction commits.
+async fn write(scope: &Scope, row: notification::ActiveModel) -> Result<()> {
     let saved = scope.insert(row).await?;
     crate::notify::outbox::enqueue(scope, &saved).await?;
     let event = NotificationEvent {
@@ -128,6 +173,7 @@ pub(crate) async fn case_moved(
         case_id: saved.case_id,
         case_number: saved.case_number,
         status: saved.status,
+        message: saved.message,
         at: saved.created_at,
     };
     let payload = serde_json::to_string(&event).unwrap_or_default();
@@ -146,6 +192,7 @@ impl From<NotificationEvent> for Notification {
             status: e.status.and_then(|s| s.parse().ok()),
             created_at: e.at,
             read_at: None,
+            message: e.message,
         }
     }
 }

@@ -20,6 +20,7 @@ pub const EVENT_TYPES: &[&str] = &[
     "case.reopened",
     "case.escalated",
     "case.synced",
+    "case.message",
 ];
 /// After this many failed attempts a delivery is given up (and shown as failed).
 pub const MAX_ATTEMPTS: i32 = 12;

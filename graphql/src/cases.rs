@@ -351,6 +351,28 @@ impl CaseMutation {
         Ok(c.into())
     }
 
+    /// Writes to the case's citizen: the text is kept in the case's history (kind
+    /// `message`), lands in the citizen's inbox and, where the body sends e-mail, in their
+    /// mailbox. A case with no citizen, or an empty text or one over 4,000 characters, is
+    /// VALIDATION.
+    async fn message_citizen(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        text: String,
+        #[graphql(default = "web")] channel: String,
+    ) -> ApiResult<Case> {
+        let c = uc::message_citizen(
+            state(ctx),
+            caller(ctx),
+            parse("caseId", &case_id)?,
+            &text,
+            self::channel(&channel)?,
+        )
+        .await?;
+        Ok(c.into())
+    }
+
     async fn assign_case(
         &self,
         ctx: &Context<'_>,

@@ -21,7 +21,7 @@ pub struct CaseChanged {
     pub case_id: ID,
     pub number: String,
     pub status: String,
-    /// created, assigned, status_changed, reopened, escalated, synced
+    /// created, assigned, status_changed, reopened, escalated, synced, message
     pub kind: String,
     pub at: DateTime<Utc>,
     #[graphql(skip)]

@@ -63,7 +63,8 @@ impl MeMutation {
 #[graphql(complex)]
 pub struct Notification {
     pub id: ID,
-    /// `case.created`, `case.status_changed`, `case.reopened`, `case.assigned`, `case.synced`.
+    /// `case.created`, `case.status_changed`, `case.reopened`, `case.assigned`, `case.synced`,
+    /// `case.message`.
     pub kind: String,
     pub case_id: Option<ID>,
     pub case_number: Option<String>,
@@ -71,6 +72,8 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
     /// In the language the query asked for.
     pub title: String,
+    /// What an operator wrote to the citizen (kind `case.message`).
+    pub message: Option<String>,
     #[graphql(skip)]
     pub tenant_id: TenantId,
 }
@@ -93,6 +96,7 @@ impl Notification {
             case_number: n.case_number,
             created_at: n.created_at,
             read_at: n.read_at,
+            message: n.message,
             tenant_id: n.tenant_id,
         }
     }

@@ -130,7 +130,7 @@ pub struct WebhookMutation;
 #[Object]
 impl WebhookMutation {
     /// Subscribes a URL to event types (`*` for all): case.created, case.assigned,
-    /// case.status_changed, case.reopened, case.escalated, case.synced.
+    /// case.status_changed, case.reopened, case.escalated, case.synced, case.message.
     async fn create_webhook(
         &self,
         ctx: &Context<'_>,

@@ -1,6 +1,7 @@
 //! Notifications leave the platform: one delivery per notification and channel (today
 //! e-mail), written in the transaction of the notification (an outbox), sent by a worker
-//! that records every attempt; and the citizen's choice of which body may use which channel.
+//! that records every attempt; the citizen's choice of which body may use which channel;
+//! and a notification may carry an operator's message to the citizen.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -38,6 +39,12 @@ enum NotificationAttempts {
 }
 
 #[derive(DeriveIden, Clone)]
+enum Notifications {
+    Table,
+    Message,
+}
+
+#[derive(DeriveIden, Clone)]
 enum ChannelChoices {
     Table,
     TenantId,
@@ -50,6 +57,13 @@ enum ChannelChoices {
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table(Notifications::Table)
+                .add_column(text_null(Notifications::Message))
+                .to_owned(),
+        )
+        .await?;
         use NotificationDeliveries as D;
         m.create_table(
             Table::create()
@@ -142,6 +156,12 @@ impl MigrationTrait for Migration {
             m.drop_table(Table::drop().table(Alias::new(t)).to_owned())
                 .await?;
         }
-        Ok(())
+        m.alter_table(
+            Table::alter()
+                .table(Notifications::Table)
+                .drop_column(Notifications::Message)
+                .to_owned(),
+        )
+        .await
     }
 }

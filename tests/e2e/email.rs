@@ -328,3 +328,90 @@ async fn notification_settings_are_checked_before_they_are_saved(
         "{settings}"
     );
 }
+
+#[rstest]
+#[tokio::test]
+async fn an_operator_writes_to_the_citizen_from_a_case(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn(backend).await;
+    let op = body(&app, "ama", sink.port, json!({})).await;
+    let other = body(&app, "beta", sink.port, json!({})).await;
+    let person = citizen(&app, &op, MARIO, "mario.rossi@example.org", "en").await;
+    let c = app.gql(&op, OPEN, json!({ "p": person })).await;
+    let case_id = c["data"]["createCase"]["id"].clone();
+    let write = "mutation($id: ID!, $t: String!) { messageCitizen(caseId: $id, text: $t) { number history { kind detail } } }";
+    let text = "Please bring <two> copies.";
+    let sent = app
+        .gql(&op, write, json!({ "id": case_id, "t": text }))
+        .await;
+    assert_no_errors(&sent);
+    let history = &sent["data"]["messageCitizen"]["history"];
+    assert!(
+        history
+            .as_array()
+            .expect("history")
+            .iter()
+            .any(|e| e["kind"] == "message" && e["detail"]["message"] == text),
+        "{history}"
+    );
+
+    let got = sink.wait_for(2).await;
+    let m = got
+        .iter()
+        .find(|m| {
+            m.header("Subject")
+                .is_some_and(|s| s.contains("a message about request"))
+        })
+        .expect("the message");
+    assert!(m.part("text/plain").contains(text));
+    assert!(
+        m.part("text/html")
+            .contains("Please bring &lt;two&gt; copies.")
+    );
+    let inbox = app
+        .gql(&app.citizen(MARIO), "{ myNotifications(first: 5, language: \"en\") { edges { node { kind title message } } } }", json!({}))
+        .await;
+    let newest = &nodes(&inbox["data"]["myNotifications"])[0];
+    assert_eq!(newest["kind"], "case.message");
+    assert_eq!(newest["message"], text);
+    assert!(
+        newest["title"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("Message about request")
+    );
+
+    // Nothing written on bad input; another body cannot write on ama's case.
+    let empty = app
+        .gql(&op, write, json!({ "id": case_id, "t": "  " }))
+        .await;
+    assert_eq!(error_code(&empty), "VALIDATION");
+    let long = app
+        .gql(&op, write, json!({ "id": case_id, "t": "x".repeat(4001) }))
+        .await;
+    assert_eq!(error_code(&long), "VALIDATION");
+    let stranger = app
+        .gql(&other, write, json!({ "id": case_id, "t": "hello" }))
+        .await;
+    assert_eq!(error_code(&stranger), "NOT_FOUND");
+    let nobody = app.gql(&op, OPEN, json!({ "p": null })).await;
+    let nobody_case = nobody["data"]["createCase"]["id"].clone();
+    let orphan = app
+        .gql(&op, write, json!({ "id": nobody_case, "t": "hello" }))
+        .await;
+    assert_eq!(error_code(&orphan), "VALIDATION");
+    let inbox = app
+        .gql(
+            &app.citizen(MARIO),
+            "{ myNotifications(first: 10) { edges { node { kind } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        nodes(&inbox["data"]["myNotifications"]).len(),
+        2,
+        "created, and the one message"
+    );
+}

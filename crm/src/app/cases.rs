@@ -141,6 +141,22 @@ pub async fn change_status(
     Ok(c)
 }
 
+/// Writes to the case's citizen (whoever may work the case may): in its history, their
+/// inbox, and by e-mail where the body sends it.
+pub async fn message_citizen(
+    app: &App,
+    caller: &Caller,
+    id: CaseId,
+    text: &str,
+    channel: Channel,
+) -> Result<Case> {
+    let tc = caller.authorize(app, Permission::CaseUpdate).await?;
+    let scope = app.db.scope(tc).await?;
+    let c = cases::message(&scope, &actor(tc, channel, None), id, text, app.now()).await?;
+    app.commit(scope).await?;
+    Ok(c)
+}
+
 /// Assigns a case to a team and/or an operator who may own cases in the body.
 pub async fn assign(
     app: &App,

@@ -339,6 +339,36 @@ async fn save(scope: &Scope, row: case::ActiveModel, id: CaseId) -> Result<case:
     load(scope, id).await
 }
 
+/// Writes `text` to the case's citizen: a `message` in the case's history, and a
+/// notification to the citizen (inbox, and e-mail where the body sends it), in one
+/// transaction. VALIDATION for a case with no citizen or an empty or too long text.
+pub async fn message(
+    scope: &Scope,
+    actor: &Actor,
+    id: CaseId,
+    text_: &str,
+    now: DateTime<Utc>,
+) -> Result<Case> {
+    let text_ = text("text", text_, 4_000, true)?;
+    let c = load(scope, id).await?;
+    let Some(person) = c.person_id else {
+        return Err(invalid("text: this case has no citizen to write to"));
+    };
+    let status: CaseStatus = c.status.parse()?;
+    record(
+        scope,
+        &c,
+        actor,
+        CaseEventKind::Messaged,
+        (Some(status), Some(status)),
+        json!({ "message": text_ }),
+        now,
+    )
+    .await?;
+    crate::notifications::case_message(scope, &c, person, &text_, now).await?;
+    c.try_into()
+}
+
 /// Moves a case along its lifecycle. Closing needs a resolution note, given now or when the
 /// case was resolved; reopening a resolved case clears its resolution.
 pub async fn transition(

@@ -16,6 +16,8 @@ pub struct Model {
     pub status: Option<String>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
+    /// What an operator wrote to the citizen (`case.message`).
+    pub message: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

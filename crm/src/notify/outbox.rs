@@ -156,6 +156,7 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
                 case_title: note.case_id.and_then(|c| titles.get(&c).cloned()),
                 status: note.status.as_deref().and_then(|s| s.parse().ok()),
                 unsubscribe_url: None,
+                message: note.message.clone(),
             },
         });
     }

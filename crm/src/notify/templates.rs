@@ -19,6 +19,8 @@ pub struct Facts {
     pub case_title: Option<String>,
     pub status: Option<CaseStatus>,
     pub unsubscribe_url: Option<String>,
+    /// What an operator wrote (`case.message`).
+    pub message: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +39,10 @@ fn env() -> Environment<'static> {
     env
 }
 
-fn defaults(lang: Language, part: &str) -> &'static str {
+fn defaults(kind: &str, lang: Language, part: &str) -> &'static str {
+    if kind == crate::notifications::MESSAGE {
+        return message_defaults(lang, part);
+    }
     match (lang, part) {
         (Language::It, "subject") => {
             "{{ body.name }}: richiesta {{ case.number }} {{ case.status }}"
@@ -54,6 +59,27 @@ fn defaults(lang: Language, part: &str) -> &'static str {
         }
         (Language::En, _) => {
             "<p>Dear {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>your request <strong>{{ case.number }}</strong> ({{ case.title }}) is <strong>{{ case.status }}</strong>.</p>\n<p>{{ body.name }}</p>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Stop e-mails from {{ body.name }}</a></p>{% endif %}\n"
+        }
+    }
+}
+
+fn message_defaults(lang: Language, part: &str) -> &'static str {
+    match (lang, part) {
+        (Language::It, "subject") => {
+            "{{ body.name }}: un messaggio sulla richiesta {{ case.number }}"
+        }
+        (Language::En, "subject") => "{{ body.name }}: a message about request {{ case.number }}",
+        (Language::It, "text") => {
+            "Gentile {{ citizen.given_name }} {{ citizen.family_name }},\n\nsulla sua richiesta {{ case.number }} ({{ case.title }}) {{ body.name }} le scrive:\n\n{{ message }}\n{% if unsubscribe_url %}\nPer non ricevere più e-mail da {{ body.name }}: {{ unsubscribe_url }}\n{% endif %}"
+        }
+        (Language::En, "text") => {
+            "Dear {{ citizen.given_name }} {{ citizen.family_name }},\n\nabout your request {{ case.number }} ({{ case.title }}) {{ body.name }} writes:\n\n{{ message }}\n{% if unsubscribe_url %}\nTo stop e-mails from {{ body.name }}: {{ unsubscribe_url }}\n{% endif %}"
+        }
+        (Language::It, _) => {
+            "<p>Gentile {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>sulla sua richiesta <strong>{{ case.number }}</strong> ({{ case.title }}) {{ body.name }} le scrive:</p>\n<blockquote>{{ message }}</blockquote>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Non ricevere più e-mail da {{ body.name }}</a></p>{% endif %}\n"
+        }
+        (Language::En, _) => {
+            "<p>Dear {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>about your request <strong>{{ case.number }}</strong> ({{ case.title }}) {{ body.name }} writes:</p>\n<blockquote>{{ message }}</blockquote>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Stop e-mails from {{ body.name }}</a></p>{% endif %}\n"
         }
     }
 }
@@ -83,6 +109,7 @@ fn sample() -> Facts {
         case_title: Some("Richiesta".into()),
         status: Some(CaseStatus::InProgress),
         unsubscribe_url: Some("https://example.org/unsubscribe".into()),
+        message: Some("Serve una copia del documento.".into()),
     }
 }
 
@@ -117,6 +144,7 @@ fn render_part(
             body => context! { name => &f.body_name },
             case => context! { number => &f.case_number, title => &f.case_title, status => status },
             unsubscribe_url => &f.unsubscribe_url,
+            message => &f.message,
         },
     )
 }
@@ -131,7 +159,7 @@ pub fn render(s: &NotificationSettings, lang: Language, f: &Facts) -> Message {
         let own = s.template(&f.kind, tag, p);
         own.and_then(|src| render_part(&env, p, src, f, lang, words).ok())
             .unwrap_or_else(|| {
-                render_part(&env, p, defaults(lang, p), f, lang, words).unwrap_or_default()
+                render_part(&env, p, defaults(&f.kind, lang, p), f, lang, words).unwrap_or_default()
             })
     };
     Message {
@@ -176,6 +204,24 @@ mod tests {
             "AMA informa: 2026-000001 presa in carico dagli operatori"
         );
         assert!(m.text.contains("presa in carico"), "{}", m.text);
+    }
+
+    #[test]
+    fn a_message_is_quoted_escaped_in_html() {
+        let mut f = sample();
+        f.kind = crate::notifications::MESSAGE.into();
+        f.message = Some("Porti <b>due</b> copie".into());
+        let m = render(&NotificationSettings::default(), Language::It, &f);
+        assert_eq!(
+            m.subject,
+            "Comune: un messaggio sulla richiesta 2026-000001"
+        );
+        assert!(m.text.contains("Porti <b>due</b> copie"), "{}", m.text);
+        assert!(
+            m.html.contains("Porti &lt;b&gt;due&lt;/b&gt; copie"),
+            "{}",
+            m.html
+        );
     }
 
     #[test]
