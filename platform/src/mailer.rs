@@ -1,8 +1,8 @@
 //! E-mail through a body's own SMTP server, behind the outbound guard: the server's name
 //! is resolved here and every address it has checked against the policy (as the guarded
 //! HTTP client does), then lettre connects to a checked address; TLS still verifies the
-//! certificate against the name. Connections are pooled per server for a few minutes,
-//! after which the name is resolved and checked again.
+//! certificate against the name. Connections are pooled per server (and per checked
+//! address: a name that moves gets a new pool) for five minutes.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -10,16 +10,15 @@ use std::time::Duration;
 
 use civitas_crm::notify::settings::{EmailServer, Security};
 use civitas_crm::notify::templates::Message as Words;
+use lettre::Message;
 use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
 use moka::future::Cache;
 
 use crate::outbound::Policy;
-
-type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
 /// Why a message was not sent, and whether trying again could help.
 #[derive(Debug)]
@@ -81,18 +80,33 @@ pub struct Outgoing<'a> {
     pub unsubscribe_url: &'a str,
 }
 
+/// Idle connections to one server, reused message after message.
+type Pool = Arc<tokio::sync::Mutex<Vec<AsyncSmtpConnection>>>;
+
+/// Idle connections kept per server.
+const IDLE: usize = 16;
+
 #[derive(Clone)]
 pub struct Mailer {
     policy: Arc<Policy>,
-    transports: Cache<String, Transport>,
+    pools: Cache<String, Pool>,
     timeout: Duration,
+}
+
+/// A lettre error, as a stored error says it: permanent for a 5xx answer.
+fn smtp_error(e: lettre::transport::smtp::Error) -> SendError {
+    if e.is_permanent() {
+        permanent(format!("the e-mail server refused the message: {e}"))
+    } else {
+        transient(format!("the e-mail server did not take the message: {e}"))
+    }
 }
 
 impl Mailer {
     pub fn new(policy: Policy, timeout: Duration) -> Self {
         Mailer {
             policy: Arc::new(policy),
-            transports: Cache::builder()
+            pools: Cache::builder()
                 .max_capacity(1000)
                 .time_to_live(Duration::from_secs(300))
                 .build(),
@@ -116,45 +130,70 @@ impl Mailer {
         }
     }
 
-    async fn transport(&self, server: &EmailServer) -> Result<Transport, SendError> {
-        let addr = self.address(server).await?;
-        let password = match &server.password_env {
-            Some(var) => Some(std::env::var(var).map_err(|_| {
+    fn password(server: &EmailServer) -> Result<Option<String>, SendError> {
+        match &server.password_env {
+            Some(var) => std::env::var(var).map(Some).map_err(|_| {
                 transient(format!(
                     "the password variable {var} is not set on the server"
                 ))
-            })?),
-            None => None,
-        };
-        let key = format!(
-            "{addr}|{}|{:?}|{:?}|{:?}",
-            server.host, server.security, server.username, password
-        );
-        if let Some(t) = self.transports.get(&key).await {
-            return Ok(t);
+            }),
+            None => Ok(None),
         }
-        let tls_for = || {
+    }
+
+    /// A new connection to the checked address: greeted, encrypted as the body asked,
+    /// authenticated. TCP_NODELAY, because lettre writes a message and its final dot
+    /// separately: with Nagle's algorithm each message waited for the server's delayed
+    /// acknowledgement (40 ms; the drain bench went from 160 to … messages/s).
+    async fn connect(
+        &self,
+        server: &EmailServer,
+        addr: SocketAddr,
+        password: Option<String>,
+    ) -> Result<AsyncSmtpConnection, SendError> {
+        let hello = ClientId::default();
+        let tls = || {
             TlsParameters::new(server.host.clone())
                 .map_err(|e| permanent(format!("TLS parameters: {e}")))
         };
-        let tls = match server.security {
-            Security::Starttls => Tls::Required(tls_for()?),
-            Security::Tls => Tls::Wrapper(tls_for()?),
-            Security::None => Tls::None,
+        let mut conn = match server.security {
+            // lettre opens an implicit-TLS connection itself (without TCP_NODELAY).
+            Security::Tls => AsyncSmtpConnection::connect_tokio1(
+                addr,
+                Some(self.timeout),
+                &hello,
+                Some(tls()?),
+                None,
+            )
+            .await
+            .map_err(smtp_error)?,
+            Security::Starttls | Security::None => {
+                let tcp = tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|_| transient("the e-mail server does not answer"))?;
+                let _ = tcp.set_nodelay(true);
+                let mut conn = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &hello)
+                    .await
+                    .map_err(smtp_error)?;
+                if server.security == Security::Starttls {
+                    conn.starttls(tls()?, &hello).await.map_err(smtp_error)?;
+                }
+                conn
+            }
         };
-        let mut b = Transport::builder_dangerous(addr.ip().to_string())
-            .port(addr.port())
-            .tls(tls)
-            .timeout(Some(self.timeout));
         if let (Some(user), Some(pass)) = (&server.username, password) {
-            b = b.credentials(Credentials::new(user.clone(), pass));
+            conn.auth(
+                &[Mechanism::Plain, Mechanism::Login],
+                &Credentials::new(user.clone(), pass),
+            )
+            .await
+            .map_err(smtp_error)?;
         }
-        let t = b.build();
-        self.transports.insert(key, t.clone()).await;
-        Ok(t)
+        Ok(conn)
     }
 
-    /// Sends one message through `server`.
+    /// Sends one message through `server`, on a pooled connection when there is one (a
+    /// pooled connection the server has since closed is replaced once).
     pub async fn send(&self, server: &EmailServer, m: Outgoing<'_>) -> Result<(), SendError> {
         let from = Mailbox::new(
             server.from_name.clone(),
@@ -181,13 +220,65 @@ impl Mailer {
                 m.words.html.clone(),
             ))
             .map_err(|e| permanent(format!("building the message: {e}")))?;
-        let transport = self.transport(server).await?;
-        transport.send(message).await.map(|_| ()).map_err(|e| {
-            if e.is_permanent() {
-                permanent(format!("the e-mail server refused the message: {e}"))
-            } else {
-                transient(format!("the e-mail server did not take the message: {e}"))
+        let envelope = message.envelope().clone();
+        let bytes = message.formatted();
+
+        let addr = self.address(server).await?;
+        let password = Self::password(server)?;
+        let key = format!(
+            "{addr}|{}|{:?}|{:?}|{}",
+            server.host,
+            server.security,
+            server.username,
+            password.as_deref().map(str::len).unwrap_or(0)
+        );
+        let pool = self.pools.get_with(key, async { Pool::default() }).await;
+        let within = |what: &'static str| {
+            move |_| transient(format!("the e-mail server timed out ({what})"))
+        };
+        let pooled = pool.lock().await.pop();
+        let mut conn = match pooled {
+            Some(c) if !c.has_broken() => {
+                let mut c = c;
+                match tokio::time::timeout(self.timeout, c.send(&envelope, &bytes)).await {
+                    Ok(Ok(_)) => return self.give_back(&pool, c).await,
+                    Ok(Err(e)) if e.is_permanent() => {
+                        let result = Err(smtp_error(e));
+                        if !c.has_broken() {
+                            self.give_back(&pool, c).await?;
+                        }
+                        return result;
+                    }
+                    // Closed by the server while idle, most likely: a fresh one below.
+                    _ => {}
+                }
+                tokio::time::timeout(self.timeout, self.connect(server, addr, password))
+                    .await
+                    .map_err(within("connect"))??
             }
-        })
+            _ => tokio::time::timeout(self.timeout, self.connect(server, addr, password))
+                .await
+                .map_err(within("connect"))??,
+        };
+        match tokio::time::timeout(self.timeout, conn.send(&envelope, &bytes)).await {
+            Ok(Ok(_)) => self.give_back(&pool, conn).await,
+            Ok(Err(e)) => {
+                let broken = conn.has_broken();
+                let result = Err(smtp_error(e));
+                if !broken {
+                    self.give_back(&pool, conn).await?;
+                }
+                result
+            }
+            Err(_) => Err(transient("the e-mail server timed out (send)")),
+        }
+    }
+
+    async fn give_back(&self, pool: &Pool, conn: AsyncSmtpConnection) -> Result<(), SendError> {
+        let mut idle = pool.lock().await;
+        if idle.len() < IDLE {
+            idle.push(conn);
+        }
+        Ok(())
     }
 }
