@@ -29,3 +29,18 @@ where
     rows.truncate(first as usize);
     Ok((rows, more))
 }
+
+/// The rows of an outbox query, locked on PostgreSQL with `FOR UPDATE SKIP LOCKED` so that
+/// concurrent workers take different rows (SQLite's single writer already serialises them).
+pub async fn take_due<E: EntityTrait>(
+    scope: &civitas_tenants::Scope,
+    query: Select<E>,
+) -> Result<Vec<E::Model>> {
+    use sea_orm::sea_query::{LockBehavior, LockType};
+    let query = if scope.conn().get_database_backend() == sea_orm::DbBackend::Postgres {
+        query.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+    } else {
+        query
+    };
+    Ok(query.all(scope.conn()).await?)
+}

@@ -189,16 +189,31 @@ pub struct Due {
     pub body: Value,
 }
 
-/// Deliveries of the scope's body whose time has come, oldest first.
+/// Deliveries of the scope's body whose time has come, oldest first, taken for two
+/// minutes as notifications' are (`notify::outbox::due`): replicas do not post the same
+/// delivery at once; a worker that dies leaves it due again after the lease.
 pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Due>> {
-    let rows = scope
-        .find::<webhook_delivery::Entity>()
-        .filter(webhook_delivery::Column::Status.eq("pending"))
-        .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
-        .order_by_asc(webhook_delivery::Column::NextAttemptAt)
-        .limit(limit)
-        .all(scope.conn())
-        .await?;
+    let rows = crate::paging::take_due(
+        scope,
+        scope
+            .find::<webhook_delivery::Entity>()
+            .filter(webhook_delivery::Column::Status.eq("pending"))
+            .filter(webhook_delivery::Column::NextAttemptAt.lte(now))
+            .order_by_asc(webhook_delivery::Column::NextAttemptAt)
+            .limit(limit),
+    )
+    .await?;
+    if !rows.is_empty() {
+        scope
+            .update_many::<webhook_delivery::Entity>()
+            .col_expr(
+                webhook_delivery::Column::NextAttemptAt,
+                (now + crate::notify::outbox::lease()).into(),
+            )
+            .filter(webhook_delivery::Column::Id.is_in(rows.iter().map(|d| d.id)))
+            .exec(scope.conn())
+            .await?;
+    }
     // Their webhooks and events in two queries, not two per delivery.
     let hooks: std::collections::HashMap<Uuid, webhook::Model> = scope
         .find::<webhook::Entity>()

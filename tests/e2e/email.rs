@@ -415,3 +415,43 @@ async fn an_operator_writes_to_the_citizen_from_a_case(
         "created, and the one message"
     );
 }
+
+/// Three replicas' workers poll the same outbox: each message is sent once.
+#[rstest]
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_do_not_send_a_message_twice(#[values(Sqlite, Postgres)] backend: Backend) {
+    let sink = SmtpSink::start();
+    let app = TestApp::spawn_with(backend, |c| c.notify_poll_ms = 20).await;
+    let _second = app.replica().await;
+    let _third = app.replica().await;
+    let op = body(&app, "ama", sink.port, json!({})).await;
+    let mut cases = vec![];
+    for i in 0..10 {
+        let p = app
+            .gql(&op, "mutation($i: RegisterCitizenInput!) { registerCitizen(input: $i) { personId } }",
+                json!({ "i": { "givenName": "Mario", "familyName": format!("Rossi{i}"), "emails": [format!("m{i}@example.org")] } }))
+            .await;
+        assert_no_errors(&p);
+        cases.push(p["data"]["registerCitizen"]["personId"].clone());
+    }
+    for p in &cases {
+        case_moved(&app, &op, p).await;
+    }
+    // Created and in progress, for each of ten citizens.
+    sink.wait_for(20).await;
+    settled(&app, "ama").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let got = sink.received();
+    let mut seen: Vec<(String, String)> = got
+        .iter()
+        .map(|m| {
+            (
+                m.rcpt_tos.join(","),
+                m.header("Subject").unwrap_or_default(),
+            )
+        })
+        .collect();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((got.len(), seen.len()), (20, 20), "each message once");
+}

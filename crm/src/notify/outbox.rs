@@ -77,20 +77,37 @@ pub struct Due {
     pub facts: Facts,
 }
 
-/// Up to `limit` due deliveries of the scope's body, oldest first. Those to a citizen who
-/// has since refused the channel are marked skipped, not returned.
+/// How long a worker holds the deliveries it took: another replica's worker leaves them
+/// alone meanwhile; if this one dies, they are due again after it (at least once).
+pub fn lease() -> Duration {
+    Duration::minutes(2)
+}
+
+/// Up to `limit` due deliveries of the scope's body, oldest first, taken for [`lease`]:
+/// on PostgreSQL rows another worker is taking are skipped (`FOR UPDATE SKIP LOCKED`),
+/// and the taken ones are not due again until the lease ends, so that replicas never send
+/// the same message twice (SQLite has one writer at a time). Those to a citizen who has
+/// since refused the channel are marked skipped, not returned.
 pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Due>> {
-    let rows = scope
-        .find::<delivery::Entity>()
-        .filter(delivery::Column::Status.eq("pending"))
-        .filter(delivery::Column::NextAttemptAt.lte(now))
-        .order_by_asc(delivery::Column::NextAttemptAt)
-        .limit(limit)
-        .all(scope.conn())
-        .await?;
+    let rows = crate::paging::take_due(
+        scope,
+        scope
+            .find::<delivery::Entity>()
+            .filter(delivery::Column::Status.eq("pending"))
+            .filter(delivery::Column::NextAttemptAt.lte(now))
+            .order_by_asc(delivery::Column::NextAttemptAt)
+            .limit(limit),
+    )
+    .await?;
     if rows.is_empty() {
         return Ok(vec![]);
     }
+    scope
+        .update_many::<delivery::Entity>()
+        .col_expr(delivery::Column::NextAttemptAt, (now + lease()).into())
+        .filter(delivery::Column::Id.is_in(rows.iter().map(|d| d.id)))
+        .exec(scope.conn())
+        .await?;
     let notes: HashMap<Uuid, notification::Model> = scope
         .find::<notification::Entity>()
         .filter(notification::Column::Id.is_in(rows.iter().map(|d| d.notification_id)))
