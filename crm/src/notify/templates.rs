@@ -218,7 +218,7 @@ mod tests {
         );
         assert!(m.text.contains("Porti <b>due</b> copie"), "{}", m.text);
         assert!(
-            m.html.contains("Porti &lt;b&gt;due&lt;/b&gt; copie"),
+            m.html.contains("Porti &lt;b&gt;due&lt;&#x2f;b&gt; copie"),
             "{}",
             m.html
         );
