@@ -17,6 +17,7 @@ pub mod mailer;
 pub mod metrics;
 pub mod notify;
 pub mod outbound;
+mod passes;
 pub mod telemetry;
 mod unsubscribe;
 pub mod webhooks;

@@ -3,18 +3,16 @@
 //! every attempt. Each body's pass runs in a task of its own, so a body whose server is
 //! down or slow delays only its own mail.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use civitas_crm::channels::Channel;
 use civitas_crm::notify::links::Unsubscribe;
 use civitas_crm::notify::outbox::{self, Due};
 use civitas_crm::notify::{LinkSigner, NotificationSettings, templates};
-use civitas_tenants::{Db, Tenant, TenantContext, TenantStatus, registry};
+use civitas_tenants::{Db, Tenant, TenantContext};
 use futures::StreamExt;
 use tokio::task::JoinHandle;
-use uuid::Uuid;
 
 use crate::mailer::{Mailer, Outgoing};
 use crate::metrics::Metrics;
@@ -32,7 +30,7 @@ pub struct Worker {
     /// Where the unsubscribe links point, without a final `/`.
     base_url: Arc<str>,
     metrics: Arc<Metrics>,
-    busy: Arc<Mutex<HashSet<Uuid>>>,
+    passes: crate::passes::Passes,
 }
 
 impl Worker {
@@ -49,33 +47,18 @@ impl Worker {
             links,
             base_url: base_url.trim_end_matches('/').into(),
             metrics,
-            busy: Default::default(),
+            passes: Default::default(),
         }
     }
 
     /// Starts a pass for every active body that has none under way.
     pub async fn tick(&self) -> anyhow::Result<usize> {
-        let mut started = 0;
-        for tenant in registry::list(&self.db).await? {
-            if tenant.status != TenantStatus::Active {
-                continue;
-            }
-            let id = tenant.id.0;
-            if !self.busy.lock().map(|mut b| b.insert(id)).unwrap_or(false) {
-                continue;
-            }
-            started += 1;
-            let me = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = me.pass(tenant).await {
-                    tracing::error!(error = %e, tenant = %id, "notification pass failed");
-                }
-                if let Ok(mut b) = me.busy.lock() {
-                    b.remove(&id);
-                }
-            });
-        }
-        Ok(started)
+        self.passes
+            .start(&self.db, "notification pass", |tenant| {
+                let me = self.clone();
+                async move { me.pass(tenant).await }
+            })
+            .await
     }
 
     /// Sends one body's due deliveries, batch after batch, until none is due.

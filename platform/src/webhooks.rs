@@ -2,19 +2,17 @@
 //! secret, and records the outcome (retries back off exponentially). Delivery is at least
 //! once: receivers deduplicate on `X-Civitas-Event-Id`.
 
-use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use uuid::Uuid;
 
 use crate::metrics::Metrics;
 use crate::outbound::{Outbound, OutboundError};
 
 use chrono::{DateTime, Utc};
 use civitas_crm::webhooks::{self, Due};
-use civitas_tenants::{Db, TenantContext, TenantStatus, registry};
+use civitas_tenants::{Db, TenantContext};
 use ring::hmac;
 use tokio::task::JoinHandle;
 
@@ -102,7 +100,7 @@ pub struct Worker {
     db: Db,
     out: Outbound,
     metrics: Arc<Metrics>,
-    busy: Arc<Mutex<HashSet<Uuid>>>,
+    passes: crate::passes::Passes,
 }
 
 impl Worker {
@@ -111,40 +109,23 @@ impl Worker {
             db: db.clone(),
             out,
             metrics,
-            busy: Default::default(),
+            passes: Default::default(),
         }
     }
 
     /// Starts a pass for every active body that has none under way; returns how many
     /// passes it started.
     pub async fn tick(&self) -> anyhow::Result<usize> {
-        let mut started = 0;
-        for tenant in registry::list(&self.db).await? {
-            if tenant.status != TenantStatus::Active {
-                continue;
-            }
-            let id = tenant.id.0;
-            let fresh = self.busy.lock().map(|mut b| b.insert(id)).unwrap_or(false);
-            if !fresh {
-                continue;
-            }
-            let (db, out, metrics, busy) = (
-                self.db.clone(),
-                self.out.clone(),
-                self.metrics.clone(),
-                self.busy.clone(),
-            );
-            started += 1;
-            tokio::spawn(async move {
-                if let Err(e) = deliver_tenant(&db, &out, &metrics, tenant).await {
-                    tracing::error!(error = %e, tenant = %id, "webhook delivery pass failed");
+        self.passes
+            .start(&self.db, "webhook delivery pass", |tenant| {
+                let (db, out, metrics) = (self.db.clone(), self.out.clone(), self.metrics.clone());
+                async move {
+                    deliver_tenant(&db, &out, &metrics, tenant)
+                        .await
+                        .map(|_| ())
                 }
-                if let Ok(mut b) = busy.lock() {
-                    b.remove(&id);
-                }
-            });
-        }
-        Ok(started)
+            })
+            .await
     }
 }
 
