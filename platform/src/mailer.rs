@@ -144,7 +144,7 @@ impl Mailer {
     /// A new connection to the checked address: greeted, encrypted as the body asked,
     /// authenticated. TCP_NODELAY, because lettre writes a message and its final dot
     /// separately: with Nagle's algorithm each message waited for the server's delayed
-    /// acknowledgement (40 ms; the drain bench went from 160 to … messages/s).
+    /// acknowledgement (40 ms; the drain bench went from 160 to 494 messages/s).
     async fn connect(
         &self,
         server: &EmailServer,
