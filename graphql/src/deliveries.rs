@@ -7,6 +7,8 @@ use civitas_crm::channels::Channel;
 use civitas_crm::entity::{notification_attempt, notification_delivery};
 use civitas_tenants::TenantId;
 
+use civitas_crm::app::Page;
+
 use crate::caller::{caller, state};
 use crate::connections::{Conn, connection, page};
 use crate::error::ApiResult;
@@ -38,17 +40,36 @@ impl DeliveryQuery {
     }
 
     /// The signed-in citizen's choices of which body may reach them on which channel
-    /// (a body and channel not listed: allowed).
-    async fn my_channel_choices(&self, ctx: &Context<'_>) -> ApiResult<Vec<ChannelChoice>> {
-        Ok(uc::my_channels(state(ctx), caller(ctx))
-            .await?
-            .into_iter()
-            .map(|c| ChannelChoice {
+    /// (a body and channel not listed: allowed), as a Relay connection; cursors are
+    /// positions in the list.
+    async fn my_channel_choices(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<ChannelChoice>> {
+        let offset = after
+            .as_deref()
+            .map(|a| {
+                a.parse::<u64>().map_err(|_| {
+                    civitas_crm::Error::Validation("after: not a cursor of this list".into())
+                })
+            })
+            .transpose()?;
+        let page = Page::new(first.into(), offset)?;
+        let (rows, more) = uc::my_channels(state(ctx), caller(ctx), page).await?;
+        let rows: Vec<(u64, uc::ChannelChoice)> = (offset.unwrap_or(0) + 1..).zip(rows).collect();
+        Ok(connection(
+            rows,
+            offset.is_some(),
+            more,
+            |(n, _)| n.to_string(),
+            |(_, c)| ChannelChoice {
                 tenant_id: c.tenant_id,
                 channel: c.channel,
                 allowed: c.allowed,
-            })
-            .collect())
+            },
+        ))
     }
 }
 

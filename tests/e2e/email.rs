@@ -171,13 +171,13 @@ async fn a_status_change_reaches_the_citizen_in_the_bodys_words(
     let choices = app
         .gql(
             &mario,
-            "{ myChannelChoices { channel allowed tenant { slug } } }",
+            "{ myChannelChoices { edges { node { channel allowed tenant { slug } } } } }",
             json!({}),
         )
         .await;
     assert_eq!(
-        choices["data"]["myChannelChoices"],
-        json!([{ "channel": "email", "allowed": false, "tenant": { "slug": "ama" } }])
+        nodes(&choices["data"]["myChannelChoices"]),
+        [json!({ "channel": "email", "allowed": false, "tenant": { "slug": "ama" } })]
     );
     // Refused: the next change is in the inbox, not in the mailbox.
     let m = app

@@ -52,20 +52,30 @@ pub struct ChannelChoice {
     pub allowed: bool,
 }
 
-/// Every choice the signed-in citizen made, at every body (no choice: allowed).
-pub async fn my_channels(app: &App, caller: &Caller) -> Result<Vec<ChannelChoice>> {
+/// The choices the signed-in citizen made, at every body (no choice: allowed), by body
+/// and channel: a page after the first `page.after`, and whether more follow.
+pub async fn my_channels(
+    app: &App,
+    caller: &Caller,
+    page: Page<u64>,
+) -> Result<(Vec<ChannelChoice>, bool)> {
     let me = caller.citizen()?;
     let scope = app.db.person_scope(me.person_id, &me.merged).await?;
     let rows = choices::of_person(&scope).await?;
     scope.commit().await?;
-    Ok(rows
+    let skip = page.after.unwrap_or(0) as usize;
+    let more = rows.len() > skip + page.first as usize;
+    let found = rows
         .into_iter()
+        .skip(skip)
+        .take(page.first as usize)
         .map(|c| ChannelChoice {
             tenant_id: TenantId(c.tenant_id),
             channel: c.channel,
             allowed: c.allowed,
         })
-        .collect())
+        .collect();
+    Ok((found, more))
 }
 
 /// Follows an unsubscribe link: the body it names stops using its channel for the person

@@ -57,10 +57,14 @@ pub async fn refused(scope: &Scope, person: Uuid) -> Result<Vec<Channel>> {
         .collect())
 }
 
-/// Every choice `persons` made, at every body (the citizen's own view).
+/// Every choice the scope's person made, at every body (the citizen's own view), by body
+/// and channel.
 pub async fn of_person(scope: &civitas_tenants::PersonScope) -> Result<Vec<channel_choice::Model>> {
+    use sea_orm::QueryOrder;
     Ok(scope
         .find::<channel_choice::Entity>()
+        .order_by_asc(channel_choice::Column::TenantId)
+        .order_by_asc(channel_choice::Column::Channel)
         .all(scope.conn())
         .await?)
 }
