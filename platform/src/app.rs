@@ -86,8 +86,16 @@ fn spawn_sla_job(
 }
 
 /// Applies pending migrations, as the schema owner.
+/// The schema owner's connection of a one-shot command. No idle timeout and no maximum
+/// lifetime: sqlx then starts no maintenance task, whose loop (sqlx-core 0.9.0) was seen
+/// spinning on a closed SQLite pool, so that `civitas migrate` never exited (once in three
+/// CI runs).
 async fn owner_connection(url: &str) -> anyhow::Result<DatabaseConnection> {
-    Database::connect(url)
+    let mut options = sea_orm::ConnectOptions::new(url.to_owned());
+    options
+        .idle_timeout(None::<std::time::Duration>)
+        .max_lifetime(None::<std::time::Duration>);
+    Database::connect(options)
         .await
         .with_context(|| format!("connecting to {} to migrate", redact(url)))
 }
