@@ -215,27 +215,29 @@ async fn execute(
         Ok(c) => c,
         Err(e) => return reject(e),
     };
-    // Held until the response is ready: one of the tenant's places in flight.
-    let _permit = match &caller.tenant {
-        Some(tc) => match app.limiter.admit(tc) {
-            Ok(p) => Some(p),
-            Err(l) => {
-                tracing::info!(limit = l.what, "request rate-limited");
-                let r = refuse(
-                    ApiError::new(
-                        Code::RateLimited,
-                        format!("too many requests ({} limit); retry later", l.what),
-                    ),
-                    &l,
-                );
-                // A client that retries at once, ignoring Retry-After, would otherwise turn
-                // the refusals themselves into load on the cores other bodies share; a
-                // pause costs a timer, not CPU.
-                tokio::time::sleep(REFUSAL_PAUSE).await;
-                return r;
-            }
-        },
-        None => None,
+    // Held until the response is ready: one of the tenant's (or the public's) places in
+    // flight.
+    let admitted = match &caller.tenant {
+        Some(tc) => app.limiter.admit(tc),
+        None => app.limiter.admit_public(caller.principal.as_ref()),
+    };
+    let _permit = match admitted {
+        Ok(p) => p,
+        Err(l) => {
+            tracing::info!(limit = l.what, "request rate-limited");
+            let r = refuse(
+                ApiError::new(
+                    Code::RateLimited,
+                    format!("too many requests ({} limit); retry later", l.what),
+                ),
+                &l,
+            );
+            // A client that retries at once, ignoring Retry-After, would otherwise turn
+            // the refusals themselves into load on the cores other bodies share; a
+            // pause costs a timer, not CPU.
+            tokio::time::sleep(REFUSAL_PAUSE).await;
+            return r;
+        }
     };
     // The body is read and parsed only for a caller the limits let through: a refusal costs
     // a cached token look-up, no parsing, and a bad token no body buffering.

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use civitas_tenants::{PrincipalKind, TenantContext};
+use civitas_tenants::{Principal, PrincipalKind, TenantContext};
 use moka::sync::Cache;
 use serde::Deserialize;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
@@ -146,7 +146,7 @@ impl Limiter {
     /// tenant's requests in flight until dropped.
     pub fn admit(&self, ctx: &TenantContext) -> Result<OwnedSemaphorePermit, Limited> {
         if ctx.principal.kind == PrincipalKind::Citizen {
-            return self.admit_citizen(ctx);
+            return self.admit_public(Some(&ctx.principal));
         }
         let l = Limits::for_tenant(self.defaults, ctx);
         let tenant = ctx.tenant.id.0;
@@ -175,18 +175,31 @@ impl Limiter {
         })
     }
 
-    /// A citizen who names a body is the public, not the body's staff: they spend their own
-    /// bucket (one across every body, at the default principal rate) and a place among all
-    /// citizens' requests in flight, never the body's own budget, so that citizens cannot
-    /// starve its operators.
-    fn admit_citizen(&self, ctx: &TenantContext) -> Result<OwnedSemaphorePermit, Limited> {
+    /// Admits a request that names no body (a citizen's own data, the public catalogue, a
+    /// caller with no token) or a citizen's that names one. The public, not a body's staff: a signed-in caller spends their own bucket (one
+    /// across every body, at the default principal rate), callers with no token share one
+    /// bucket (at the default tenant rate); all take a place among the public's requests in
+    /// flight, never a body's own budget, so that neither citizens nor anonymous floods
+    /// starve a body's operators.
+    pub fn admit_public(
+        &self,
+        principal: Option<&Principal>,
+    ) -> Result<OwnedSemaphorePermit, Limited> {
         let l = self.defaults;
-        self.take(
-            format!("c:{}|{}", ctx.principal.issuer, ctx.principal.subject),
-            l.principal_rps,
-            l.principal_burst,
-            "principal",
-        )?;
+        match principal {
+            Some(p) => self.take(
+                format!("c:{}|{}", p.issuer, p.subject),
+                l.principal_rps,
+                l.principal_burst,
+                "principal",
+            )?,
+            None => self.take(
+                "anonymous".into(),
+                l.tenant_rps,
+                l.tenant_burst,
+                "anonymous",
+            )?,
+        }
         let max = l.max_concurrent.max(1);
         let sem = self
             .in_flight

@@ -223,3 +223,46 @@ async fn citizens_naming_a_body_do_not_spend_its_budget(#[values(Sqlite)] backen
     }
     assert_eq!(served, 3, "alfa's budget is untouched by the citizens");
 }
+
+/// Callers with no token (the public catalogue) share one bucket of their own: a flood of
+/// them is limited, and a body's operators are not.
+#[rstest]
+#[tokio::test]
+async fn anonymous_callers_share_a_budget_of_their_own(#[values(Sqlite)] backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
+        c.default_limits.tenant_rps = 1.0;
+        c.default_limits.tenant_burst = 3.0;
+    })
+    .await;
+    app.onboard("alfa").await;
+    let op = app.member("alfa", "alfa-op", Role::Operator).await;
+    let mut codes = vec![];
+    for _ in 0..6 {
+        let (status, body) = app
+            .post(
+                None,
+                None,
+                "{ catalogue(first: 1) { pageInfo { hasNextPage } } }",
+                json!({}),
+            )
+            .await;
+        let code = body["errors"][0]["extensions"]["code"]
+            .as_str()
+            .unwrap_or("");
+        codes.push((status, code.to_owned()));
+    }
+    assert!(
+        codes
+            .iter()
+            .filter(|(s, c)| *s == 429 && c == "RATE_LIMITED")
+            .count()
+            >= 2,
+        "{codes:?}"
+    );
+    let (ok, limited) = burst(&app, &op, 1).await;
+    assert_eq!(
+        (ok, limited),
+        (1, 0),
+        "alfa's operators are not limited by the public"
+    );
+}
