@@ -5,11 +5,10 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 use civitas_crm::app::catalogue as uc;
 use civitas_crm::catalogue::{self, FieldDef, NewService};
 
-use civitas_crm::app::Page;
 use civitas_crm::public_catalogue::{PublicFilter, PublicService};
 
 use crate::caller::{caller, state};
-use crate::connections::{Conn, connection};
+use crate::connections::{Conn, position_page, positioned};
 use crate::error::ApiResult;
 
 #[derive(Default)]
@@ -39,37 +38,23 @@ impl CatalogueQuery {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> ApiResult<Conn<CatalogueEntry>> {
-        let offset = after
-            .as_deref()
-            .map(|a| {
-                a.parse::<u64>().map_err(|_| {
-                    civitas_crm::Error::Validation("after: not a cursor of this list".into())
-                })
-            })
-            .transpose()?;
+        let page = position_page(first, after.as_deref())?;
         let filter = PublicFilter {
             body,
             area,
             channel: channel.as_deref().map(str::parse).transpose()?,
             words: search,
         };
-        let page = Page::new(first.into(), offset)?;
-        let start = offset.unwrap_or(0);
         let (rows, more) = uc::public(state(ctx), filter, page).await?;
-        let rows: Vec<(u64, PublicService)> = (start + 1..).zip(rows).collect();
-        Ok(connection(
-            rows,
-            offset.is_some(),
-            more,
-            |(n, _)| n.to_string(),
-            |(_, s)| CatalogueEntry {
+        Ok(positioned(rows, page, more, |s: PublicService| {
+            CatalogueEntry {
                 body: PublicBody {
                     slug: s.body_slug,
                     name: s.body_name,
                 },
                 service: s.service.into(),
-            },
-        ))
+            }
+        }))
     }
 }
 

@@ -7,10 +7,8 @@ use civitas_crm::channels::Channel;
 use civitas_crm::entity::{notification_attempt, notification_delivery};
 use civitas_tenants::TenantId;
 
-use civitas_crm::app::Page;
-
 use crate::caller::{caller, state};
-use crate::connections::{Conn, connection, page};
+use crate::connections::{Conn, connection, page, position_page, positioned};
 use crate::error::ApiResult;
 use crate::loaders::{TenantRef, tenant_ref};
 
@@ -48,28 +46,13 @@ impl DeliveryQuery {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> ApiResult<Conn<ChannelChoice>> {
-        let offset = after
-            .as_deref()
-            .map(|a| {
-                a.parse::<u64>().map_err(|_| {
-                    civitas_crm::Error::Validation("after: not a cursor of this list".into())
-                })
-            })
-            .transpose()?;
-        let page = Page::new(first.into(), offset)?;
+        let page = position_page(first, after.as_deref())?;
         let (rows, more) = uc::my_channels(state(ctx), caller(ctx), page).await?;
-        let rows: Vec<(u64, uc::ChannelChoice)> = (offset.unwrap_or(0) + 1..).zip(rows).collect();
-        Ok(connection(
-            rows,
-            offset.is_some(),
-            more,
-            |(n, _)| n.to_string(),
-            |(_, c)| ChannelChoice {
-                tenant_id: c.tenant_id,
-                channel: c.channel,
-                allowed: c.allowed,
-            },
-        ))
+        Ok(positioned(rows, page, more, |c| ChannelChoice {
+            tenant_id: c.tenant_id,
+            channel: c.channel,
+            allowed: c.allowed,
+        }))
     }
 }
 
