@@ -415,6 +415,14 @@ CREATE TABLE public.profiles (
     updated_at timestamp with time zone NOT NULL
 );
 ALTER TABLE ONLY public.profiles FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.quiet_hours (
+    tenant_id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    start_minute integer NOT NULL,
+    end_minute integer NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.quiet_hours FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.role_assignments (
     tenant_id uuid NOT NULL,
     member_id uuid NOT NULL,
@@ -550,6 +558,8 @@ ALTER TABLE ONLY public.privacy_consents
     ADD CONSTRAINT privacy_consents_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.quiet_hours
+    ADD CONSTRAINT quiet_hours_pkey PRIMARY KEY (tenant_id, person_id);
 ALTER TABLE ONLY public.role_assignments
     ADD CONSTRAINT role_assignments_pkey PRIMARY KEY (tenant_id, member_id, role);
 ALTER TABLE ONLY public.seaql_migrations
@@ -665,11 +675,13 @@ CREATE POLICY person_read ON public.notification_deliveries FOR SELECT USING (pu
 CREATE POLICY person_read ON public.notifications FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.quiet_hours FOR SELECT USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civitas_is_current_person(person_id)) WITH CHECK (public.civitas_is_current_person(person_id));
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY public_read ON public.services FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
+ALTER TABLE public.quiet_hours ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;
@@ -691,6 +703,7 @@ CREATE POLICY tenant_isolation ON public.outbox USING ((tenant_id = (NULLIF(curr
 CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.quiet_hours USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.role_assignments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.services USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.webhook_deliveries USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -733,6 +746,7 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.person_sources TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.persons TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.privacy_consents TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quiet_hours TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.role_assignments TO civitas_app;
 GRANT SELECT ON TABLE public.seaql_migrations TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.services TO civitas_app;

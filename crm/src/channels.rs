@@ -18,6 +18,7 @@ pub enum Channel {
     Web,
     App,
     Whatsapp,
+    Sms,
     Chatbot,
     Social,
     Post,
@@ -25,13 +26,14 @@ pub enum Channel {
 }
 
 impl Channel {
-    pub const ALL: [Channel; 10] = [
+    pub const ALL: [Channel; 11] = [
         Channel::Counter,
         Channel::Phone,
         Channel::Email,
         Channel::Web,
         Channel::App,
         Channel::Whatsapp,
+        Channel::Sms,
         Channel::Chatbot,
         Channel::Social,
         Channel::Post,
@@ -46,6 +48,7 @@ impl Channel {
             Channel::Web => "web",
             Channel::App => "app",
             Channel::Whatsapp => "whatsapp",
+            Channel::Sms => "sms",
             Channel::Chatbot => "chatbot",
             Channel::Social => "social",
             Channel::Post => "post",

@@ -59,6 +59,14 @@ impl Language {
             _ => Language::It,
         }
     }
+
+    /// The two-letter tag: `it`, `en`.
+    pub const fn tag(self) -> &'static str {
+        match self {
+            Language::It => "it",
+            Language::En => "en",
+        }
+    }
 }
 
 /// How a citizen is told a status, in `lang`.

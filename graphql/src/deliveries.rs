@@ -5,6 +5,7 @@ use chrono::{DateTime, Utc};
 use civitas_crm::app::notify as uc;
 use civitas_crm::channels::Channel;
 use civitas_crm::entity::{notification_attempt, notification_delivery};
+use civitas_crm::notify::quiet::QuietHours;
 use civitas_tenants::TenantId;
 
 use crate::caller::{caller, state};
@@ -54,6 +55,21 @@ impl DeliveryQuery {
             allowed: c.allowed,
         }))
     }
+
+    /// The signed-in citizen's quiet hours at each body where they set some, as a Relay
+    /// connection; cursors are positions in the list.
+    async fn my_quiet_hours(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<QuietHoursAt>> {
+        let page = position_page(first, after.as_deref())?;
+        let (rows, more) = uc::my_quiet_hours(state(ctx), caller(ctx), page).await?;
+        Ok(positioned(rows, page, more, |(tenant_id, q)| {
+            QuietHoursAt::of(tenant_id, q)
+        }))
+    }
 }
 
 #[derive(Default)]
@@ -61,8 +77,8 @@ pub struct DeliveryMutation;
 
 #[Object]
 impl DeliveryMutation {
-    /// The signed-in citizen lets the body `tenant` reach them on `channel` (today
-    /// `email`), or stops it: what is already queued on it is not sent. Every e-mail also
+    /// The signed-in citizen lets the body `tenant` reach them on `channel` (`email`,
+    /// `sms`, `whatsapp`, `app`), or stops it: what is already queued on it is not sent. Every e-mail also
     /// carries a signed link that stops it in one click.
     async fn set_my_channel(
         &self,
@@ -74,6 +90,31 @@ impl DeliveryMutation {
         let channel: Channel = channel.parse()?;
         uc::set_my_channel(state(ctx), caller(ctx), &tenant, channel, allowed).await?;
         Ok(allowed)
+    }
+
+    /// The signed-in citizen's quiet hours at the body `tenant`, times of day as `HH:MM` in
+    /// the body's time zone (`22:00` to `07:00` spans the night): an SMS, WhatsApp message,
+    /// push or e-mail due meanwhile waits for the end; the inbox gets it at once. Without
+    /// `start` and `end`, the quiet hours are removed.
+    async fn set_my_quiet_hours(
+        &self,
+        ctx: &Context<'_>,
+        tenant: String,
+        start: Option<String>,
+        end: Option<String>,
+    ) -> ApiResult<Option<QuietHoursAt>> {
+        let hours = match (start.as_deref(), end.as_deref()) {
+            (None, None) => None,
+            (Some(s), Some(e)) => Some(QuietHours::parse(s, e)?),
+            (None, Some(_)) => Err(civitas_crm::Error::Validation(
+                "start: quiet hours need a start and an end".into(),
+            ))?,
+            (Some(_), None) => Err(civitas_crm::Error::Validation(
+                "end: quiet hours need a start and an end".into(),
+            ))?,
+        };
+        let body = uc::set_my_quiet_hours(state(ctx), caller(ctx), &tenant, hours).await?;
+        Ok(hours.map(|q| QuietHoursAt::of(body, q)))
     }
 }
 
@@ -88,6 +129,36 @@ pub struct ChannelChoice {
 
 #[ComplexObject]
 impl ChannelChoice {
+    async fn tenant(&self, ctx: &Context<'_>) -> ApiResult<TenantRef> {
+        tenant_ref(ctx, self.tenant_id).await
+    }
+}
+
+/// A citizen's quiet hours at one body.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct QuietHoursAt {
+    #[graphql(skip)]
+    pub tenant_id: TenantId,
+    /// `HH:MM`, the body's time zone.
+    pub start: String,
+    /// `HH:MM`; earlier than `start` when the window spans midnight.
+    pub end: String,
+}
+
+impl QuietHoursAt {
+    fn of(tenant_id: TenantId, q: QuietHours) -> Self {
+        let hm = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+        QuietHoursAt {
+            tenant_id,
+            start: hm(q.start),
+            end: hm(q.end),
+        }
+    }
+}
+
+#[ComplexObject]
+impl QuietHoursAt {
     async fn tenant(&self, ctx: &Context<'_>) -> ApiResult<TenantRef> {
         tenant_ref(ctx, self.tenant_id).await
     }

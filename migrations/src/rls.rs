@@ -31,6 +31,7 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "notification_deliveries",
     "notification_attempts",
     "channel_choices",
+    "quiet_hours",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

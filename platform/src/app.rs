@@ -288,7 +288,14 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         .clone()
         .unwrap_or_else(|| format!("http://{}", config.listen));
     let notify_worker = crate::notify::spawn(
-        crate::notify::Worker::new(&db, mailer, state.links.clone(), &base_url, metrics.clone()),
+        crate::notify::Worker::new(
+            &db,
+            mailer,
+            outbound.clone(),
+            state.links.clone(),
+            &base_url,
+            metrics.clone(),
+        ),
         config.notify_poll_ms,
     );
     let limiter = crate::limits::Limiter::new(config.default_limits);

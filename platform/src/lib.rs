@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod dev_issuer;
 mod document;
+pub mod gateways;
 mod graphiql;
 mod http;
 pub mod idempotency;

@@ -1,6 +1,7 @@
-//! The notification worker: sends each body's due e-mails from the outbox through that
-//! body's own SMTP server, in the body's words and the citizen's language, and records
-//! every attempt. Each body's pass runs in a task of its own, so a body whose server is
+//! The notification worker: sends each body's due notifications from the outbox, e-mail
+//! through that body's own SMTP server and SMS, WhatsApp and push through its gateways
+//! (`crate::gateways`), in the body's words and the citizen's language, and records every
+//! attempt. Each body's pass runs in a task of its own, so a body whose server is
 //! down or slow delays only its own mail.
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::mailer::{Mailer, Outgoing};
 use crate::metrics::Metrics;
+use crate::outbound::Outbound;
 
 /// Messages of one body sent at once.
 const PER_TENANT: usize = 8;
@@ -26,6 +28,8 @@ const BATCH: u64 = 200;
 pub struct Worker {
     db: Db,
     mailer: Mailer,
+    /// SMS, WhatsApp and push leave through the outbound guard.
+    out: Outbound,
     links: LinkSigner,
     /// Where the unsubscribe links point, without a final `/`.
     base_url: Arc<str>,
@@ -37,6 +41,7 @@ impl Worker {
     pub fn new(
         db: &Db,
         mailer: Mailer,
+        out: Outbound,
         links: LinkSigner,
         base_url: &str,
         metrics: Arc<Metrics>,
@@ -44,6 +49,7 @@ impl Worker {
         Worker {
             db: db.clone(),
             mailer,
+            out,
             links,
             base_url: base_url.trim_end_matches('/').into(),
             metrics,
@@ -70,17 +76,17 @@ impl Worker {
         loop {
             let now = self.db.clock().now();
             let scope = self.db.scope(&ctx).await?;
-            let due = outbox::due(&scope, now, BATCH).await?;
-            if settings.email.is_none() {
-                for d in &due {
-                    outbox::skip(&scope, d.delivery_id, "the body sends no e-mail", now).await?;
-                }
+            let mut due = outbox::due(&scope, now, BATCH).await?;
+            let n = due.len() as u64;
+            let channels = settings.channels();
+            for d in due.extract_if(.., |d| !channels.contains(&d.channel)) {
+                let why = format!("the body no longer sends on {}", d.channel);
+                outbox::skip(&scope, d.delivery_id, &why, now).await?;
             }
             scope.commit().await?;
-            if due.is_empty() || settings.email.is_none() {
+            if n == 0 {
                 break;
             }
-            let n = due.len() as u64;
             let results: Vec<anyhow::Result<()>> = futures::stream::iter(due)
                 .map(|d| self.send(&ctx, &settings, &body_name, d))
                 .buffer_unordered(PER_TENANT)
@@ -130,7 +136,12 @@ impl Worker {
                     .await
                     .map_err(|e| (e.permanent, e.message))
             }
-            _ => Err((true, format!("the body cannot send on {}", d.channel))),
+            _ => {
+                d.facts.body_name = body_name.to_owned();
+                let words = templates::render(settings, d.language, &d.facts);
+                let now = self.db.clock().now();
+                crate::gateways::send(&self.out, settings, &d, &words, now).await
+            }
         };
         if let Err((_, e)) = &result {
             tracing::info!(tenant = %ctx.tenant.slug, error = %e, attempt = d.attempts + 1, "notification not sent");

@@ -195,6 +195,19 @@ impl Scope {
         &self.txn
     }
 
+    /// The tenant's settings: from the access cache when it holds the tenant, else read in
+    /// this transaction.
+    pub async fn settings(&self) -> Result<serde_json::Value, DbErr> {
+        if let Some(t) = self.access.tenant_by_id(self.tenant_id.0).await {
+            return Ok(t.settings);
+        }
+        Ok(crate::entity::tenant::Entity::find_by_id(self.tenant_id.0)
+            .one(&self.txn)
+            .await?
+            .map(|t| t.settings)
+            .unwrap_or_default())
+    }
+
     /// Marks the tenant's registry entry or its memberships as changed (see [`crate::AccessCache`]).
     pub(crate) async fn access_changed(&self) -> Result<(), DbErr> {
         self.access.changed(&self.txn).await

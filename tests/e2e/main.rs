@@ -17,6 +17,7 @@ mod doc_examples;
 mod email;
 mod fairness;
 mod file_request;
+mod gateways;
 mod harness;
 mod isolation;
 mod legacy_citizens;

@@ -68,7 +68,7 @@ impl Receiver {
 }
 
 /// Checks `X-Civitas-Signature` the way a receiver would, with its own HMAC.
-fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
+pub(crate) fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     let Some(sig) = headers
         .get("x-civitas-signature")
         .and_then(|v| v.to_str().ok())

@@ -8,11 +8,17 @@ use uuid::Uuid;
 use super::{App, Caller, Page};
 use crate::channels::Channel;
 use crate::entity::{notification_attempt, notification_delivery};
+use crate::notify::quiet::{self, QuietHours};
 use crate::notify::{choices, outbox};
 use crate::{Error, Result};
 
-/// The channels a body can reach a citizen on from the platform today.
-const CHOOSABLE: [Channel; 1] = [Channel::Email];
+/// The channels a body can reach a citizen on from the platform, beside the inbox.
+const CHOOSABLE: [Channel; 4] = [
+    Channel::Email,
+    Channel::Sms,
+    Channel::Whatsapp,
+    Channel::App,
+];
 
 fn choosable(channel: Channel) -> Result<()> {
     if CHOOSABLE.contains(&channel) {
@@ -42,6 +48,47 @@ pub async fn set_my_channel(
     let scope = app.db.scope(&tc).await?;
     choices::set(&scope, me.person_id, channel, allowed, app.now()).await?;
     app.commit(scope).await
+}
+
+/// The signed-in citizen sets their quiet hours at the body `tenant` (`None`: none): what
+/// would reach them outside the inbox meanwhile waits for the end. Returns the body's id.
+pub async fn set_my_quiet_hours(
+    app: &App,
+    caller: &Caller,
+    tenant: &str,
+    hours: Option<QuietHours>,
+) -> Result<TenantId> {
+    let me = caller.citizen()?;
+    let principal = caller.principal()?;
+    let body = app.active_body("tenant", tenant).await?;
+    let id = body.id;
+    let tc = TenantContext::for_citizen(body, principal.clone());
+    let scope = app.db.scope(&tc).await?;
+    quiet::set(&scope, me.person_id, hours, app.now()).await?;
+    app.commit(scope).await?;
+    Ok(id)
+}
+
+/// The signed-in citizen's quiet hours at every body that has some, by body: a page after
+/// the first `page.after`, and whether more follow.
+pub async fn my_quiet_hours(
+    app: &App,
+    caller: &Caller,
+    page: Page<u64>,
+) -> Result<(Vec<(TenantId, QuietHours)>, bool)> {
+    let me = caller.citizen()?;
+    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
+    let rows = quiet::of_person(&scope).await?;
+    scope.commit().await?;
+    let skip = page.after.unwrap_or(0) as usize;
+    let more = rows.len() > skip + page.first as usize;
+    let found = rows
+        .into_iter()
+        .skip(skip)
+        .take(page.first as usize)
+        .map(|(t, q)| (TenantId(t), q))
+        .collect();
+    Ok((found, more))
 }
 
 /// A choice of the signed-in citizen: may this body use this channel.

@@ -17,6 +17,7 @@ pub mod person_identity;
 pub mod person_source;
 pub mod privacy_consent;
 pub mod profile;
+pub mod quiet_hours;
 pub mod service;
 pub mod sharing_consent;
 pub mod webhook;

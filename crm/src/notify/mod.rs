@@ -6,6 +6,7 @@
 pub mod choices;
 pub mod links;
 pub mod outbox;
+pub mod quiet;
 pub mod settings;
 pub mod templates;
 

@@ -10,6 +10,7 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelec
 use uuid::Uuid;
 
 use super::choices;
+use super::settings::NotificationSettings;
 use super::templates::Facts;
 use crate::Result;
 use crate::channels::{Channel, ContactKind};
@@ -26,33 +27,63 @@ pub fn backoff(n: i32) -> Duration {
     Duration::seconds((30i64 << (n - 1).clamp(0, 7)).min(3600))
 }
 
-/// Queues `n` for the channels that reach its citizen at the scope's body: today e-mail,
-/// to the first address the body holds, unless the citizen refused e-mail from this body.
-/// With no channel the notification stays in the inbox only.
+/// The channels tried, in order, for a citizen who prefers none the body can send on:
+/// WhatsApp and app push only ever by the citizen's own choice.
+const FALLBACK: [Channel; 2] = [Channel::Email, Channel::Sms];
+
+/// Queues `n` on one channel: the citizen's preferred one at this body if the body sends on
+/// it and holds an address for it, else e-mail, else SMS; never a channel the citizen
+/// refused this body. With none the notification stays in the inbox only.
 pub(crate) async fn enqueue(scope: &Scope, n: &notification::Model) -> Result<()> {
-    let email = scope
-        .find::<contact::Entity>()
-        .filter(contact::Column::PersonId.eq(n.person_id))
-        .filter(contact::Column::Kind.eq(ContactKind::Email.as_str()))
-        .order_by_asc(contact::Column::CreatedAt)
-        .one(scope.conn())
-        .await?;
-    let Some(email) = email else {
-        return Ok(());
-    };
-    if choices::refused(scope, n.person_id)
-        .await?
-        .contains(&Channel::Email)
-    {
+    let settings = NotificationSettings::of(&scope.settings().await?).unwrap_or_default();
+    let enabled = settings.channels();
+    if enabled.is_empty() {
         return Ok(());
     }
+    let preferred: Option<Channel> = scope
+        .find::<profile::Entity>()
+        .filter(profile::Column::PersonId.eq(n.person_id))
+        .filter(profile::Column::MergedInto.is_null())
+        .one(scope.conn())
+        .await?
+        .and_then(|p| p.preferred_channel)
+        .and_then(|c| c.parse().ok());
+    let contacts = scope
+        .find::<contact::Entity>()
+        .filter(contact::Column::PersonId.eq(n.person_id))
+        .order_by_asc(contact::Column::CreatedAt)
+        .all(scope.conn())
+        .await?;
+    let first = |kind: ContactKind| {
+        contacts
+            .iter()
+            .find(|c| c.kind == kind.as_str())
+            .map(|c| c.value.clone())
+    };
+    let refused = choices::refused(scope, n.person_id).await?;
+    let chosen = preferred
+        .into_iter()
+        .chain(FALLBACK)
+        .filter(|c| enabled.contains(c) && !refused.contains(c))
+        .find_map(|c| {
+            let address = match c {
+                Channel::Email => first(ContactKind::Email),
+                Channel::Sms | Channel::Whatsapp => first(ContactKind::Phone),
+                Channel::App => Some(n.person_id.to_string()),
+                _ => None,
+            };
+            address.map(|a| (c, a))
+        });
+    let Some((channel, address)) = chosen else {
+        return Ok(());
+    };
     scope
         .insert(delivery::ActiveModel {
             id: Set(Uuid::now_v7()),
             notification_id: Set(n.id),
             person_id: Set(n.person_id),
-            channel: Set(Channel::Email.to_string()),
-            address: Set(email.value),
+            channel: Set(channel.to_string()),
+            address: Set(address),
             status: Set("pending".into()),
             attempts: Set(0),
             next_attempt_at: Set(n.created_at),
@@ -69,6 +100,7 @@ pub(crate) async fn enqueue(scope: &Scope, n: &notification::Model) -> Result<()
 #[derive(Clone, Debug)]
 pub struct Due {
     pub delivery_id: Uuid,
+    pub notification_id: Uuid,
     pub person_id: Uuid,
     pub attempts: i32,
     pub channel: Channel,
@@ -144,6 +176,11 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
         .into_iter()
         .map(|c| (c.person_id, c.channel))
         .collect();
+    let persons: Vec<Uuid> = rows.iter().map(|d| d.person_id).collect();
+    let quiet = super::quiet::of(scope, &persons).await?;
+    let zone = NotificationSettings::of(&scope.settings().await?)
+        .unwrap_or_default()
+        .zone();
     let mut out = Vec::with_capacity(rows.len());
     for d in rows {
         let channel: Option<Channel> = d.channel.parse().ok();
@@ -157,8 +194,16 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
             continue;
         }
         let p = people.get(&d.person_id);
+        if let Some(q) = quiet.get(&d.person_id) {
+            let release = q.release(now, zone);
+            if release > now {
+                hold(scope, d.id, release).await?;
+                continue;
+            }
+        }
         out.push(Due {
             delivery_id: d.id,
+            notification_id: d.notification_id,
             person_id: d.person_id,
             attempts: d.attempts,
             channel,
@@ -196,6 +241,17 @@ async fn attempt(
             error: Set(error),
             ..Default::default()
         })
+        .await?;
+    Ok(())
+}
+
+/// Puts a delivery off until `until` (the end of the citizen's quiet hours): not an attempt.
+async fn hold(scope: &Scope, id: Uuid, until: DateTime<Utc>) -> Result<()> {
+    scope
+        .update_many::<delivery::Entity>()
+        .col_expr(delivery::Column::NextAttemptAt, until.into())
+        .filter(delivery::Column::Id.eq(id))
+        .exec(scope.conn())
         .await?;
     Ok(())
 }

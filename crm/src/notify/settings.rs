@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::templates;
 use crate::cases::CaseStatus;
+use crate::channels::Channel;
 use crate::identity::Email;
 use crate::{Error, Result};
 
@@ -18,6 +19,14 @@ use crate::{Error, Result};
 pub struct NotificationSettings {
     /// Without it the body sends no e-mail (its notifications stay in the inbox).
     pub email: Option<EmailServer>,
+    /// A generic SMS HTTP gateway; without it the body sends no SMS.
+    pub sms: Option<SmsGateway>,
+    /// The WhatsApp Business Cloud API; without it the body sends no WhatsApp message.
+    pub whatsapp: Option<WhatsappGateway>,
+    /// The body's app backend, which pushes to the citizen's devices; without it, no push.
+    pub push: Option<PushEndpoint>,
+    /// The zone the citizens' quiet hours are read in (IANA name); Europe/Rome by default.
+    pub time_zone: Option<String>,
     /// By notification kind (`case.status_changed`…, or `*` for every kind), then language.
     #[serde(default)]
     pub templates: BTreeMap<String, BTreeMap<String, Template>>,
@@ -54,6 +63,59 @@ pub struct EmailServer {
     pub from_name: Option<String>,
 }
 
+/// A generic SMS gateway: `POST url` with `{"from", "to", "text", "reference"}` as JSON and
+/// the token as a bearer credential.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SmsGateway {
+    pub url: String,
+    /// The sender shown on the phone: an alphanumeric name (up to 11) or a number.
+    pub sender: String,
+    /// The environment variable that holds the gateway's token.
+    pub token_env: String,
+}
+
+/// The WhatsApp Business Cloud API: `POST {baseUrl}/{apiVersion}/{phoneNumberId}/messages`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WhatsappGateway {
+    /// `https://graph.facebook.com` unless another is named (tests, a proxy).
+    pub base_url: Option<String>,
+    /// `v21.0` unless another is named.
+    pub api_version: Option<String>,
+    pub phone_number_id: String,
+    /// The environment variable that holds the system user's access token.
+    pub token_env: String,
+    /// The approved message template to send, its one body parameter being the message: a
+    /// business may start a conversation only with a template. Without it, a text message
+    /// (delivered only inside the 24 hours after the citizen last wrote to the body).
+    pub template: Option<String>,
+}
+
+/// The body's app backend: `POST url` with the notification as JSON, signed as webhooks are
+/// (`X-Civitas-Signature`) with the secret held by the environment variable `secretEnv`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushEndpoint {
+    pub url: String,
+    pub secret_env: String,
+}
+
+impl WhatsappGateway {
+    /// Where a message is posted.
+    pub fn messages_url(&self) -> String {
+        format!(
+            "{}/{}/{}/messages",
+            self.base_url
+                .as_deref()
+                .unwrap_or("https://graph.facebook.com")
+                .trim_end_matches('/'),
+            self.api_version.as_deref().unwrap_or("v21.0"),
+            self.phone_number_id
+        )
+    }
+}
+
 /// A body's own words for one kind and language; a part left out keeps the default.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -85,6 +147,58 @@ impl NotificationSettings {
     fn validate(&self) -> Result<()> {
         if let Some(e) = &self.email {
             e.validate()?;
+        }
+        if let Some(g) = &self.sms {
+            check_url("notifications.sms.url", &g.url)?;
+            check_env("notifications.sms.tokenEnv", &g.token_env)?;
+            let s = &g.sender;
+            let name = s.len() <= 11 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b' ');
+            let number = s.len() <= 16
+                && s.strip_prefix('+')
+                    .unwrap_or(s)
+                    .bytes()
+                    .all(|b| b.is_ascii_digit());
+            if s.trim().is_empty() || !(name || number) {
+                return Err(invalid(
+                    "notifications.sms.sender: up to 11 letters and digits, or a phone number",
+                ));
+            }
+        }
+        if let Some(w) = &self.whatsapp {
+            if let Some(u) = &w.base_url {
+                check_url("notifications.whatsapp.baseUrl", u)?;
+            }
+            let word = |v: &str| {
+                !v.is_empty()
+                    && v.len() <= 64
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_'))
+            };
+            if !w.api_version.as_deref().is_none_or(word) {
+                return Err(invalid("notifications.whatsapp.apiVersion: like v21.0"));
+            }
+            if !word(&w.phone_number_id) {
+                return Err(invalid(
+                    "notifications.whatsapp.phoneNumberId: the number's id in the Cloud API",
+                ));
+            }
+            if !w.template.as_deref().is_none_or(word) {
+                return Err(invalid(
+                    "notifications.whatsapp.template: a template name (letters, digits, _)",
+                ));
+            }
+            check_env("notifications.whatsapp.tokenEnv", &w.token_env)?;
+        }
+        if let Some(p) = &self.push {
+            check_url("notifications.push.url", &p.url)?;
+            check_env("notifications.push.secretEnv", &p.secret_env)?;
+        }
+        if let Some(z) = &self.time_zone {
+            z.parse::<chrono_tz::Tz>().map_err(|_| {
+                invalid(format!(
+                    "notifications.timeZone: {z:?} is not an IANA zone such as Europe/Rome"
+                ))
+            })?;
         }
         for (kind, by_lang) in &self.templates {
             if kind != "*" && !crate::webhooks::EVENT_TYPES.contains(&kind.as_str()) {
@@ -126,6 +240,27 @@ impl NotificationSettings {
         Ok(())
     }
 
+    /// The channels the body has the means to send on, beside the inbox.
+    pub fn channels(&self) -> Vec<Channel> {
+        [
+            (self.email.is_some(), Channel::Email),
+            (self.sms.is_some(), Channel::Sms),
+            (self.whatsapp.is_some(), Channel::Whatsapp),
+            (self.push.is_some(), Channel::App),
+        ]
+        .into_iter()
+        .filter_map(|(on, c)| on.then_some(c))
+        .collect()
+    }
+
+    /// The zone quiet hours are read in.
+    pub fn zone(&self) -> chrono_tz::Tz {
+        self.time_zone
+            .as_deref()
+            .and_then(|z| z.parse().ok())
+            .unwrap_or(chrono_tz::Europe::Rome)
+    }
+
     /// The body's words for `status` in `lang`, if it chose its own.
     pub fn status_words(&self, lang: &str, status: CaseStatus) -> Option<&str> {
         self.status_words
@@ -144,6 +279,38 @@ impl NotificationSettings {
                 _ => t.html.as_deref(),
             }
         })
+    }
+}
+
+/// An http(s) address with a host; whether it may be reached is the outbound guard's call
+/// at send time.
+fn check_url(field: &str, url: &str) -> Result<()> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    let ok = rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+        && url.len() <= 2000
+        && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(format!("{field}: an http or https address")))
+    }
+}
+
+/// Secrets are named, never stored: the name of an environment variable (a Kubernetes
+/// secret mounted as one).
+fn check_env(field: &str, name: &str) -> Result<()> {
+    if !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+    {
+        Ok(())
+    } else {
+        Err(invalid(format!(
+            "{field}: the name of an environment variable (A-Z, 0-9, _)"
+        )))
     }
 }
 
@@ -194,15 +361,8 @@ impl EmailServer {
             }
             _ => {}
         }
-        if let Some(env) = &self.password_env
-            && (env.is_empty()
-                || !env
-                    .bytes()
-                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'))
-        {
-            return Err(invalid(
-                "notifications.email.passwordEnv: the name of an environment variable (A-Z, 0-9, _)",
-            ));
+        if let Some(env) = &self.password_env {
+            check_env("notifications.email.passwordEnv", env)?;
         }
         Ok(())
     }
@@ -222,6 +382,24 @@ mod tests {
         assert!(NotificationSettings::of(&json!({})).is_ok());
         let server = json!({ "host": "smtp.ama.example", "port": 587, "fromAddress": "noreply@ama.example" });
         assert!(of(json!({ "email": server })).is_ok());
+        let all = of(json!({
+            "sms": { "url": "https://sms.example/send", "sender": "RomaCap", "tokenEnv": "SMS_TOKEN" },
+            "whatsapp": { "phoneNumberId": "106540352242922", "tokenEnv": "WA_TOKEN", "template": "aggiornamento_pratica" },
+            "push": { "url": "https://app.example/push", "secretEnv": "PUSH_SECRET" },
+            "timeZone": "Europe/Rome",
+        }))
+        .expect("valid");
+        assert_eq!(
+            all.channels(),
+            [Channel::Sms, Channel::Whatsapp, Channel::App]
+        );
+        assert_eq!(
+            all.whatsapp
+                .as_ref()
+                .map(WhatsappGateway::messages_url)
+                .as_deref(),
+            Some("https://graph.facebook.com/v21.0/106540352242922/messages")
+        );
         for bad in [
             json!({ "email": { "host": "smtp", "port": 25, "fromAddress": "not an address" } }),
             json!({ "email": { "host": "smtp", "port": 25, "fromAddress": "a@b.it", "security": "none", "username": "u", "passwordEnv": "P" } }),
@@ -232,6 +410,13 @@ mod tests {
             json!({ "templates": { "*": { "it": { "subject": "{{ unclosed" } } } }),
             json!({ "statusWords": { "it": { "lost": "perduta" } } }),
             json!({ "surprise": true }),
+            json!({ "sms": { "url": "ftp://sms", "sender": "Comune", "tokenEnv": "T" } }),
+            json!({ "sms": { "url": "https://sms", "sender": "Comune di Roma", "tokenEnv": "T" } }),
+            json!({ "sms": { "url": "https://sms", "sender": "Comune", "tokenEnv": "lower" } }),
+            json!({ "whatsapp": { "phoneNumberId": "1/2", "tokenEnv": "T" } }),
+            json!({ "whatsapp": { "phoneNumberId": "12", "tokenEnv": "T", "template": "a b" } }),
+            json!({ "push": { "url": "https://app.example", "secretEnv": "" } }),
+            json!({ "timeZone": "Europe/Atlantis" }),
         ] {
             assert!(
                 matches!(of(bad.clone()), Err(Error::Validation(_))),

@@ -84,13 +84,6 @@ fn message_defaults(lang: Language, part: &str) -> &'static str {
     }
 }
 
-fn lang_tag(lang: Language) -> &'static str {
-    match lang {
-        Language::It => "it",
-        Language::En => "en",
-    }
-}
-
 /// The name a part is rendered under: `.html` turns HTML escaping on.
 fn name(part: &str) -> &'static str {
     match part {
@@ -139,7 +132,7 @@ fn render_part(
         src,
         context! {
             kind => &f.kind,
-            lang => lang_tag(lang),
+            lang => lang.tag(),
             citizen => context! { given_name => &f.given_name, family_name => &f.family_name },
             body => context! { name => &f.body_name },
             case => context! { number => &f.case_number, title => &f.case_title, status => status },
@@ -153,7 +146,7 @@ fn render_part(
 /// template that fails at send time (it was checked when saved) falls back to the default.
 pub fn render(s: &NotificationSettings, lang: Language, f: &Facts) -> Message {
     let env = env();
-    let tag = lang_tag(lang);
+    let tag = lang.tag();
     let words = f.status.and_then(|st| s.status_words(tag, st));
     let part = |p: &str| {
         let own = s.template(&f.kind, tag, p);
