@@ -143,6 +143,19 @@ CREATE TABLE public.access_log (
     purpose text NOT NULL
 );
 ALTER TABLE ONLY public.access_log FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.attachments (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    case_id uuid NOT NULL,
+    person_id uuid,
+    file_name text NOT NULL,
+    media_type text NOT NULL,
+    size_bytes bigint NOT NULL,
+    sha256 text NOT NULL,
+    uploaded_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.attachments FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.audit_events (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -508,6 +521,8 @@ CREATE TABLE public.webhooks (
 ALTER TABLE ONLY public.webhooks FORCE ROW LEVEL SECURITY;
 ALTER TABLE ONLY public.access_log
     ADD CONSTRAINT access_log_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.attachments
+    ADD CONSTRAINT attachments_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.audit_events
     ADD CONSTRAINT audit_events_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.auth_flows
@@ -580,6 +595,7 @@ ALTER TABLE ONLY public.webhooks
     ADD CONSTRAINT webhooks_pkey PRIMARY KEY (tenant_id, id);
 CREATE INDEX ix_access_log_person_any_tenant ON public.access_log USING btree (person_id);
 CREATE INDEX ix_access_log_time ON public.access_log USING btree (tenant_id, occurred_at);
+CREATE INDEX ix_attachments_case ON public.attachments USING btree (tenant_id, case_id, id);
 CREATE INDEX ix_audit_events_time ON public.audit_events USING btree (tenant_id, occurred_at);
 CREATE INDEX ix_case_events_case ON public.case_events USING btree (tenant_id, case_id, occurred_at);
 CREATE INDEX ix_cases_person_any_tenant ON public.cases USING btree (person_id);
@@ -642,6 +658,7 @@ ALTER TABLE ONLY public.sharing_consents
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT fk_tenants_parent FOREIGN KEY (parent_id) REFERENCES public.tenants(id);
 ALTER TABLE public.access_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.attachments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.case_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.cases ENABLE ROW LEVEL SECURITY;
@@ -665,6 +682,7 @@ ALTER TABLE public.outbox ENABLE ROW LEVEL SECURITY;
 CREATE POLICY parties ON public.consent_requests USING ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()))) WITH CHECK ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant())));
 CREATE POLICY parties ON public.sharing_consents USING (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id))) WITH CHECK (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id)));
 CREATE POLICY person_read ON public.access_log FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.attachments FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.case_events FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.cases FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.channel_choices FOR SELECT USING (public.civitas_is_current_person(person_id));
@@ -686,6 +704,7 @@ ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON public.access_log USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.attachments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.audit_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.case_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.cases USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -722,6 +741,7 @@ GRANT ALL ON FUNCTION public.civitas_log_access(p_tenant uuid, p_now text, p_row
 REVOKE ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.access_log TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.attachments TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.audit_events TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.auth_flows TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.casbin_rule TO civitas_app;

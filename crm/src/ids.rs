@@ -30,3 +30,7 @@ typed_id!(
     /// A citizen's delegation of a tutor.
     DelegationId
 );
+typed_id!(
+    /// A file attached to a case.
+    AttachmentId
+);

@@ -5,6 +5,7 @@
 
 pub mod access_log;
 pub mod app;
+pub mod attachments;
 pub mod cases;
 pub mod catalogue;
 pub mod channels;

@@ -11,6 +11,7 @@ use civitas_crm::ids::CaseId;
 use civitas_tenants::TenantId;
 
 use crate::caller::{caller, state, tenant_opt};
+use crate::connections::{Conn, connection, page};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{parse, parse_opt};
 use crate::loaders::{TenantRef, tenant_ref};
@@ -97,6 +98,60 @@ impl Case {
             .ok_or_else(|| ApiError::internal(&"case history loader missing from the request"))?;
         let events = loader.load_one(self.case_id).await?.unwrap_or_default();
         Ok(events.into_iter().map(Into::into).collect())
+    }
+
+    /// The files attached to it, oldest first: for staff of its body, and for its citizen.
+    /// Files are added with `POST /attachments` (`integrators.md`).
+    async fn attachments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 20)] first: i32,
+        after: Option<String>,
+    ) -> ApiResult<Conn<CaseAttachment>> {
+        let page = page(first, after)?;
+        let (rows, more) =
+            civitas_crm::app::attachments::list(state(ctx), caller(ctx), self.case_id, page)
+                .await?;
+        Ok(connection(
+            rows,
+            page.after.is_some(),
+            more,
+            |a| a.id.to_string(),
+            CaseAttachment::from,
+        ))
+    }
+}
+
+/// A file attached to a case. Its bytes: `GET downloadUrl` with the same token (and, for
+/// staff, the same `X-Civitas-Tenant`).
+#[derive(SimpleObject)]
+pub struct CaseAttachment {
+    pub id: ID,
+    pub file_name: String,
+    /// The type its content showed (`application/pdf`, `image/png`…), whatever its name.
+    pub media_type: String,
+    pub size: i64,
+    /// The SHA-256 of its bytes, in hex.
+    pub sha256: String,
+    /// Who attached it: issuer and subject.
+    pub uploaded_by: String,
+    pub created_at: DateTime<Utc>,
+    /// Relative to the server's address.
+    pub download_url: String,
+}
+
+impl From<civitas_crm::attachments::Attachment> for CaseAttachment {
+    fn from(a: civitas_crm::attachments::Attachment) -> Self {
+        CaseAttachment {
+            id: ID(a.id.to_string()),
+            download_url: format!("/attachments/{}", a.id),
+            file_name: a.file_name,
+            media_type: a.media_type,
+            size: a.size,
+            sha256: a.sha256,
+            uploaded_by: a.uploaded_by,
+            created_at: a.created_at,
+        }
     }
 }
 

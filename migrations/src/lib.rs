@@ -22,6 +22,7 @@ mod m20261130_000015_notifications;
 mod m20261201_000016_public_catalogue;
 mod m20261201_000017_notification_delivery;
 mod m20261201_000018_quiet_hours;
+mod m20261201_000019_attachments;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000016_public_catalogue::Migration),
             Box::new(m20261201_000017_notification_delivery::Migration),
             Box::new(m20261201_000018_quiet_hours::Migration),
+            Box::new(m20261201_000019_attachments::Migration),
         ]
     }
 }

@@ -32,6 +32,7 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "notification_attempts",
     "channel_choices",
     "quiet_hours",
+    "attachments",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

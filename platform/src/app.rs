@@ -263,6 +263,22 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
             .public_url
             .as_ref()
             .map(|u| u.trim_end_matches('/').to_owned()),
+        files: civitas_crm::app::Files {
+            store: match &config.attachment_store {
+                crate::config::AttachmentStore::Disk => Arc::new(crate::blobs::DiskStore::new(
+                    config.data_dir.join("attachments"),
+                )),
+                crate::config::AttachmentStore::S3(s3) => Arc::new(crate::blobs::S3Store::new(
+                    s3,
+                    crate::outbound::Outbound::new(
+                        policy.clone(),
+                        std::time::Duration::from_secs(60),
+                    )?,
+                    config.attachment_max_bytes,
+                )?),
+            },
+            ceiling: config.attachment_max_bytes,
+        },
     };
     let schema = build_schema(state.clone(), config.graphql_limits);
     let listener =

@@ -59,6 +59,79 @@ pub struct Config {
     /// Address ranges outbound requests (webhooks, OpenID discovery) may reach although
     /// they are not public: loopback, private, link-local... Empty by default.
     pub outbound_allow: Vec<crate::outbound::Cidr>,
+    /// The largest attachment any body takes (a body may set a lower limit).
+    pub attachment_max_bytes: u64,
+    /// Where attachments' bytes are kept.
+    pub attachment_store: AttachmentStore,
+}
+
+/// Where attachments' bytes are kept.
+#[derive(Clone, Debug, Default)]
+pub enum AttachmentStore {
+    /// `<data dir>/attachments`.
+    #[default]
+    Disk,
+    S3(S3Store),
+}
+
+/// An S3-compatible bucket (AWS S3, MinIO, Ceph RGW…).
+#[derive(Clone)]
+pub struct S3Store {
+    pub endpoint: String,
+    pub bucket: String,
+    pub region: String,
+    /// Before the tenant id in every key (such as `attachments/`).
+    pub prefix: String,
+    /// Bucket in the path (`https://host/bucket/key`), as MinIO wants; else in the host name.
+    pub path_style: bool,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+impl fmt::Debug for S3Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Store")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `[s3]` table of the configuration file. Credentials are named by environment
+/// variable, never written in the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileS3 {
+    pub endpoint: String,
+    pub bucket: String,
+    #[serde(default = "default_region")]
+    pub region: String,
+    #[serde(default)]
+    pub prefix: String,
+    #[serde(default = "yes")]
+    pub path_style: bool,
+    pub access_key_id_env: String,
+    pub secret_access_key_env: String,
+}
+
+fn default_region() -> String {
+    "us-east-1".into()
+}
+
+impl FileS3 {
+    fn store(&self) -> anyhow::Result<S3Store> {
+        let var =
+            |name: &str| std::env::var(name).with_context(|| format!("s3: {name} is not set"));
+        Ok(S3Store {
+            endpoint: self.endpoint.clone(),
+            bucket: self.bucket.clone(),
+            region: self.region.clone(),
+            prefix: self.prefix.clone(),
+            path_style: self.path_style,
+            access_key_id: var(&self.access_key_id_env)?,
+            secret_access_key: var(&self.secret_access_key_env)?,
+        })
+    }
 }
 
 impl fmt::Debug for Config {
@@ -118,6 +191,10 @@ pub struct FileConfig {
     pub in_flight_wait_ms: Option<u64>,
     #[serde(default)]
     pub outbound_allow: Vec<String>,
+    pub attachment_max_bytes: Option<u64>,
+    /// `disk` (the default) or `s3` (then the `[s3]` table).
+    pub attachment_store: Option<String>,
+    pub s3: Option<FileS3>,
 }
 
 /// A platform-wide identity provider in the configuration file. Bodies register their own
@@ -311,6 +388,13 @@ impl Config {
                         .map_err(|e: String| anyhow::anyhow!("outbound_allow: {e}"))
                 })
                 .collect::<anyhow::Result<_>>()?,
+            attachment_max_bytes: file.attachment_max_bytes.unwrap_or(25 << 20),
+            attachment_store: match (file.attachment_store.as_deref(), &file.s3) {
+                (None | Some("disk"), _) => AttachmentStore::Disk,
+                (Some("s3"), Some(s3)) => AttachmentStore::S3(s3.store()?),
+                (Some("s3"), None) => bail!("attachment_store = \"s3\" needs an [s3] table"),
+                (Some(other), _) => bail!("attachment_store: {other:?} is neither disk nor s3"),
+            },
         };
         config.check()?;
         Ok(config)

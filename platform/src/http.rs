@@ -36,6 +36,13 @@ pub fn router(app: Arc<App>) -> Router {
             "/unsubscribe",
             get(crate::unsubscribe::confirm).post(crate::unsubscribe::apply),
         )
+        .route(
+            "/attachments",
+            axum::routing::post(crate::files::upload).layer(axum::extract::DefaultBodyLimit::max(
+                app.config.attachment_max_bytes as usize + 64 * 1024,
+            )),
+        )
+        .route("/attachments/{id}", get(crate::files::download))
         .route("/auth/login", get(browser::login))
         .route("/auth/callback", get(browser::callback))
         .route("/auth/logout", get(browser::logout).post(browser::logout))
@@ -372,7 +379,7 @@ async fn execute(
 }
 
 /// The principal behind the bearer token (if any) and the tenant it acts in.
-async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
+pub(crate) async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, ApiError> {
     let unauthenticated = |m: &str| ApiError::new(Code::Unauthenticated, m);
     let (principal, expires_at) = match headers.get(header::AUTHORIZATION) {
         Some(auth) => {
@@ -429,7 +436,7 @@ fn label_uncoded_errors(resp: &mut GqlResponse) {
 }
 
 /// A refusal by a limit, with the `Retry-After` (whole seconds, at least one) it calls for.
-fn refuse(e: ApiError, limit: &crate::limits::Limited) -> Response {
+pub(crate) fn refuse(e: ApiError, limit: &crate::limits::Limited) -> Response {
     let mut r = reject(e);
     let secs = limit.retry_after.as_secs().max(1).to_string();
     if let Ok(v) = HeaderValue::from_str(&secs) {
@@ -439,7 +446,7 @@ fn refuse(e: ApiError, limit: &crate::limits::Limited) -> Response {
 }
 
 /// A refusal before GraphQL runs, with the status its code maps to.
-fn reject(e: ApiError) -> Response {
+pub(crate) fn reject(e: ApiError) -> Response {
     let status =
         StatusCode::from_u16(e.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut err = ServerError::new(e.message, None);

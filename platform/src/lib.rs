@@ -3,10 +3,12 @@
 
 pub mod app;
 pub mod bench;
+pub mod blobs;
 pub mod config;
 pub mod demo;
 pub mod dev_issuer;
 mod document;
+mod files;
 pub mod gateways;
 mod graphiql;
 mod http;

@@ -267,6 +267,48 @@ impl Outbound {
         }
     }
 
+    /// Puts `body` at `url` (an object store's signed URL).
+    pub async fn put(&self, url: &str, body: Vec<u8>) -> Result<(), OutboundError> {
+        let url = self.policy.check_url(url)?;
+        let resp = self
+            .client
+            .put(url)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| Self::classify(&e))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(OutboundError::Status(resp.status().as_u16()))
+        }
+    }
+
+    /// Gets `url` and reads its answer, up to `max` bytes.
+    pub async fn get(&self, url: &str, max: usize) -> Result<Vec<u8>, OutboundError> {
+        let url = self.policy.check_url(url)?;
+        let mut resp = self
+            .client
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| Self::classify(&e))?;
+        if !resp.status().is_success() {
+            return Err(OutboundError::Status(resp.status().as_u16()));
+        }
+        if resp.content_length().is_some_and(|n| n > max as u64) {
+            return Err(OutboundError::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| Self::classify(&e))? {
+            if body.len() + chunk.len() > max {
+                return Err(OutboundError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
     /// Sends an OpenID request (discovery, keys, token) and reads its answer, size-limited.
     pub async fn send(
         &self,

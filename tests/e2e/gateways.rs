@@ -384,3 +384,37 @@ async fn fallback_refusal_quiet_hours_and_provider_errors(
             .is_some_and(|m| m.contains("start"))
     );
 }
+
+#[rstest]
+#[tokio::test]
+async fn a_gateway_on_an_internal_address_is_refused_when_saved(
+    #[values(Sqlite)] backend: Backend,
+) {
+    let app = TestApp::spawn_with(backend, |c| c.outbound_allow = vec![]).await;
+    app.onboard("ama").await;
+    for (field, settings) in [
+        (
+            "sms.url",
+            json!({ "sms": { "url": "http://10.1.2.3/send", "sender": "AMA", "tokenEnv": "T" } }),
+        ),
+        (
+            "push.url",
+            json!({ "push": { "url": "http://169.254.169.254/latest", "secretEnv": "T" } }),
+        ),
+        (
+            "whatsapp.baseUrl",
+            json!({ "whatsapp": { "baseUrl": "http://127.0.0.1:9", "phoneNumberId": "1", "tokenEnv": "T" } }),
+        ),
+    ] {
+        let r = app
+            .gql(
+                &app.admin_of("ama"),
+                "mutation($s: JSON!) { updateTenantSettings(settings: $s) { settings } }",
+                json!({ "s": { "notifications": settings } }),
+            )
+            .await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "VALIDATION", "{r}");
+        let message = r["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(message.contains(field), "{message}");
+    }
+}

@@ -140,6 +140,8 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         in_flight_wait_ms: 10_000,
         // The tests' receivers and OpenID provider listen on loopback.
         outbound_allow: vec!["127.0.0.1/32".parse().expect("cidr")],
+        attachment_max_bytes: 1 << 20,
+        attachment_store: civitas::config::AttachmentStore::Disk,
     }
 }
 

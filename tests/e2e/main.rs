@@ -1,6 +1,7 @@
 //! End-to-end tests: the real router (and the real binary) against real SQLite and
 //! PostgreSQL databases, one fresh database per test. One test binary, many modules.
 
+mod attachments;
 mod authz;
 mod bad_input;
 mod bench;
@@ -27,6 +28,7 @@ mod notifications;
 mod oidc;
 mod public_catalogue;
 mod realtime;
+mod s3;
 mod schema_snapshot;
 mod security_identity;
 mod security_outbound;

@@ -7,6 +7,7 @@
 //! pages next — reads its arguments, calls one use case and shows the result: it never
 //! checks a permission, opens a scope or commits.
 
+pub mod attachments;
 mod caller;
 pub mod cases;
 pub mod catalogue;
@@ -54,6 +55,15 @@ pub struct App {
     pub links: crate::notify::LinkSigner,
     /// Where citizens reach this platform (for links in messages), without a final `/`.
     pub public_url: Option<String>,
+    /// Where attachments' bytes are kept, and the platform's largest.
+    pub files: Files,
+}
+
+/// The attachment store and the platform's size ceiling (a body may set a lower limit).
+#[derive(Clone)]
+pub struct Files {
+    pub store: Arc<dyn crate::attachments::BlobStore>,
+    pub ceiling: u64,
 }
 
 impl App {

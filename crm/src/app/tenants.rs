@@ -101,7 +101,13 @@ pub async fn update_settings(app: &App, caller: &Caller, mut settings: Value) ->
             None => obj.remove("limits"),
         };
     }
-    crate::notify::NotificationSettings::of(&settings)?;
+    let notifications = crate::notify::NotificationSettings::of(&settings)?;
+    for (field, url) in notifications.gateway_urls() {
+        if let Some(why) = app.outbound.refuses(url) {
+            return Err(Error::Validation(format!("notifications.{field}: {why}")));
+        }
+    }
+    crate::attachments::AttachmentSettings::of(&settings, app.files.ceiling)?;
     let scope = app.db.scope(tc).await?;
     let t = registry::set_settings(&scope, tc.tenant.id, settings).await?;
     audit::record(

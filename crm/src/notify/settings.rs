@@ -253,6 +253,22 @@ impl NotificationSettings {
         .collect()
     }
 
+    /// The addresses of the body's gateways, by setting: the outbound guard is asked about
+    /// them when they are saved, so that a refusal comes at once, not at the first message.
+    pub fn gateway_urls(&self) -> Vec<(&'static str, &str)> {
+        let mut urls = Vec::new();
+        if let Some(g) = &self.sms {
+            urls.push(("sms.url", g.url.as_str()));
+        }
+        if let Some(u) = self.whatsapp.as_ref().and_then(|w| w.base_url.as_deref()) {
+            urls.push(("whatsapp.baseUrl", u));
+        }
+        if let Some(p) = &self.push {
+            urls.push(("push.url", p.url.as_str()));
+        }
+        urls
+    }
+
     /// The zone quiet hours are read in.
     pub fn zone(&self) -> chrono_tz::Tz {
         self.time_zone
