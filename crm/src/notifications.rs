@@ -97,6 +97,13 @@ impl Notification {
             (Language::It, true) => "Messaggio sulla richiesta",
             (Language::En, true) => "Message about request",
         };
+        if self.kind == ESCALATED {
+            let n = self.case_number.as_deref().unwrap_or_default();
+            return match lang {
+                Language::It => format!("{what} {n}: segnalata ai responsabili dell'ufficio"),
+                Language::En => format!("{what} {n}: raised with the office's managers"),
+            };
+        }
         if self.kind == MESSAGE {
             return match &self.case_number {
                 Some(n) => format!("{what} {n}"),
@@ -120,10 +127,20 @@ pub(crate) async fn case_moved(
     (from, to): (Option<CaseStatus>, Option<CaseStatus>),
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let (Some(person), Some(to)) = (c.person_id, to) else {
+    let escalated = kind == CaseEventKind::Escalated;
+    let Some(person) = c.person_id else {
         return Ok(());
     };
-    if from == Some(to) {
+    let Some(to) = to.or_else(|| c.status.parse().ok()) else {
+        return Ok(());
+    };
+    if escalated {
+        let settings =
+            crate::notify::NotificationSettings::of(&scope.settings().await?).unwrap_or_default();
+        if !settings.tell_escalations() {
+            return Ok(());
+        }
+    } else if from == Some(to) {
         return Ok(());
     }
     let row = notification::ActiveModel {
@@ -143,6 +160,10 @@ pub(crate) async fn case_moved(
 
 /// The kind of a notification that carries an operator's message.
 pub const MESSAGE: &str = "case.message";
+
+/// The kind of a notification that tells a citizen their late request went up to the
+/// office's managers.
+pub const ESCALATED: &str = "case.escalated";
 
 /// Tells the case's citizen what an operator wrote to them, in the transaction that
 /// records it in the case's history.

@@ -94,19 +94,24 @@ async fn a_citizen_is_told_every_status_change_of_their_cases(
         seen,
         [
             ("beta", "case.created"),
+            ("alfa", "case.escalated"),
             ("alfa", "case.status_changed"),
             ("alfa", "case.created")
         ],
-        "newest first, every body; the escalation changed no status"
+        "newest first, every body"
     );
     let number = case["number"].as_str().expect("number");
     assert_eq!(
-        all[1]["title"],
+        all[2]["title"],
         format!("Richiesta {number}: in lavorazione")
+    );
+    assert_eq!(
+        all[1]["title"],
+        format!("Richiesta {number}: segnalata ai responsabili dell'ufficio")
     );
     let english = inbox(&app, &mario_token, false, Some("en")).await;
     assert_eq!(
-        english[1]["title"],
+        english[2]["title"],
         format!("Request {number}: in progress")
     );
     assert!(
@@ -124,7 +129,7 @@ async fn a_citizen_is_told_every_status_change_of_their_cases(
         )
         .await;
     assert_eq!(theirs["data"]["markNotificationsRead"], 0);
-    assert_eq!(inbox(&app, &mario_token, true, None).await.len(), 3);
+    assert_eq!(inbox(&app, &mario_token, true, None).await.len(), 4);
     let marked = app
         .gql(
             &mario_token,
@@ -142,9 +147,28 @@ async fn a_citizen_is_told_every_status_change_of_their_cases(
         .await;
     assert_eq!(again["data"]["markNotificationsRead"], 0, "already read");
     let unread = inbox(&app, &mario_token, true, None).await;
-    assert_eq!(unread.len(), 1);
-    assert_eq!(unread[0]["kind"], "case.created");
-    assert_eq!(unread[0]["tenant"]["slug"], "alfa");
+    assert_eq!(unread.len(), 2);
+    assert_eq!(unread[0]["kind"], "case.status_changed");
+    assert_eq!(unread[1]["tenant"]["slug"], "alfa");
+
+    // A body that keeps escalations to itself.
+    let quiet = app
+        .gql(
+            &app.admin_of("beta"),
+            "mutation { updateTenantSettings(settings: { notifications: { escalations: false } }) { settings } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&quiet);
+    let escalated = app
+        .gql(
+            &beta_sup,
+            "mutation($id: ID!) { escalateCase(id: $id, reason: \"late\") { escalationLevel } }",
+            json!({ "id": other_body["data"]["createCase"]["id"] }),
+        )
+        .await;
+    assert_no_errors(&escalated);
+    assert_eq!(inbox(&app, &mario_token, false, None).await.len(), 4);
 
     // Staff have no inbox of their own.
     assert_eq!(

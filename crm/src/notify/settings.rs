@@ -27,6 +27,9 @@ pub struct NotificationSettings {
     pub push: Option<PushEndpoint>,
     /// The zone the citizens' quiet hours are read in (IANA name); Europe/Rome by default.
     pub time_zone: Option<String>,
+    /// Whether a citizen is told when their late request goes up to the office's managers
+    /// (yes unless `false`).
+    pub escalations: Option<bool>,
     /// By notification kind (`case.status_changed`…, or `*` for every kind), then language.
     #[serde(default)]
     pub templates: BTreeMap<String, BTreeMap<String, Template>>,
@@ -267,6 +270,11 @@ impl NotificationSettings {
             urls.push(("push.url", p.url.as_str()));
         }
         urls
+    }
+
+    /// Whether citizens hear of their requests' escalations.
+    pub fn tell_escalations(&self) -> bool {
+        self.escalations.unwrap_or(true)
     }
 
     /// The zone quiet hours are read in.

@@ -43,6 +43,9 @@ fn defaults(kind: &str, lang: Language, part: &str) -> &'static str {
     if kind == crate::notifications::MESSAGE {
         return message_defaults(lang, part);
     }
+    if kind == crate::notifications::ESCALATED {
+        return escalation_defaults(lang, part);
+    }
     match (lang, part) {
         (Language::It, "subject") => {
             "{{ body.name }}: richiesta {{ case.number }} {{ case.status }}"
@@ -59,6 +62,29 @@ fn defaults(kind: &str, lang: Language, part: &str) -> &'static str {
         }
         (Language::En, _) => {
             "<p>Dear {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>your request <strong>{{ case.number }}</strong> ({{ case.title }}) is <strong>{{ case.status }}</strong>.</p>\n<p>{{ body.name }}</p>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Stop e-mails from {{ body.name }}</a></p>{% endif %}\n"
+        }
+    }
+}
+
+fn escalation_defaults(lang: Language, part: &str) -> &'static str {
+    match (lang, part) {
+        (Language::It, "subject") => {
+            "{{ body.name }}: richiesta {{ case.number }} segnalata ai responsabili"
+        }
+        (Language::En, "subject") => {
+            "{{ body.name }}: request {{ case.number }} raised with the managers"
+        }
+        (Language::It, "text") => {
+            "Gentile {{ citizen.given_name }} {{ citizen.family_name }},\n\nla sua richiesta {{ case.number }} ({{ case.title }}) ha superato i tempi previsti: l'abbiamo segnalata ai responsabili dell'ufficio, che ne seguono la conclusione.\n\n{{ body.name }}\n{% if unsubscribe_url %}\nPer non ricevere più e-mail da {{ body.name }}: {{ unsubscribe_url }}\n{% endif %}"
+        }
+        (Language::En, "text") => {
+            "Dear {{ citizen.given_name }} {{ citizen.family_name }},\n\nyour request {{ case.number }} ({{ case.title }}) has taken longer than it should: we raised it with the office's managers, who are seeing it through.\n\n{{ body.name }}\n{% if unsubscribe_url %}\nTo stop e-mails from {{ body.name }}: {{ unsubscribe_url }}\n{% endif %}"
+        }
+        (Language::It, _) => {
+            "<p>Gentile {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>la sua richiesta <strong>{{ case.number }}</strong> ({{ case.title }}) ha superato i tempi previsti: l'abbiamo segnalata ai responsabili dell'ufficio, che ne seguono la conclusione.</p>\n<p>{{ body.name }}</p>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Non ricevere più e-mail da {{ body.name }}</a></p>{% endif %}\n"
+        }
+        (Language::En, _) => {
+            "<p>Dear {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>your request <strong>{{ case.number }}</strong> ({{ case.title }}) has taken longer than it should: we raised it with the office's managers, who are seeing it through.</p>\n<p>{{ body.name }}</p>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Stop e-mails from {{ body.name }}</a></p>{% endif %}\n"
         }
     }
 }
