@@ -41,7 +41,9 @@ async fn city() -> TestApp {
         .migration_database_url
         .clone()
         .expect("owner url");
-    generate::generate(&owner, &TINY).await.expect("generate");
+    generate::generate(&owner, &TINY, &app.data_dir)
+        .await
+        .expect("generate");
     TINY.save(&app.data_dir).expect("manifest");
     app
 }
@@ -102,6 +104,16 @@ async fn the_generator_loads_what_the_layout_says(#[future] city: TestApp) {
         count("SELECT count(*) FROM tenants WHERE slug LIKE 'bench-%'").await,
         u64::from(TINY.tenants)
     );
+    // One file per person, on a case of theirs, its bytes once per body on disk.
+    assert_eq!(
+        count("SELECT count(*) FROM attachments a JOIN cases c ON c.id = a.case_id AND c.person_id = a.person_id").await,
+        TINY.persons
+    );
+    let stored: Vec<_> = std::fs::read_dir(app.data_dir.join("attachments"))
+        .expect("the attachment store")
+        .flatten()
+        .collect();
+    assert_eq!(stored.len() as u32, TINY.tenants);
 }
 
 #[rstest]

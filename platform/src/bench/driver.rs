@@ -76,7 +76,7 @@ pub async fn run(workload: Arc<dyn Workload>, opts: &LoadOptions) -> anyhow::Res
         .pool_max_idle_per_host(opts.clients)
         .timeout(Duration::from_secs(30))
         .build()?;
-    let url = format!("{}/graphql", opts.base_url.trim_end_matches('/'));
+    let url = opts.base_url.trim_end_matches('/').to_owned();
     let start = Instant::now();
     let measure_from = start + opts.warmup;
     let end = measure_from + opts.duration;
@@ -147,11 +147,15 @@ fn summarize(mut t: Tally, duration: Duration) -> LoadResult {
 /// Sends one request; `Err` names why it failed.
 async fn send(http: &reqwest::Client, url: &str, req: &Request) -> Result<(), String> {
     let auth = HeaderValue::from_str(&format!("Bearer {}", req.token)).map_err(|_| "token")?;
-    let resp = http
-        .post(url)
+    let sent = match &req.get {
+        Some(path) => http.get(format!("{url}{path}")),
+        None => http
+            .post(format!("{url}/graphql"))
+            .header(CONTENT_TYPE, "application/json")
+            .body(req.body.clone()),
+    };
+    let resp = sent
         .header(AUTHORIZATION, auth)
-        .header(CONTENT_TYPE, "application/json")
-        .body(req.body.clone())
         .send()
         .await
         .map_err(|e| format!("transport: {}", short(&e)))?;
@@ -160,7 +164,9 @@ async fn send(http: &reqwest::Client, url: &str, req: &Request) -> Result<(), St
         .bytes()
         .await
         .map_err(|e| format!("transport: {}", short(&e)))?;
-    if !contains(&body, b"\"errors\"") && status.is_success() {
+    // A file is the answer itself; a GraphQL answer may carry errors with 200.
+    let graphql_errors = req.get.is_none() && contains(&body, b"\"errors\"");
+    if !graphql_errors && status.is_success() {
         return Ok(());
     }
     let code = serde_json::from_slice::<serde_json::Value>(&body)

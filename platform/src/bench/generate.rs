@@ -4,6 +4,7 @@
 //! as COPY (persons, whose codes are computed here) and set-based INSERT … SELECT, in
 //! batches so that progress shows and no statement grows without bound.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -13,16 +14,19 @@ use civitas_crm::onboarding::{self, FirstAdmin};
 use civitas_policies::Authorizer;
 use civitas_tenants::members::MemberProfile;
 use civitas_tenants::registry::NewTenant;
-use civitas_tenants::{Db, TenantContext, TenantKind, TenantSlug};
+use civitas_tenants::{Db, TenantContext, TenantId, TenantKind, TenantSlug};
 use sea_orm::sqlx::{AssertSqlSafe, Connection, Executor, PgConnection, raw_sql};
 
-use super::layout::{Layout, SERVICES, citizen_subject, person_id, person_id_sql, tenant_slug};
+use super::layout::{
+    Layout, SERVICES, attachment_bytes, attachment_id_sql, citizen_subject, person_id,
+    person_id_sql, tenant_slug,
+};
 
 const BATCH: u64 = 250_000;
 
 /// Loads `layout` into the empty database at `owner_url` (a role that bypasses row-level
 /// security: the schema owner as superuser, as `civitas migrate` runs).
-pub async fn generate(owner_url: &str, layout: &Layout) -> anyhow::Result<()> {
+pub async fn generate(owner_url: &str, layout: &Layout, data_dir: &Path) -> anyhow::Result<()> {
     if !owner_url.starts_with("postgres") {
         bail!("the generator loads PostgreSQL; give a postgres:// migration database URL");
     }
@@ -78,6 +82,17 @@ pub async fn generate(owner_url: &str, layout: &Layout) -> anyhow::Result<()> {
         |lo, hi| cases_sql(layout, lo, hi),
     )
     .await?;
+    batched(&mut conn, "attachments", layout.persons, |lo, hi| {
+        attachments_sql(layout, lo, hi)
+    })
+    .await?;
+    let t0 = Instant::now();
+    attachment_blobs(&mut conn, data_dir).await?;
+    report(
+        "attachment files (one per body)",
+        u64::from(layout.tenants),
+        t0,
+    );
     let t0 = Instant::now();
     exec(&mut conn, consents_sql(layout)).await?;
     report("sharing consents", layout.consents, t0);
@@ -334,6 +349,55 @@ fn cases_sql(l: &Layout, lo: u64, hi: u64) -> String {
         st = l.stride(),
         n = l.tenants,
     )
+}
+
+/// One file per person, on a case of theirs at the body of their first profile, all with
+/// the content of [`attachment_bytes`].
+fn attachments_sql(l: &Layout, lo: u64, hi: u64) -> String {
+    let bytes = attachment_bytes();
+    let sha = sha256_hex(&bytes);
+    let person = person_id_sql("g.p");
+    let id = attachment_id_sql("g.p");
+    format!(
+        "INSERT INTO attachments (tenant_id, id, case_id, person_id, file_name, media_type, \
+           size_bytes, sha256, uploaded_by, created_at) \
+         SELECT c.tenant_id, {id}, c.id, c.person_id, 'documento.pdf', 'application/pdf', {len}, \
+           '{sha}', 'civitas-dev bench-operator', now() \
+         FROM generate_series({lo}::bigint, {hi}) AS g(p) \
+         JOIN bench_tenants t ON t.idx = g.p % {n} \
+         CROSS JOIN LATERAL (SELECT id, tenant_id, person_id FROM cases \
+           WHERE tenant_id = t.id AND person_id = {person} LIMIT 1) c",
+        len = bytes.len(),
+        n = l.tenants,
+    )
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, b)
+        .as_ref()
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// The generated file in each body's part of the attachment store on disk, where the
+/// server reads it (`<data dir>/attachments`).
+async fn attachment_blobs(conn: &mut PgConnection, data_dir: &Path) -> anyhow::Result<()> {
+    let bytes = attachment_bytes();
+    let key_of =
+        |tenant: uuid::Uuid| civitas_crm::attachments::key(TenantId(tenant), &sha256_hex(&bytes));
+    let tenants: Vec<(uuid::Uuid,)> = sea_orm::sqlx::query_as("SELECT id FROM bench_tenants")
+        .fetch_all(&mut *conn)
+        .await?;
+    let store = crate::blobs::DiskStore::new(data_dir.join("attachments"));
+    for (t,) in tenants {
+        use civitas_crm::attachments::BlobStore;
+        store
+            .put(&key_of(t), bytes.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!(e))?;
+    }
+    Ok(())
 }
 
 /// One consent every `consent_every` persons: the body of their first profile may read

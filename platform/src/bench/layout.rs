@@ -100,6 +100,26 @@ pub fn person_id_sql(expr: &str) -> String {
     format!("('00000000-0000-4000-8000-' || lpad(to_hex({expr}), 12, '0'))::uuid")
 }
 
+/// The id of the file attached to a case of the `p`th person at the body of their first
+/// profile (pgbench computes the same in SQL).
+pub fn attachment_id(p: u64) -> Uuid {
+    Uuid::parse_str(&format!("00000000-0000-4000-a000-{p:012x}")).unwrap_or_default()
+}
+
+/// The SQL expression of [`attachment_id`] for a bigint expression.
+pub fn attachment_id_sql(expr: &str) -> String {
+    format!("('00000000-0000-4000-a000-' || lpad(to_hex({expr}), 12, '0'))::uuid")
+}
+
+/// The file every generated attachment holds: a 100 KiB PDF (a scanned page is 50 to
+/// 300 KiB). Content-addressed, it is stored once per body.
+pub fn attachment_bytes() -> Vec<u8> {
+    let mut b = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj << /Type /Catalog >> endobj\n".to_vec();
+    b.resize(100 * 1024 - 6, b' ');
+    b.extend_from_slice(b"%%EOF\n");
+    b
+}
+
 /// The subject a generated citizen signs in with.
 pub fn citizen_subject(fiscal_code: &str) -> String {
     format!("spid-{fiscal_code}")

@@ -117,7 +117,7 @@ pub async fn command(config: &Config, cmd: BenchCommand) -> anyhow::Result<()> {
                 .migration_database_url
                 .as_ref()
                 .unwrap_or(&config.database_url);
-            generate::generate(owner, &layout).await?;
+            generate::generate(owner, &layout, &config.data_dir).await?;
             let path = layout.save(&config.data_dir)?;
             println!("data set written; manifest {}", path.display());
             Ok(())

@@ -36,6 +36,9 @@ fn scripts(scenario: Scenario) -> Vec<(&'static str, Cow<'static, str>, u32)> {
             vec![("upsert_bulk", Cow::Owned(text), 1)]
         }
         Scenario::CatalogueSearch => vec![script("catalogue_search", sql::CATALOGUE_SEARCH, 1)],
+        Scenario::AttachmentDownload => {
+            vec![script("attachment_download", sql::ATTACHMENT_DOWNLOAD, 1)]
+        }
         Scenario::ContactCentre => vec![
             ("citizen_view", Cow::Owned(sql::citizen_view()), 50),
             script("search", sql::SEARCH, 20),

@@ -7,7 +7,7 @@ use civitas_tenants::{PrincipalKind, Role};
 use serde_json::json;
 
 use super::driver::Rng;
-use super::layout::{Layout, SERVICES, citizen_subject, person_id, tenant_slug};
+use super::layout::{Layout, SERVICES, attachment_id, citizen_subject, person_id, tenant_slug};
 use crate::dev_issuer::{DevIssuer, TokenRequest};
 
 /// How many `upsertCaseFromSource` one upsert-bulk request carries (aliased).
@@ -17,6 +17,8 @@ pub const PUSHES_PER_REQUEST: usize = 10;
 pub struct Request {
     pub token: Arc<str>,
     pub body: String,
+    /// A `GET` of this path instead of a GraphQL request.
+    pub get: Option<String>,
 }
 
 pub trait Workload: Send + Sync {
@@ -38,16 +40,19 @@ pub enum Scenario {
     ContactCentre,
     /// A signed-in citizen searches every body's public catalogue by a word.
     CatalogueSearch,
+    /// A signed-in citizen downloads the file attached to one of their cases (100 KiB).
+    AttachmentDownload,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 6] = [
+    pub const ALL: [Scenario; 7] = [
         Scenario::CitizenView,
         Scenario::OwnCases,
         Scenario::CreateCase,
         Scenario::UpsertBulk,
         Scenario::ContactCentre,
         Scenario::CatalogueSearch,
+        Scenario::AttachmentDownload,
     ];
 
     pub fn name(self) -> &'static str {
@@ -58,6 +63,7 @@ impl Scenario {
             Scenario::UpsertBulk => "upsert-bulk",
             Scenario::ContactCentre => "contact-centre",
             Scenario::CatalogueSearch => "catalogue-search",
+            Scenario::AttachmentDownload => "attachment-download",
         }
     }
 }
@@ -163,6 +169,7 @@ pub fn workload(
         Scenario::UpsertBulk => City::upsert_bulk,
         Scenario::ContactCentre => City::contact_centre,
         Scenario::CatalogueSearch => City::catalogue_search,
+        Scenario::AttachmentDownload => City::attachment_download,
     };
     Arc::new(City {
         layout,
@@ -253,6 +260,7 @@ impl City {
         Request {
             token: self.operator(t),
             body: body(CITIZEN_VIEW, json!({ "p": person_id(p) })),
+            get: None,
         }
     }
 
@@ -261,6 +269,7 @@ impl City {
         Request {
             token: self.tokens.citizens[i].1.clone(),
             body: body(OWN_CASES, json!({})),
+            get: None,
         }
     }
 
@@ -270,6 +279,17 @@ impl City {
         Request {
             token: self.tokens.citizens[i].1.clone(),
             body: body(CATALOGUE_SEARCH, json!({ "w": w })),
+            get: None,
+        }
+    }
+
+    fn attachment_download(&self, rng: &mut Rng) -> Request {
+        let i = rng.below(self.tokens.citizens.len() as u64) as usize;
+        let (p, token) = &self.tokens.citizens[i];
+        Request {
+            token: token.clone(),
+            body: String::new(),
+            get: Some(format!("/attachments/{}", attachment_id(*p))),
         }
     }
 
@@ -286,6 +306,7 @@ impl City {
         Request {
             token: self.operator(t),
             body: body(CREATE_CASE, json!({ "i": input })),
+            get: None,
         }
     }
 
@@ -316,6 +337,7 @@ impl City {
         Request {
             token: self.tokens.integrators[t as usize].clone(),
             body: body(&doc, json!({})),
+            get: None,
         }
     }
 
@@ -346,6 +368,7 @@ impl City {
         Request {
             token: self.operator(t),
             body,
+            get: None,
         }
     }
 }

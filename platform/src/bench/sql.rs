@@ -48,6 +48,17 @@ SELECT s.tenant_id, s.id, s.code, s.name, s.area, s.description, s.created_at, s
 COMMIT;
 "#;
 
+/// The caller's person look-up every citizen request makes, then the read of the file's
+/// row in the citizen's own scope (`crm::attachments::find_mine`). The bytes come from the
+/// store, which pgbench cannot read: the ratio shows what serving them costs.
+pub const ATTACHMENT_DOWNLOAD: &str = r#"\set p random(0, :persons - 1)
+SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "id" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid)) OR "merged_into" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid));
+BEGIN;
+SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid::text, true), set_config('app.now', now()::text, true);
+SELECT "attachments"."tenant_id", "attachments"."id", "attachments"."case_id", "attachments"."person_id", "attachments"."file_name", "attachments"."media_type", "attachments"."size_bytes", "attachments"."sha256", "attachments"."uploaded_by", "attachments"."created_at" FROM "attachments" WHERE "attachments"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND "attachments"."id" = ('00000000-0000-4000-a000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid LIMIT 1;
+COMMIT;
+"#;
+
 pub const CREATE_CASE: &str = r#"\set p random(0, :persons - 1)
 \set k random(0, :kk - 1)
 \set t (:p + :k * :stride) % :tenants
