@@ -43,7 +43,7 @@ pub fn key(tenant: TenantId, sha256: &str) -> String {
 }
 
 /// A file attached to a case, as callers see it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Attachment {
     pub id: AttachmentId,
     pub tenant_id: TenantId,

@@ -1,13 +1,15 @@
 //! The citizen's own view and the GDPR data export: everything every body holds about them.
 
-use civitas_tenants::PersonScope;
+use civitas_tenants::{PersonScope, TenantId};
 use sea_orm::{QueryFilter, QueryOrder};
 use serde::Serialize;
 
 use crate::Result;
 use crate::access_log::{self, AccessEntry};
 use crate::cases::Case;
-use crate::entity::{case, interaction, profile};
+use crate::attachments::Attachment;
+use crate::entity::{attachment, case, interaction, notification, profile};
+use crate::notifications::Notification;
 use crate::interactions::Interaction;
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile};
@@ -22,6 +24,26 @@ pub struct PersonalData {
     pub access_log: Vec<AccessEntry>,
     pub cases: Vec<Case>,
     pub interactions: Vec<Interaction>,
+    /// The files on their cases (what they are; the bytes are downloaded one by one).
+    pub attachments: Vec<Attachment>,
+    pub notifications: Vec<Notification>,
+    /// Which body may use which channel, as they chose.
+    pub channel_choices: Vec<ChannelChoice>,
+    pub quiet_hours: Vec<QuietHoursAt>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelChoice {
+    pub tenant_id: TenantId,
+    pub channel: String,
+    pub allowed: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct QuietHoursAt {
+    pub tenant_id: TenantId,
+    /// `HH:MM-HH:MM`, the body's time zone.
+    pub hours: String,
 }
 
 /// Reads, in the person's scope, every record about them in every body.
@@ -34,6 +56,39 @@ pub async fn personal_data(scope: &PersonScope) -> Result<PersonalData> {
         access_log: access_log::every_access_to_person(scope).await?,
         cases: cases_of(scope).await?,
         interactions: interactions_of(scope).await?,
+        attachments: scope
+            .find::<attachment::Entity>()
+            .order_by_asc(attachment::Column::Id)
+            .all(scope.conn())
+            .await?
+            .into_iter()
+            .map(Attachment::from)
+            .collect(),
+        notifications: scope
+            .find::<notification::Entity>()
+            .order_by_asc(notification::Column::Id)
+            .all(scope.conn())
+            .await?
+            .into_iter()
+            .map(Notification::from)
+            .collect(),
+        channel_choices: crate::notify::choices::of_person(scope)
+            .await?
+            .into_iter()
+            .map(|c| ChannelChoice {
+                tenant_id: TenantId(c.tenant_id),
+                channel: c.channel,
+                allowed: c.allowed,
+            })
+            .collect(),
+        quiet_hours: crate::notify::quiet::of_person(scope)
+            .await?
+            .into_iter()
+            .map(|(t, q)| QuietHoursAt {
+                tenant_id: TenantId(t),
+                hours: q.to_string(),
+            })
+            .collect(),
     })
 }
 

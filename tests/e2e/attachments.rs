@@ -175,6 +175,11 @@ async fn files_are_checked_stored_by_content_and_read_as_their_case(
         ]
     );
 
+    let export = app.gql(&mario, "{ exportMyData }", json!({})).await;
+    let exported = &export["data"]["exportMyData"]["data"]["attachments"];
+    assert_eq!(exported.as_array().map(Vec::len), Some(2), "{export}");
+    assert_eq!(exported[0]["sha256"], sha256(PDF));
+
     // Another body's operator and another citizen find nothing, and can attach nothing.
     app.onboard("ama").await;
     let ama = app.member("ama", "ama-op", Role::Operator).await;

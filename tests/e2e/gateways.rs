@@ -365,6 +365,12 @@ async fn fallback_refusal_quiet_hours_and_provider_errors(
         )
         .await;
     assert_eq!(nodes(&inbox["data"]["myNotifications"]).len(), 4, "{inbox}");
+    let export = app.gql(&me, "{ exportMyData }", json!({})).await;
+    let data = &export["data"]["exportMyData"]["data"];
+    assert_eq!(data["notifications"].as_array().map(Vec::len), Some(4));
+    assert_eq!(data["channel_choices"][0]["channel"], "sms");
+    assert_eq!(data["channel_choices"][0]["allowed"], false);
+    assert_eq!(data["quiet_hours"][0]["hours"], format!("{start}-{end}"));
 
     // Bad quiet hours: VALIDATION naming the argument.
     let bad = app
