@@ -596,6 +596,7 @@ ALTER TABLE ONLY public.webhooks
 CREATE INDEX ix_access_log_person_any_tenant ON public.access_log USING btree (person_id);
 CREATE INDEX ix_access_log_time ON public.access_log USING btree (tenant_id, occurred_at);
 CREATE INDEX ix_attachments_case ON public.attachments USING btree (tenant_id, case_id, id);
+CREATE INDEX ix_attachments_person ON public.attachments USING btree (person_id, id);
 CREATE INDEX ix_audit_events_time ON public.audit_events USING btree (tenant_id, occurred_at);
 CREATE INDEX ix_case_events_case ON public.case_events USING btree (tenant_id, case_id, occurred_at);
 CREATE INDEX ix_cases_person_any_tenant ON public.cases USING btree (person_id);

@@ -6,11 +6,11 @@ use serde::Serialize;
 
 use crate::Result;
 use crate::access_log::{self, AccessEntry};
-use crate::cases::Case;
 use crate::attachments::Attachment;
+use crate::cases::Case;
 use crate::entity::{attachment, case, interaction, notification, profile};
-use crate::notifications::Notification;
 use crate::interactions::Interaction;
+use crate::notifications::Notification;
 use crate::privacy::{self, PrivacyConsent};
 use crate::profiles::{self, Profile};
 use crate::sharing::{self, SharingConsent, Visibility};

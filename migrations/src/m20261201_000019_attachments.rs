@@ -55,6 +55,15 @@ impl MigrationTrait for Migration {
             false,
         )
         .await?;
+        // A citizen reads a file by its id in their own scope, which names no tenant.
+        rls::index(
+            m,
+            "ix_attachments_person",
+            A::Table,
+            &["person_id", "id"],
+            false,
+        )
+        .await?;
         rls::protect_person_table(m, "attachments", "SELECT, INSERT").await
     }
 
