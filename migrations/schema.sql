@@ -367,7 +367,8 @@ CREATE TABLE public.notifications (
     status text,
     created_at timestamp with time zone NOT NULL,
     read_at timestamp with time zone,
-    message text
+    message text,
+    archived_at timestamp with time zone
 );
 ALTER TABLE ONLY public.notifications FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.outbox (

@@ -26,6 +26,7 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
     /// What an operator wrote (`case.message`).
     pub message: Option<String>,
+    pub archived_at: Option<DateTime<Utc>>,
 }
 
 impl From<notification::Model> for Notification {
@@ -40,6 +41,7 @@ impl From<notification::Model> for Notification {
             created_at: m.created_at,
             read_at: m.read_at,
             message: m.message,
+            archived_at: m.archived_at,
         }
     }
 }
@@ -222,26 +224,64 @@ impl From<NotificationEvent> for Notification {
             created_at: e.at,
             read_at: None,
             message: e.message,
+            archived_at: None,
         }
     }
 }
 
+/// Which of a citizen's notifications a list shows.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Shown {
+    /// Unread ones only.
+    pub unread: bool,
+    /// The archived ones instead of the inbox.
+    pub archived: bool,
+}
+
 /// The citizen's notifications in every body, newest first: a page, and whether more
-/// follow; unread ones only if `unread`.
+/// follow.
 pub async fn of_person(
     scope: &PersonScope,
-    unread: bool,
+    shown: Shown,
     first: u64,
     after: Option<Uuid>,
 ) -> Result<(Vec<Notification>, bool)> {
     let mut q = scope.find::<notification::Entity>();
-    if unread {
+    q = if shown.archived {
+        q.filter(notification::Column::ArchivedAt.is_not_null())
+    } else {
+        q.filter(notification::Column::ArchivedAt.is_null())
+    };
+    if shown.unread {
         q = q.filter(notification::Column::ReadAt.is_null());
     }
     let (rows, more) =
         crate::paging::newest_first(scope.conn(), q, notification::Column::Id, first, after)
             .await?;
     Ok((rows.into_iter().map(Into::into).collect(), more))
+}
+
+/// Archives (or with `archived` false, brings back to the inbox) the citizen's own
+/// notifications among `ids`; returns how many changed.
+pub async fn archive(
+    scope: &PersonScope,
+    ids: &[Uuid],
+    archived: bool,
+    now: DateTime<Utc>,
+) -> Result<u64> {
+    let (value, unchanged) = if archived {
+        (Some(now), notification::Column::ArchivedAt.is_null())
+    } else {
+        (None, notification::Column::ArchivedAt.is_not_null())
+    };
+    let res = notification::Entity::update_many()
+        .col_expr(notification::Column::ArchivedAt, value.into())
+        .filter(notification::Column::Id.is_in(ids.iter().copied()))
+        .filter(notification::Column::PersonId.is_in(scope.persons().iter().copied()))
+        .filter(unchanged)
+        .exec(scope.conn())
+        .await?;
+    Ok(res.rows_affected)
 }
 
 /// Marks the citizen's own notifications among `ids` read; returns how many were unread.

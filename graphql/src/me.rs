@@ -56,6 +56,22 @@ impl MeMutation {
             .collect::<ApiResult<Vec<uuid::Uuid>>>()?;
         Ok(uc::mark_notifications_read(state(ctx), caller(ctx), &ids).await? as i32)
     }
+
+    /// Archives the signed-in citizen's notifications (out of the inbox, kept and listed
+    /// with `myNotifications(archived: true)`), or with `archived: false` brings them back;
+    /// returns how many changed. Another person's are left alone.
+    async fn archive_notifications(
+        &self,
+        ctx: &Context<'_>,
+        ids: Vec<ID>,
+        #[graphql(default = true)] archived: bool,
+    ) -> ApiResult<i32> {
+        let ids = ids
+            .iter()
+            .map(|i| parse("ids", i))
+            .collect::<ApiResult<Vec<uuid::Uuid>>>()?;
+        Ok(uc::archive_notifications(state(ctx), caller(ctx), &ids, archived).await? as i32)
+    }
 }
 
 /// Something a body told the citizen.
@@ -70,6 +86,7 @@ pub struct Notification {
     pub case_number: Option<String>,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    pub archived_at: Option<DateTime<Utc>>,
     /// In the language the query asked for.
     pub title: String,
     /// What an operator wrote to the citizen (kind `case.message`).
@@ -96,6 +113,7 @@ impl Notification {
             case_number: n.case_number,
             created_at: n.created_at,
             read_at: n.read_at,
+            archived_at: n.archived_at,
             message: n.message,
             tenant_id: n.tenant_id,
         }
@@ -108,18 +126,24 @@ pub struct MeQuery;
 #[Object]
 impl MeQuery {
     /// What every body told the signed-in citizen, newest first, as a Relay connection;
-    /// titles in `language` (`it` by default, or `en`).
+    /// titles in `language` (`it` by default, or `en`). The inbox, or with `archived` the
+    /// notifications the citizen archived.
     async fn my_notifications(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = false)] unread_only: bool,
+        #[graphql(default = false)] archived: bool,
         language: Option<String>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> ApiResult<Conn<Notification>> {
         let page = page(first, after)?;
         let lang = Language::from_tag(language.as_deref());
-        let (rows, more) = uc::notifications(state(ctx), caller(ctx), unread_only, page).await?;
+        let shown = civitas_crm::notifications::Shown {
+            unread: unread_only,
+            archived,
+        };
+        let (rows, more) = uc::notifications(state(ctx), caller(ctx), shown, page).await?;
         Ok(connection(
             rows,
             page.after.is_some(),

@@ -151,6 +151,39 @@ async fn a_citizen_is_told_every_status_change_of_their_cases(
     assert_eq!(unread[0]["kind"], "case.status_changed");
     assert_eq!(unread[1]["tenant"]["slug"], "alfa");
 
+    // Mario archives the oldest; Laura cannot archive Mario's.
+    let oldest = json!([all[3]["id"]]);
+    let archive =
+        "mutation($ids: [ID!]!, $a: Boolean!) { archiveNotifications(ids: $ids, archived: $a) }";
+    let theirs = app
+        .gql(&laura_token, archive, json!({ "ids": oldest, "a": true }))
+        .await;
+    assert_eq!(theirs["data"]["archiveNotifications"], 0);
+    let done = app
+        .gql(&mario_token, archive, json!({ "ids": oldest, "a": true }))
+        .await;
+    assert_eq!(done["data"]["archiveNotifications"], 1, "{done}");
+    assert_eq!(inbox(&app, &mario_token, false, None).await.len(), 3);
+    let shelf = app
+        .gql(
+            &mario_token,
+            "{ myNotifications(archived: true) { edges { node { id kind archivedAt } } } }",
+            json!({}),
+        )
+        .await;
+    let shelf = nodes(&shelf["data"]["myNotifications"]);
+    assert_eq!(shelf.len(), 1);
+    assert_eq!(
+        (&shelf[0]["id"], &shelf[0]["kind"]),
+        (&all[3]["id"], &json!("case.created"))
+    );
+    assert!(shelf[0]["archivedAt"].is_string());
+    let back = app
+        .gql(&mario_token, archive, json!({ "ids": oldest, "a": false }))
+        .await;
+    assert_eq!(back["data"]["archiveNotifications"], 1);
+    assert_eq!(inbox(&app, &mario_token, false, None).await.len(), 4);
+
     // A body that keeps escalations to itself.
     let quiet = app
         .gql(

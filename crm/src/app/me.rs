@@ -179,18 +179,32 @@ pub async fn correct_contacts(
     Ok(p)
 }
 
-/// The signed-in citizen's notifications from every body, newest first (unread ones only
-/// if `unread`): a page, and whether more follow.
+/// The signed-in citizen's notifications from every body, newest first (the inbox or the
+/// archived ones, unread ones only if asked): a page, and whether more follow.
 pub async fn notifications(
     app: &App,
     caller: &Caller,
-    unread: bool,
+    shown: crate::notifications::Shown,
     page: Page<Uuid>,
 ) -> Result<(Vec<Notification>, bool)> {
     let scope = own_scope(app, caller).await?;
-    let found = crate::notifications::of_person(&scope, unread, page.first, page.after).await?;
+    let found = crate::notifications::of_person(&scope, shown, page.first, page.after).await?;
     scope.commit().await?;
     Ok(found)
+}
+
+/// Archives the signed-in citizen's notifications among `ids` (or brings them back);
+/// returns how many changed. Another person's are left alone.
+pub async fn archive_notifications(
+    app: &App,
+    caller: &Caller,
+    ids: &[Uuid],
+    archived: bool,
+) -> Result<u64> {
+    let scope = own_scope(app, caller).await?;
+    let n = crate::notifications::archive(&scope, ids, archived, app.now()).await?;
+    scope.commit().await?;
+    Ok(n)
 }
 
 /// Marks the signed-in citizen's notifications among `ids` read; returns how many were

@@ -18,6 +18,8 @@ pub struct Model {
     pub read_at: Option<DateTimeUtc>,
     /// What an operator wrote to the citizen (`case.message`).
     pub message: Option<String>,
+    /// When the citizen archived it (out of the inbox, kept).
+    pub archived_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
