@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use civitas_tenants::{Identity, PersonScope, Scope, TenantId};
+use civitas_tenants::{Identity, PersonOwned, PersonScope, Scope, TenantId, TenantOwned};
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::Value;
@@ -190,40 +190,35 @@ pub async fn record(
     Ok(row.into())
 }
 
-/// The attachments of case `c` at the scope's body, oldest first: a page after `after`,
+/// Where attachments are read: staff in their body's scope, a citizen in their own.
+pub enum Reader<'a> {
+    Body(&'a Scope),
+    Person(&'a PersonScope),
+}
+
+impl Reader<'_> {
+    /// The rows of `E` the reader may see, and the transaction to read them in.
+    pub fn find<E: TenantOwned + PersonOwned>(
+        &self,
+    ) -> (sea_orm::Select<E>, &sea_orm::DatabaseTransaction) {
+        match self {
+            Reader::Body(s) => (s.find::<E>(), s.conn()),
+            Reader::Person(s) => (s.find::<E>(), s.conn()),
+        }
+    }
+}
+
+/// The attachments of case `c` the reader may see, oldest first: a page after `after`,
 /// and whether more follow.
 pub async fn of_case(
-    scope: &Scope,
+    reader: Reader<'_>,
     c: CaseId,
-    first: u64,
-    after: Option<Uuid>,
-) -> Result<(Vec<Attachment>, bool)> {
-    let q = scope
-        .find::<attachment::Entity>()
-        .filter(attachment::Column::CaseId.eq(c.0));
-    oldest_first(scope.conn(), q, first, after).await
-}
-
-/// The attachments of case `c` the scope's person may read, oldest first.
-pub async fn of_my_case(
-    scope: &PersonScope,
-    c: CaseId,
-    first: u64,
-    after: Option<Uuid>,
-) -> Result<(Vec<Attachment>, bool)> {
-    let q = scope
-        .find::<attachment::Entity>()
-        .filter(attachment::Column::CaseId.eq(c.0));
-    oldest_first(scope.conn(), q, first, after).await
-}
-
-async fn oldest_first<C: sea_orm::ConnectionTrait>(
-    conn: &C,
-    q: sea_orm::Select<attachment::Entity>,
     first: u64,
     after: Option<Uuid>,
 ) -> Result<(Vec<Attachment>, bool)> {
     use sea_orm::{QueryOrder, QuerySelect};
+    let (q, conn) = reader.find::<attachment::Entity>();
+    let q = q.filter(attachment::Column::CaseId.eq(c.0));
     let q = match after {
         Some(a) => q.filter(attachment::Column::Id.gt(a)),
         None => q,
@@ -238,23 +233,11 @@ async fn oldest_first<C: sea_orm::ConnectionTrait>(
     Ok((rows.into_iter().map(Attachment::from).collect(), more))
 }
 
-/// The attachment `id` of the scope's body.
-pub async fn find(scope: &Scope, id: Uuid) -> Result<Attachment> {
-    scope
-        .find::<attachment::Entity>()
-        .filter(attachment::Column::Id.eq(id))
-        .one(scope.conn())
-        .await?
-        .map(Attachment::from)
-        .ok_or(Error::NotFound("attachment"))
-}
-
-/// The attachment `id`, if it is about the scope's person.
-pub async fn find_mine(scope: &PersonScope, id: Uuid) -> Result<Attachment> {
-    scope
-        .find::<attachment::Entity>()
-        .filter(attachment::Column::Id.eq(id))
-        .one(scope.conn())
+/// The attachment `id`, if the reader may see it.
+pub async fn find(reader: Reader<'_>, id: Uuid) -> Result<Attachment> {
+    let (q, conn) = reader.find::<attachment::Entity>();
+    q.filter(attachment::Column::Id.eq(id))
+        .one(conn)
         .await?
         .map(Attachment::from)
         .ok_or(Error::NotFound("attachment"))

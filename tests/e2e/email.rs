@@ -2,7 +2,6 @@
 //! the body's words, the citizen's language, an unsubscribe link that works, every attempt
 //! on record, retries then a dead letter, and one body's server down delaying only its mail.
 
-use civitas_tenants::Role;
 use rstest::rstest;
 use serde_json::{Value, json};
 
@@ -18,26 +17,13 @@ const DELIVERIES: &str = "{ notificationDeliveries(first: 20) { edges { node { a
 
 /// Onboards `slug` with a CERT service and an e-mail server on `port`; returns an operator.
 async fn body(app: &TestApp, slug: &str, port: u16, extra: Value) -> String {
-    app.onboard(slug).await;
-    let admin = app.admin_of(slug);
     let mut notifications = json!({ "email": {
         "host": "127.0.0.1", "port": port, "security": "none",
         "fromAddress": format!("noreply@{slug}.example"), "fromName": format!("Ente {slug}") } });
     if let (Some(n), Some(e)) = (notifications.as_object_mut(), extra.as_object()) {
         n.extend(e.clone());
     }
-    let s = app
-        .gql(
-            &admin,
-            "mutation($s: JSON!) { updateTenantSettings(settings: $s) { settings } }",
-            json!({ "s": { "notifications": notifications } }),
-        )
-        .await;
-    assert_no_errors(&s);
-    let svc = app.gql(&admin, "mutation { createService(input: { code: \"CERT\", name: \"Certificato\", area: \"Anagrafe\" }) { code } }", json!({})).await;
-    assert_no_errors(&svc);
-    app.member(slug, &format!("{slug}-op"), Role::Operator)
-        .await
+    app.body_with_notifications(slug, notifications).await
 }
 
 /// Registers a citizen with an e-mail address and a language; returns their person id.

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use civitas_tenants::Role;
 use rstest::rstest;
 use serde_json::{Value, json};
 
@@ -93,24 +92,6 @@ impl Provider {
     }
 }
 
-/// Onboards `slug` with a CERT service and `notifications` settings; returns an operator.
-async fn body(app: &TestApp, slug: &str, notifications: Value) -> String {
-    app.onboard(slug).await;
-    let admin = app.admin_of(slug);
-    let s = app
-        .gql(
-            &admin,
-            "mutation($s: JSON!) { updateTenantSettings(settings: $s) { settings } }",
-            json!({ "s": { "notifications": notifications } }),
-        )
-        .await;
-    assert_no_errors(&s);
-    let svc = app.gql(&admin, "mutation { createService(input: { code: \"CERT\", name: \"Certificato\", area: \"Anagrafe\" }) { code } }", json!({})).await;
-    assert_no_errors(&svc);
-    app.member(slug, &format!("{slug}-op"), Role::Operator)
-        .await
-}
-
 fn gateways(p: &Provider) -> Value {
     json!({
         "sms": { "url": p.url("/sms/send"), "sender": "AMA", "tokenEnv": "CIVITAS_TEST_GATEWAY_TOKEN" },
@@ -169,7 +150,9 @@ async fn each_channel_sends_the_providers_own_request(
 ) {
     let provider = Provider::start(&[]).await;
     let app = TestApp::spawn(backend).await;
-    let op = body(&app, "ama", gateways(&provider)).await;
+    let op = app
+        .body_with_notifications("ama", gateways(&provider))
+        .await;
     let by_sms = citizen(&app, &op, "RSSMRA85T10A562S", "333 123 4567", "sms").await;
     let number = open_case(&app, &op, &by_sms).await;
     let hits = provider.wait_for(1).await;
@@ -261,7 +244,7 @@ async fn fallback_refusal_quiet_hours_and_provider_errors(
     let provider = Provider::start(&[400, 503]).await;
     let app = TestApp::spawn(backend).await;
     let sms_only = json!({ "sms": gateways(&provider)["sms"] });
-    let op = body(&app, "ama", sms_only).await;
+    let op = app.body_with_notifications("ama", sms_only).await;
 
     // Prefers WhatsApp, which this body does not send: SMS instead. Refused outright.
     let mario = citizen(&app, &op, "RSSMRA85T10A562S", "3331234567", "whatsapp").await;

@@ -312,6 +312,25 @@ impl TestApp {
         body
     }
 
+    /// Onboards `slug` with a CERT service and `notifications` as its notification
+    /// settings; returns the token of an operator of it.
+    pub async fn body_with_notifications(&self, slug: &str, notifications: Value) -> String {
+        self.onboard(slug).await;
+        let admin = self.admin_of(slug);
+        let s = self
+            .gql(
+                &admin,
+                "mutation($s: JSON!) { updateTenantSettings(settings: $s) { settings } }",
+                json!({ "s": { "notifications": notifications } }),
+            )
+            .await;
+        assert_no_errors(&s);
+        let svc = self.gql(&admin, "mutation { createService(input: { code: \"CERT\", name: \"Certificato\", area: \"Anagrafe\" }) { code } }", json!({})).await;
+        assert_no_errors(&svc);
+        self.member(slug, &format!("{slug}-op"), Role::Operator)
+            .await
+    }
+
     /// The administrator token of a tenant made by [`TestApp::onboard`].
     pub fn admin_of(&self, slug: &str) -> String {
         self.token(&format!("{slug}-admin"), Some(slug), &[])

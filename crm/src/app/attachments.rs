@@ -7,7 +7,7 @@ use civitas_policies::Permission;
 use civitas_tenants::{TenantContext, TenantStatus, registry};
 
 use super::{App, Caller, Page};
-use crate::attachments::{self, Attachment, AttachmentSettings};
+use crate::attachments::{self, Attachment, AttachmentSettings, Reader};
 use crate::entity::case;
 use crate::ids::{AttachmentId, CaseId};
 use crate::{Error, Result};
@@ -19,18 +19,22 @@ struct Target {
     person: Option<uuid::Uuid>,
 }
 
+/// Case `c` as the reader sees it; NOT_FOUND when it is another body's or person's.
+async fn case_of(reader: Reader<'_>, c: CaseId) -> Result<case::Model> {
+    let (q, conn) = reader.find::<case::Entity>();
+    q.filter(case::Column::Id.eq(c.0))
+        .one(conn)
+        .await?
+        .ok_or(Error::NotFound("case"))
+}
+
 /// The body and context in which `caller` may add to case `c`: staff who may update cases
 /// of their body, or the citizen whose case it is (at a body still active).
 async fn target(app: &App, caller: &Caller, c: CaseId) -> Result<Target> {
     if caller.tenant.is_some() {
         let tc = caller.authorize(app, Permission::CaseUpdate).await?;
         let scope = app.db.scope(tc).await?;
-        let found = scope
-            .find::<case::Entity>()
-            .filter(case::Column::Id.eq(c.0))
-            .one(scope.conn())
-            .await?
-            .ok_or(Error::NotFound("case"))?;
+        let found = case_of(Reader::Body(&scope), c).await?;
         scope.commit().await?;
         return Ok(Target {
             tc: tc.clone(),
@@ -40,12 +44,7 @@ async fn target(app: &App, caller: &Caller, c: CaseId) -> Result<Target> {
     let me = caller.citizen()?;
     let principal = caller.principal()?;
     let scope = app.db.person_scope(me.person_id, &me.merged).await?;
-    let found = scope
-        .find::<case::Entity>()
-        .filter(case::Column::Id.eq(c.0))
-        .one(scope.conn())
-        .await?
-        .ok_or(Error::NotFound("case"))?;
+    let found = case_of(Reader::Person(&scope), c).await?;
     scope.commit().await?;
     let body = registry::find_by_id(&app.db, civitas_tenants::TenantId(found.tenant_id))
         .await?
@@ -99,13 +98,13 @@ pub async fn list(
     if caller.tenant.is_some() {
         let tc = caller.authorize(app, Permission::CaseRead).await?;
         let scope = app.db.scope(tc).await?;
-        let found = attachments::of_case(&scope, c, page.first, after).await?;
+        let found = attachments::of_case(Reader::Body(&scope), c, page.first, after).await?;
         scope.commit().await?;
         return Ok(found);
     }
     let me = caller.citizen()?;
     let scope = app.db.person_scope(me.person_id, &me.merged).await?;
-    let found = attachments::of_my_case(&scope, c, page.first, after).await?;
+    let found = attachments::of_case(Reader::Person(&scope), c, page.first, after).await?;
     scope.commit().await?;
     Ok(found)
 }
@@ -119,13 +118,13 @@ pub async fn download(
     let a = if caller.tenant.is_some() {
         let tc = caller.authorize(app, Permission::CaseRead).await?;
         let scope = app.db.scope(tc).await?;
-        let a = attachments::find(&scope, id.0).await?;
+        let a = attachments::find(Reader::Body(&scope), id.0).await?;
         scope.commit().await?;
         a
     } else {
         let me = caller.citizen()?;
         let scope = app.db.person_scope(me.person_id, &me.merged).await?;
-        let a = attachments::find_mine(&scope, id.0).await?;
+        let a = attachments::find(Reader::Person(&scope), id.0).await?;
         scope.commit().await?;
         a
     };

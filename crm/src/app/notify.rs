@@ -80,15 +80,11 @@ pub async fn my_quiet_hours(
     let scope = app.db.person_scope(me.person_id, &me.merged).await?;
     let rows = quiet::of_person(&scope).await?;
     scope.commit().await?;
-    let skip = page.after.unwrap_or(0) as usize;
-    let more = rows.len() > skip + page.first as usize;
-    let found = rows
-        .into_iter()
-        .skip(skip)
-        .take(page.first as usize)
-        .map(|(t, q)| (TenantId(t), q))
-        .collect();
-    Ok((found, more))
+    let (found, more) = page.of_positions(rows);
+    Ok((
+        found.into_iter().map(|(t, q)| (TenantId(t), q)).collect(),
+        more,
+    ))
 }
 
 /// A choice of the signed-in citizen: may this body use this channel.
@@ -110,12 +106,9 @@ pub async fn my_channels(
     let scope = app.db.person_scope(me.person_id, &me.merged).await?;
     let rows = choices::of_person(&scope).await?;
     scope.commit().await?;
-    let skip = page.after.unwrap_or(0) as usize;
-    let more = rows.len() > skip + page.first as usize;
-    let found = rows
+    let (found, more) = page.of_positions(rows);
+    let found = found
         .into_iter()
-        .skip(skip)
-        .take(page.first as usize)
         .map(|c| ChannelChoice {
             tenant_id: TenantId(c.tenant_id),
             channel: c.channel,

@@ -27,6 +27,21 @@ impl<C> Page<C> {
     }
 }
 
+impl Page<u64> {
+    /// The items of this page of `rows`, whose cursors are positions, and whether more
+    /// follow: for short lists read whole.
+    pub fn of_positions<T>(&self, rows: Vec<T>) -> (Vec<T>, bool) {
+        let skip = self.after.unwrap_or(0) as usize;
+        let more = rows.len() > skip + self.first as usize;
+        let found = rows
+            .into_iter()
+            .skip(skip)
+            .take(self.first as usize)
+            .collect();
+        (found, more)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +54,12 @@ mod tests {
             Page::<u8>::new(100, Some(3)).expect("a page of 100").first,
             100
         );
+    }
+
+    #[test]
+    fn a_positioned_page_says_whether_more_follow() {
+        let p = Page::new(2, Some(1u64)).expect("a page");
+        assert_eq!(p.of_positions(vec![1, 2, 3, 4]), (vec![2, 3], true));
+        assert_eq!(p.of_positions(vec![1, 2, 3]), (vec![2, 3], false));
     }
 }
