@@ -89,8 +89,15 @@ def main():
     check_policies("defaults", default)
     for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Service", "ConfigMap"):
         expect("defaults", any(d["kind"] == kind for d in default), f"no {kind}")
+    dep = next(d for d in default if d["kind"] == "Deployment")
+    claims = [v for v in dep["spec"]["template"]["spec"]["volumes"] if "persistentVolumeClaim" in v]
+    expect("defaults", len(claims) == 1, "attachments on a shared volume claim by default")
     full = check_render("full", values("full-values.yaml"))
     check_policies("full", full)
+    conf = next(d for d in full if d["kind"] == "ConfigMap")["data"]["civitas.toml"]
+    expect("full", 'attachment_store = "s3"' in conf and "[s3]" in conf, "the S3 store in the configuration")
+    envs = {e["name"] for d in full if d["kind"] == "Deployment" for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+    expect("full", "CIVITAS_S3_SECRET_ACCESS_KEY" in envs, "S3 credentials from a Secret")
     for kind in ("Ingress", "ServiceMonitor"):
         expect("full", any(d["kind"] == kind for d in full), f"no {kind}")
     try:
