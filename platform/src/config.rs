@@ -410,6 +410,14 @@ impl Config {
         {
             bail!("database URL must start with sqlite: or postgres://");
         }
+        // The outbound guard sends nothing but https in production: say so at start, not
+        // at every upload.
+        if let AttachmentStore::S3(s3) = &self.attachment_store
+            && self.environment == Environment::Production
+            && !s3.endpoint.starts_with("https://")
+        {
+            bail!("s3.endpoint must be an https:// URL in production");
+        }
         Ok(())
     }
 

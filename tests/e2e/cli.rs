@@ -190,6 +190,31 @@ fn production_refuses_the_development_issuer() {
     assert!(!o.status.success(), "an unknown role is refused");
 }
 
+#[test]
+fn production_refuses_an_attachment_store_over_plain_http() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = dir.path().join("civitas.toml");
+    std::fs::write(
+        &config,
+        "attachment_store = \"s3\"\n\n[s3]\nendpoint = \"http://minio.storage:9000\"\n\
+         bucket = \"civitas\"\naccess_key_id_env = \"S3_KEY\"\nsecret_access_key_env = \"S3_SECRET\"\n",
+    )
+    .expect("config");
+    let o = run(civitas(dir.path())
+        .env("CIVITAS_ENVIRONMENT", "production")
+        .env("S3_KEY", "civitas")
+        .env("S3_SECRET", "civitas-secret")
+        .arg("--config")
+        .arg(&config)
+        .arg("serve"));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("s3.endpoint must be an https:// URL in production"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 pub(crate) struct Server {
     pub(crate) child: Child,
     pub(crate) addr: String,
