@@ -2,6 +2,8 @@
 //! the body's size limit), where the bytes go (a content-addressed store, the tenant first in
 //! every key), and the rows that say which case holds which file.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use civitas_tenants::{Identity, PersonOwned, PersonScope, Scope, TenantId, TenantOwned};
@@ -106,6 +108,7 @@ pub struct Upload {
     pub file_name: String,
     pub media_type: &'static str,
     pub sha256: String,
+    pub size: i64,
     pub bytes: Vec<u8>,
 }
 
@@ -152,6 +155,7 @@ pub fn check(file_name: &str, bytes: Vec<u8>, limit: u64) -> Result<Upload> {
         file_name,
         media_type,
         sha256,
+        size: bytes.len() as i64,
         bytes,
     })
 }
@@ -172,7 +176,7 @@ pub async fn record(
             person_id: Set(person),
             file_name: Set(u.file_name.clone()),
             media_type: Set(u.media_type.to_owned()),
-            size_bytes: Set(u.bytes.len() as i64),
+            size_bytes: Set(u.size),
             sha256: Set(u.sha256.clone()),
             uploaded_by: Set(format!("{} {}", by.issuer, by.subject)),
             created_at: Set(now),
@@ -208,29 +212,27 @@ impl Reader<'_> {
     }
 }
 
-/// The attachments of case `c` the reader may see, oldest first: a page after `after`,
-/// and whether more follow.
-pub async fn of_case(
+/// The attachments of `cases` the reader may see, by case, oldest first: one query for
+/// every case of a response.
+pub async fn of_cases(
     reader: Reader<'_>,
-    c: CaseId,
-    first: u64,
-    after: Option<Uuid>,
-) -> Result<(Vec<Attachment>, bool)> {
-    use sea_orm::{QueryOrder, QuerySelect};
+    cases: &[CaseId],
+) -> Result<HashMap<CaseId, Vec<Attachment>>> {
+    use sea_orm::QueryOrder;
     let (q, conn) = reader.find::<attachment::Entity>();
-    let q = q.filter(attachment::Column::CaseId.eq(c.0));
-    let q = match after {
-        Some(a) => q.filter(attachment::Column::Id.gt(a)),
-        None => q,
-    };
-    let mut rows = q
+    let mut by_case: HashMap<CaseId, Vec<Attachment>> = HashMap::new();
+    for row in q
+        .filter(attachment::Column::CaseId.is_in(cases.iter().map(|c| c.0)))
         .order_by_asc(attachment::Column::Id)
-        .limit(first + 1)
         .all(conn)
-        .await?;
-    let more = rows.len() as u64 > first;
-    rows.truncate(first as usize);
-    Ok((rows.into_iter().map(Attachment::from).collect(), more))
+        .await?
+    {
+        by_case
+            .entry(CaseId(row.case_id))
+            .or_default()
+            .push(row.into());
+    }
+    Ok(by_case)
 }
 
 /// The attachment `id`, if the reader may see it.

@@ -137,8 +137,7 @@ pub(crate) async fn case_moved(
         return Ok(());
     };
     if escalated {
-        let settings =
-            crate::notify::NotificationSettings::of(&scope.settings().await?).unwrap_or_default();
+        let settings = crate::notify::NotificationSettings::saved(&scope.settings().await?);
         if !settings.tell_escalations() {
             return Ok(());
         }

@@ -4,10 +4,11 @@ use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use civitas_crm::app::Page;
+use civitas_crm::app::attachments::CasePage;
 use civitas_crm::app::cases::{self as uc, CaseQuery as Query, CreateCase};
 use civitas_crm::cases::{self, NewCase, SourceUpdate};
 use civitas_crm::channels::Channel;
-use civitas_crm::ids::CaseId;
+use civitas_crm::ids::{AttachmentId, CaseId};
 use civitas_tenants::TenantId;
 
 use crate::caller::{caller, state, tenant_opt};
@@ -101,6 +102,7 @@ impl Case {
     }
 
     /// The files attached to it, oldest first: for staff of its body, and for its citizen.
+    /// Batched across the cases of a response.
     /// Files are added with `POST /attachments` (`integrators.md`).
     async fn attachments(
         &self,
@@ -108,10 +110,16 @@ impl Case {
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
     ) -> ApiResult<Conn<CaseAttachment>> {
-        let page = page(first, after)?;
-        let (rows, more) =
-            civitas_crm::app::attachments::list(state(ctx), caller(ctx), self.case_id, page)
-                .await?;
+        let page: Page<AttachmentId> = page(first, after)?;
+        let key = CasePage {
+            case: self.case_id,
+            first: page.first,
+            after: page.after,
+        };
+        let loader = ctx
+            .data_opt::<async_graphql::dataloader::DataLoader<crate::loaders::AttachmentLoader>>()
+            .ok_or_else(|| ApiError::internal(&"attachment loader missing from the request"))?;
+        let (rows, more) = loader.load_one(key).await?.unwrap_or_default();
         Ok(connection(
             rows,
             page.after.is_some(),

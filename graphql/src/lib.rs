@@ -113,16 +113,19 @@ pub fn prepare(
     caller: Caller,
 ) -> async_graphql::Request {
     let histories = loaders::case_history_loader(state, &caller);
+    let attachments = loaders::attachment_loader(state, &caller);
     request
         .data(caller)
         .data(loaders::tenant_loader(&state.db))
         .data(histories)
+        .data(attachments)
 }
 
 /// The same, for a WebSocket connection: the data every subscription on it sees.
 pub fn connection_data(state: &AppState, caller: Caller) -> async_graphql::Data {
     let mut data = async_graphql::Data::default();
     data.insert(loaders::case_history_loader(state, &caller));
+    data.insert(loaders::attachment_loader(state, &caller));
     data.insert(caller);
     data.insert(loaders::tenant_loader(&state.db));
     data

@@ -95,3 +95,35 @@ pub fn case_history_loader(
         tokio::spawn,
     )
 }
+
+/// Batches the attachments of every case of a response into one read, in the caller's own
+/// scope (their body's, or a citizen's own records).
+pub struct AttachmentLoader {
+    app: civitas_crm::app::App,
+    caller: civitas_crm::app::Caller,
+}
+
+impl Loader<civitas_crm::app::attachments::CasePage> for AttachmentLoader {
+    type Value = (Vec<civitas_crm::attachments::Attachment>, bool);
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[civitas_crm::app::attachments::CasePage],
+    ) -> Result<HashMap<civitas_crm::app::attachments::CasePage, Self::Value>, ApiError> {
+        Ok(civitas_crm::app::attachments::lists(&self.app, &self.caller, keys).await?)
+    }
+}
+
+pub fn attachment_loader(
+    app: &civitas_crm::app::App,
+    caller: &civitas_crm::app::Caller,
+) -> DataLoader<AttachmentLoader> {
+    DataLoader::new(
+        AttachmentLoader {
+            app: app.clone(),
+            caller: caller.clone(),
+        },
+        tokio::spawn,
+    )
+}

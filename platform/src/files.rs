@@ -16,7 +16,7 @@ use civitas_graphql::{ApiError, Caller, Code};
 use serde_json::json;
 
 use crate::app::App;
-use crate::http::{identify, refuse, reject};
+use crate::http::{admit, enter, identify, reject};
 
 /// Identifies the caller and takes their places (the tenant's or the public's, then the
 /// server's), as `/graphql` does; the places are held while the guard lives.
@@ -25,25 +25,8 @@ async fn admitted<'a>(
     headers: &HeaderMap,
 ) -> Result<(Caller, impl Sized + 'a), Response> {
     let caller = identify(app, headers).await.map_err(reject)?;
-    let permit = match &caller.tenant {
-        Some(tc) => app.limiter.admit(tc),
-        None => app.limiter.admit_public(caller.principal.as_ref()),
-    }
-    .map_err(|l| {
-        refuse(
-            ApiError::new(
-                Code::RateLimited,
-                format!("too many requests ({} limit); retry later", l.what),
-            ),
-            &l,
-        )
-    })?;
-    let place = app.gate.enter().await.map_err(|l| {
-        refuse(
-            ApiError::new(Code::Overloaded, "the server is busy; retry later"),
-            &l,
-        )
-    })?;
+    let permit = admit(app, &caller).await?;
+    let place = enter(app).await?;
     Ok((caller, (permit, place)))
 }
 

@@ -224,27 +224,9 @@ async fn execute(
     };
     // Held until the response is ready: one of the tenant's (or the public's) places in
     // flight.
-    let admitted = match &caller.tenant {
-        Some(tc) => app.limiter.admit(tc),
-        None => app.limiter.admit_public(caller.principal.as_ref()),
-    };
-    let _permit = match admitted {
+    let _permit = match admit(app, &caller).await {
         Ok(p) => p,
-        Err(l) => {
-            tracing::info!(limit = l.what, "request rate-limited");
-            let r = refuse(
-                ApiError::new(
-                    Code::RateLimited,
-                    format!("too many requests ({} limit); retry later", l.what),
-                ),
-                &l,
-            );
-            // A client that retries at once, ignoring Retry-After, would otherwise turn
-            // the refusals themselves into load on the cores other bodies share; a
-            // pause costs a timer, not CPU.
-            tokio::time::sleep(REFUSAL_PAUSE).await;
-            return r;
-        }
+        Err(r) => return r,
     };
     // The body is read and parsed only for a caller the limits let through: a refusal costs
     // a cached token look-up, no parsing, and a bad token no body buffering.
@@ -288,15 +270,9 @@ async fn execute(
         ));
     }
     // After the tenant's limits, so that a flood refused there never queues ahead of others.
-    let _place = match app.gate.enter().await {
+    let _place = match enter(app).await {
         Ok(place) => place,
-        Err(l) => {
-            tracing::warn!(limit = l.what, "no place to serve the request in time");
-            return refuse(
-                ApiError::new(Code::Overloaded, "the server is busy; retry later"),
-                &l,
-            );
-        }
+        Err(r) => return r,
     };
     if let Some(p) = &caller.principal {
         span.record("principal", p.subject.as_str());
@@ -376,6 +352,48 @@ async fn execute(
     }
     seen.ok = resp.errors.is_empty();
     json_response(StatusCode::OK, &resp)
+}
+
+/// One of the places in flight of the caller's tenant (or of the public), under its rate
+/// limits; the refusal, held back a moment, when there is none.
+pub(crate) async fn admit(
+    app: &App,
+    caller: &Caller,
+) -> Result<tokio::sync::OwnedSemaphorePermit, Response> {
+    let admitted = match &caller.tenant {
+        Some(tc) => app.limiter.admit(tc),
+        None => app.limiter.admit_public(caller.principal.as_ref()),
+    };
+    match admitted {
+        Ok(p) => Ok(p),
+        Err(l) => {
+            tracing::info!(limit = l.what, "request rate-limited");
+            let r = refuse(
+                ApiError::new(
+                    Code::RateLimited,
+                    format!("too many requests ({} limit); retry later", l.what),
+                ),
+                &l,
+            );
+            // A client that retries at once, ignoring Retry-After, would otherwise turn
+            // the refusals themselves into load on the cores other bodies share; a pause
+            // costs a timer, not CPU.
+            tokio::time::sleep(REFUSAL_PAUSE).await;
+            Err(r)
+        }
+    }
+}
+
+/// One of the server's places, after the tenant's limits, so that a flood refused there
+/// never queues ahead of others.
+pub(crate) async fn enter(app: &App) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, Response> {
+    app.gate.enter().await.map_err(|l| {
+        tracing::warn!(limit = l.what, "no place to serve the request in time");
+        refuse(
+            ApiError::new(Code::Overloaded, "the server is busy; retry later"),
+            &l,
+        )
+    })
 }
 
 /// The principal behind the bearer token (if any) and the tenant it acts in.

@@ -69,7 +69,7 @@ impl Worker {
 
     /// Sends one body's due deliveries, batch after batch, until none is due.
     async fn pass(&self, tenant: Tenant) -> anyhow::Result<()> {
-        let settings = NotificationSettings::of(&tenant.settings).unwrap_or_default();
+        let settings = NotificationSettings::saved(&tenant.settings);
         let slug = tenant.slug.to_string();
         let body_name = tenant.display_name.clone();
         let ctx = TenantContext::system(tenant, "notifications");
@@ -111,6 +111,7 @@ impl Worker {
         body_name: &str,
         mut d: Due,
     ) -> anyhow::Result<()> {
+        d.facts.body_name = body_name.to_owned();
         let result = match (d.channel, &settings.email) {
             (Channel::Email, Some(server)) => {
                 let token = self.links.unsubscribe_token(Unsubscribe {
@@ -119,7 +120,6 @@ impl Worker {
                     channel: Channel::Email,
                 });
                 let url = format!("{}/unsubscribe?t={token}", self.base_url);
-                d.facts.body_name = body_name.to_owned();
                 d.facts.unsubscribe_url = Some(url.clone());
                 let words = templates::render(settings, d.language, &d.facts);
                 let name = format!("{} {}", d.facts.given_name, d.facts.family_name);
@@ -137,7 +137,6 @@ impl Worker {
                     .map_err(|e| (e.permanent, e.message))
             }
             _ => {
-                d.facts.body_name = body_name.to_owned();
                 let words = templates::render(settings, d.language, &d.facts);
                 let now = self.db.clock().now();
                 crate::gateways::send(&self.out, settings, &d, &words, now).await

@@ -175,6 +175,20 @@ async fn files_are_checked_stored_by_content_and_read_as_their_case(
         ]
     );
 
+    // Pages of one case's files (read in one batch for every case of the response).
+    let paged = "query($a: String) { me { citizen { cases { attachments(first: 1, after: $a) { edges { cursor node { fileName } } pageInfo { hasNextPage } } } } } }";
+    let first_page = app.gql(&mario, paged, json!({ "a": null })).await;
+    assert_no_errors(&first_page);
+    let conn = &first_page["data"]["me"]["citizen"]["cases"][0]["attachments"];
+    assert_eq!(conn["edges"][0]["node"]["fileName"], "domanda.pdf");
+    assert_eq!(conn["pageInfo"]["hasNextPage"], true);
+    let next = app
+        .gql(&mario, paged, json!({ "a": conn["edges"][0]["cursor"] }))
+        .await;
+    let conn = &next["data"]["me"]["citizen"]["cases"][0]["attachments"];
+    assert_eq!(conn["edges"][0]["node"]["fileName"], "foto.pdf", "{next}");
+    assert_eq!(conn["pageInfo"]["hasNextPage"], false);
+
     let export = app.gql(&mario, "{ exportMyData }", json!({})).await;
     let exported = &export["data"]["exportMyData"]["data"]["attachments"];
     assert_eq!(exported.as_array().map(Vec::len), Some(2), "{export}");

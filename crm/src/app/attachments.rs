@@ -3,6 +3,8 @@
 //! with no tenant named (the case names its body). Either way a case another body holds, or
 //! another citizen's, is NOT_FOUND.
 
+use std::collections::HashMap;
+
 use civitas_policies::Permission;
 use civitas_tenants::{TenantContext, TenantStatus, registry};
 
@@ -28,30 +30,47 @@ async fn case_of(reader: Reader<'_>, c: CaseId) -> Result<case::Model> {
         .ok_or(Error::NotFound("case"))
 }
 
+/// Runs `read` where `caller` reads cases: staff in their body's scope once `permission`
+/// is granted, a citizen in their own scope (every body, their records only).
+async fn reading<T>(
+    app: &App,
+    caller: &Caller,
+    permission: Permission,
+    read: impl for<'r> AsyncFnOnce(Reader<'r>) -> Result<T>,
+) -> Result<T> {
+    if caller.tenant.is_some() {
+        let tc = caller.authorize(app, permission).await?;
+        let scope = app.db.scope(tc).await?;
+        let found = read(Reader::Body(&scope)).await?;
+        scope.commit().await?;
+        return Ok(found);
+    }
+    let me = caller.citizen()?;
+    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
+    let found = read(Reader::Person(&scope)).await?;
+    scope.commit().await?;
+    Ok(found)
+}
+
 /// The body and context in which `caller` may add to case `c`: staff who may update cases
 /// of their body, or the citizen whose case it is (at a body still active).
 async fn target(app: &App, caller: &Caller, c: CaseId) -> Result<Target> {
-    if caller.tenant.is_some() {
-        let tc = caller.authorize(app, Permission::CaseUpdate).await?;
-        let scope = app.db.scope(tc).await?;
-        let found = case_of(Reader::Body(&scope), c).await?;
-        scope.commit().await?;
-        return Ok(Target {
-            tc: tc.clone(),
-            person: found.person_id,
-        });
-    }
-    let me = caller.citizen()?;
-    let principal = caller.principal()?;
-    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
-    let found = case_of(Reader::Person(&scope), c).await?;
-    scope.commit().await?;
-    let body = registry::find_by_id(&app.db, civitas_tenants::TenantId(found.tenant_id))
-        .await?
-        .filter(|t| t.status == TenantStatus::Active)
-        .ok_or(Error::NotFound("case"))?;
+    let found = reading(app, caller, Permission::CaseUpdate, async |r| {
+        case_of(r, c).await
+    })
+    .await?;
+    let tc = match &caller.tenant {
+        Some(tc) => tc.clone(),
+        None => {
+            let body = registry::find_by_id(&app.db, civitas_tenants::TenantId(found.tenant_id))
+                .await?
+                .filter(|t| t.status == TenantStatus::Active)
+                .ok_or(Error::NotFound("case"))?;
+            TenantContext::for_citizen(body, caller.principal()?.clone())
+        }
+    };
     Ok(Target {
-        tc: TenantContext::for_citizen(body, principal.clone()),
+        tc,
         person: found.person_id,
     })
 }
@@ -71,11 +90,11 @@ pub async fn attach(
     let limit = AttachmentSettings::of(&t.tc.tenant.settings, ceiling)
         .unwrap_or_default()
         .limit(ceiling);
-    let upload = attachments::check(file_name, bytes, limit)?;
+    let mut upload = attachments::check(file_name, bytes, limit)?;
     let key = attachments::key(t.tc.tenant.id, &upload.sha256);
     app.files
         .store
-        .put(&key, upload.bytes.clone())
+        .put(&key, std::mem::take(&mut upload.bytes))
         .await
         .map_err(|e| {
             tracing::error!(tenant = %t.tc.tenant.slug, error = %e, "attachment not stored");
@@ -87,26 +106,45 @@ pub async fn attach(
     Ok(a)
 }
 
-/// The files of case `c`, oldest first, for its body's staff or its citizen.
-pub async fn list(
+/// A page of one case's files: what a response asks of each case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CasePage {
+    pub case: CaseId,
+    pub first: u64,
+    pub after: Option<AttachmentId>,
+}
+
+/// The files of each case of `pages`, oldest first, a page each and whether more follow,
+/// for its body's staff or its citizen: one read for all of them.
+pub async fn lists(
     app: &App,
     caller: &Caller,
-    c: CaseId,
-    page: Page<AttachmentId>,
-) -> Result<(Vec<Attachment>, bool)> {
-    let after = page.after.map(|a| a.0);
-    if caller.tenant.is_some() {
-        let tc = caller.authorize(app, Permission::CaseRead).await?;
-        let scope = app.db.scope(tc).await?;
-        let found = attachments::of_case(Reader::Body(&scope), c, page.first, after).await?;
-        scope.commit().await?;
-        return Ok(found);
-    }
-    let me = caller.citizen()?;
-    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
-    let found = attachments::of_case(Reader::Person(&scope), c, page.first, after).await?;
-    scope.commit().await?;
-    Ok(found)
+    pages: &[CasePage],
+) -> Result<HashMap<CasePage, (Vec<Attachment>, bool)>> {
+    let cases: Vec<CaseId> = pages.iter().map(|p| p.case).collect();
+    let by_case = reading(app, caller, Permission::CaseRead, async |r| {
+        attachments::of_cases(r, &cases).await
+    })
+    .await?;
+    Ok(pages
+        .iter()
+        .map(|p| {
+            let rows = by_case.get(&p.case).map(Vec::as_slice).unwrap_or_default();
+            let after: Vec<Attachment> = rows
+                .iter()
+                .filter(|a| p.after.is_none_or(|c| a.id > c))
+                .cloned()
+                .collect();
+            (
+                *p,
+                Page {
+                    first: p.first,
+                    after: None,
+                }
+                .of_positions(after),
+            )
+        })
+        .collect())
 }
 
 /// A file and its bytes, for whoever may read its case.
@@ -115,19 +153,10 @@ pub async fn download(
     caller: &Caller,
     id: AttachmentId,
 ) -> Result<(Attachment, Vec<u8>)> {
-    let a = if caller.tenant.is_some() {
-        let tc = caller.authorize(app, Permission::CaseRead).await?;
-        let scope = app.db.scope(tc).await?;
-        let a = attachments::find(Reader::Body(&scope), id.0).await?;
-        scope.commit().await?;
-        a
-    } else {
-        let me = caller.citizen()?;
-        let scope = app.db.person_scope(me.person_id, &me.merged).await?;
-        let a = attachments::find(Reader::Person(&scope), id.0).await?;
-        scope.commit().await?;
-        a
-    };
+    let a = reading(app, caller, Permission::CaseRead, async |r| {
+        attachments::find(r, id.0).await
+    })
+    .await?;
     let key = attachments::key(a.tenant_id, &a.sha256);
     let bytes = app.files.store.get(&key).await.map_err(|e| {
         tracing::error!(attachment = %a.id, error = %e, "attachment not read from the store");

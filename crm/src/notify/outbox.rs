@@ -35,7 +35,7 @@ const FALLBACK: [Channel; 2] = [Channel::Email, Channel::Sms];
 /// it and holds an address for it, else e-mail, else SMS; never a channel the citizen
 /// refused this body. With none the notification stays in the inbox only.
 pub(crate) async fn enqueue(scope: &Scope, n: &notification::Model) -> Result<()> {
-    let settings = NotificationSettings::of(&scope.settings().await?).unwrap_or_default();
+    let settings = NotificationSettings::saved(&scope.settings().await?);
     let enabled = settings.channels();
     if enabled.is_empty() {
         return Ok(());
@@ -178,10 +178,9 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
         .collect();
     let persons: Vec<Uuid> = rows.iter().map(|d| d.person_id).collect();
     let quiet = super::quiet::of(scope, &persons).await?;
-    let zone = NotificationSettings::of(&scope.settings().await?)
-        .unwrap_or_default()
-        .zone();
+    let zone = NotificationSettings::saved(&scope.settings().await?).zone();
     let mut out = Vec::with_capacity(rows.len());
+    let mut held: HashMap<DateTime<Utc>, Vec<Uuid>> = HashMap::new();
     for d in rows {
         let channel: Option<Channel> = d.channel.parse().ok();
         let note = notes.get(&d.notification_id);
@@ -197,7 +196,7 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
         if let Some(q) = quiet.get(&d.person_id) {
             let release = q.release(now, zone);
             if release > now {
-                hold(scope, d.id, release).await?;
+                held.entry(release).or_default().push(d.id);
                 continue;
             }
         }
@@ -222,6 +221,16 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
             },
         });
     }
+    // Put off until the end of the citizens' quiet hours: not an attempt. One statement
+    // per end time (the citizens of a body share their zone).
+    for (until, ids) in held {
+        scope
+            .update_many::<delivery::Entity>()
+            .col_expr(delivery::Column::NextAttemptAt, until.into())
+            .filter(delivery::Column::Id.is_in(ids))
+            .exec(scope.conn())
+            .await?;
+    }
     Ok(out)
 }
 
@@ -241,17 +250,6 @@ async fn attempt(
             error: Set(error),
             ..Default::default()
         })
-        .await?;
-    Ok(())
-}
-
-/// Puts a delivery off until `until` (the end of the citizen's quiet hours): not an attempt.
-async fn hold(scope: &Scope, id: Uuid, until: DateTime<Utc>) -> Result<()> {
-    scope
-        .update_many::<delivery::Entity>()
-        .col_expr(delivery::Column::NextAttemptAt, until.into())
-        .filter(delivery::Column::Id.eq(id))
-        .exec(scope.conn())
         .await?;
     Ok(())
 }

@@ -147,6 +147,16 @@ impl NotificationSettings {
         Ok(s)
     }
 
+    /// The settings as saved, which [`NotificationSettings::of`] checked then: read without
+    /// checking again (templates are compiled and run to be checked), because every
+    /// notification written and every worker pass reads them. Defaults if unreadable.
+    pub fn saved(settings: &Value) -> Self {
+        settings
+            .get("notifications")
+            .and_then(|v| Self::deserialize(v).ok())
+            .unwrap_or_default()
+    }
+
     fn validate(&self) -> Result<()> {
         if let Some(e) = &self.email {
             e.validate()?;
