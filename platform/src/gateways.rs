@@ -1,11 +1,12 @@
 //! The channels beside e-mail, each a provider's own request posted through the outbound
 //! guard: a generic SMS HTTP gateway, the WhatsApp Business Cloud API, and the body's app
-//! backend (a push, signed as webhooks are). Secrets are read from the environment variable
-//! the body's settings name, at send time.
+//! backend (a push, signed as webhooks are). Secrets are read at send time from the
+//! environment variable the body's settings name, only if it is one of the body's own.
 
 use civitas_crm::channels::Channel;
 use civitas_crm::notify::NotificationSettings;
 use civitas_crm::notify::outbox::Due;
+use civitas_crm::notify::settings::body_secret;
 use civitas_crm::notify::templates::Message;
 use serde_json::{Value, json};
 
@@ -13,10 +14,6 @@ use crate::outbound::{Outbound, OutboundError};
 
 /// Why a send failed, and whether trying again could help.
 pub type Failure = (bool, String);
-
-fn secret(env: &str) -> Result<String, Failure> {
-    std::env::var(env).map_err(|_| (false, format!("the secret {env} is not set")))
-}
 
 /// A refusal of the request itself (4xx but time-out and rate limit) or of its address is
 /// final; anything else may pass later.
@@ -40,6 +37,7 @@ pub type Request = (String, Vec<(&'static str, String)>, Vec<u8>);
 /// The request a provider receives for `d`: where, which headers, which JSON body.
 pub fn request(
     settings: &NotificationSettings,
+    body: &str,
     d: &Due,
     words: &Message,
     now: chrono::DateTime<chrono::Utc>,
@@ -49,7 +47,7 @@ pub fn request(
     let (url, mut headers, body): (String, Vec<(&'static str, String)>, Value) = match d.channel {
         Channel::Sms => {
             let g = settings.sms.as_ref().ok_or_else(|| none("SMS"))?;
-            let auth = format!("Bearer {}", secret(&g.token_env)?);
+            let auth = format!("Bearer {}", body_secret(body, &g.token_env)?);
             let body = json!({
                 "from": g.sender,
                 "to": d.to,
@@ -63,7 +61,7 @@ pub fn request(
                 .whatsapp
                 .as_ref()
                 .ok_or_else(|| none("WhatsApp message"))?;
-            let auth = format!("Bearer {}", secret(&g.token_env)?);
+            let auth = format!("Bearer {}", body_secret(body, &g.token_env)?);
             let to = d.to.trim_start_matches('+');
             let body = match &g.template {
                 Some(name) => json!({
@@ -92,7 +90,7 @@ pub fn request(
         }
         Channel::App => {
             let p = settings.push.as_ref().ok_or_else(|| none("push"))?;
-            let key = secret(&p.secret_env)?;
+            let key = body_secret(body, &p.secret_env)?;
             let body = json!({
                 "notification": d.notification_id,
                 "person": d.person_id,
@@ -122,12 +120,13 @@ pub fn request(
 pub async fn send(
     out: &Outbound,
     settings: &NotificationSettings,
+    body: &str,
     d: &Due,
     words: &Message,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<(), Failure> {
-    let (url, headers, body) = request(settings, d, words, now)?;
-    out.post(&url, &headers, body)
+    let (url, headers, payload) = request(settings, body, d, words, now)?;
+    out.post(&url, &headers, payload)
         .await
         .map(|_| ())
         .map_err(failure)

@@ -74,6 +74,8 @@ impl Header for ListUnsubscribePost {
 
 /// One e-mail: to whom (name and address), the words, and its unsubscribe link.
 pub struct Outgoing<'a> {
+    /// The sending body's slug: its pool, and the secrets it may name.
+    pub body: &'a str,
     pub to_name: &'a str,
     pub to_address: &'a str,
     pub words: &'a Words,
@@ -130,13 +132,12 @@ impl Mailer {
         }
     }
 
-    fn password(server: &EmailServer) -> Result<Option<String>, SendError> {
+    /// The password the body `body` named, only if the name is one of its own secrets.
+    fn password(server: &EmailServer, body: &str) -> Result<Option<String>, SendError> {
         match &server.password_env {
-            Some(var) => std::env::var(var).map(Some).map_err(|_| {
-                transient(format!(
-                    "the password variable {var} is not set on the server"
-                ))
-            }),
+            Some(var) => civitas_crm::notify::settings::body_secret(body, var)
+                .map(Some)
+                .map_err(|(permanent, message)| SendError { permanent, message }),
             None => Ok(None),
         }
     }
@@ -224,9 +225,12 @@ impl Mailer {
         let bytes = message.formatted();
 
         let addr = self.address(server).await?;
-        let password = Self::password(server)?;
+        let password = Self::password(server, m.body)?;
+        // One pool per body: a connection authenticated with one body's credentials never
+        // carries another body's mail.
         let key = format!(
-            "{addr}|{}|{:?}|{:?}|{}",
+            "{}|{addr}|{}|{:?}|{:?}|{}",
+            m.body,
             server.host,
             server.security,
             server.username,

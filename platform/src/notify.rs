@@ -127,6 +127,7 @@ impl Worker {
                     .send(
                         server,
                         Outgoing {
+                            body: ctx.tenant.slug.as_str(),
                             to_name: name.trim(),
                             to_address: &d.to,
                             words: &words,
@@ -139,7 +140,8 @@ impl Worker {
             _ => {
                 let words = templates::render(settings, d.language, &d.facts);
                 let now = self.db.clock().now();
-                crate::gateways::send(&self.out, settings, &d, &words, now).await
+                let body = ctx.tenant.slug.as_str();
+                crate::gateways::send(&self.out, settings, body, &d, &words, now).await
             }
         };
         if let Err((_, e)) = &result {

@@ -94,10 +94,10 @@ impl Provider {
 
 fn gateways(p: &Provider) -> Value {
     json!({
-        "sms": { "url": p.url("/sms/send"), "sender": "AMA", "tokenEnv": "CIVITAS_TEST_GATEWAY_TOKEN" },
+        "sms": { "url": p.url("/sms/send"), "sender": "AMA", "tokenEnv": "CIVITAS_SECRET_AMA__GATEWAY_TOKEN" },
         "whatsapp": { "baseUrl": p.url(""), "phoneNumberId": "106540352242922",
-                      "tokenEnv": "CIVITAS_TEST_GATEWAY_TOKEN", "template": "aggiornamento_pratica" },
-        "push": { "url": p.url("/push"), "secretEnv": "CIVITAS_TEST_GATEWAY_TOKEN" },
+                      "tokenEnv": "CIVITAS_SECRET_AMA__GATEWAY_TOKEN", "template": "aggiornamento_pratica" },
+        "push": { "url": p.url("/push"), "secretEnv": "CIVITAS_SECRET_AMA__GATEWAY_TOKEN" },
     })
 }
 
@@ -384,15 +384,15 @@ async fn a_gateway_on_an_internal_address_is_refused_when_saved(
     for (field, settings) in [
         (
             "sms.url",
-            json!({ "sms": { "url": "http://10.1.2.3/send", "sender": "AMA", "tokenEnv": "T" } }),
+            json!({ "sms": { "url": "http://10.1.2.3/send", "sender": "AMA", "tokenEnv": "CIVITAS_SECRET_AMA__T" } }),
         ),
         (
             "push.url",
-            json!({ "push": { "url": "http://169.254.169.254/latest", "secretEnv": "T" } }),
+            json!({ "push": { "url": "http://169.254.169.254/latest", "secretEnv": "CIVITAS_SECRET_AMA__T" } }),
         ),
         (
             "whatsapp.baseUrl",
-            json!({ "whatsapp": { "baseUrl": "http://127.0.0.1:9", "phoneNumberId": "1", "tokenEnv": "T" } }),
+            json!({ "whatsapp": { "baseUrl": "http://127.0.0.1:9", "phoneNumberId": "1", "tokenEnv": "CIVITAS_SECRET_AMA__T" } }),
         ),
     ] {
         let r = app
@@ -405,5 +405,43 @@ async fn a_gateway_on_an_internal_address_is_refused_when_saved(
         assert_eq!(r["errors"][0]["extensions"]["code"], "VALIDATION", "{r}");
         let message = r["errors"][0]["message"].as_str().unwrap_or("");
         assert!(message.contains(field), "{message}");
+    }
+}
+
+#[rstest]
+#[tokio::test]
+async fn a_body_cannot_name_the_servers_secrets_or_another_bodys(
+    #[values(Sqlite)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("ama").await;
+    for (field, stolen) in [
+        (
+            "sms.tokenEnv",
+            json!({ "sms": { "url": "https://sms.example/send", "sender": "AMA", "tokenEnv": "CIVITAS_DATABASE_URL" } }),
+        ),
+        (
+            "push.secretEnv",
+            json!({ "push": { "url": "https://app.example/push", "secretEnv": "CIVITAS_SIGNING_SECRET" } }),
+        ),
+        (
+            "email.passwordEnv",
+            json!({ "email": { "host": "smtp.example", "port": 587, "fromAddress": "a@ama.example",
+            "username": "ama", "passwordEnv": "CIVITAS_SECRET_ROMA__SMTP_PASSWORD" } }),
+        ),
+    ] {
+        let r = app
+            .gql(
+                &app.admin_of("ama"),
+                "mutation($s: JSON!) { updateTenantSettings(settings: $s) { settings } }",
+                json!({ "s": { "notifications": stolen } }),
+            )
+            .await;
+        assert_eq!(r["errors"][0]["extensions"]["code"], "VALIDATION", "{r}");
+        let message = r["errors"][0]["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains(field) && message.contains("CIVITAS_SECRET_AMA__"),
+            "{message}"
+        );
     }
 }

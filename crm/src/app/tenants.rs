@@ -107,6 +107,7 @@ pub async fn update_settings(app: &App, caller: &Caller, mut settings: Value) ->
             return Err(Error::Validation(format!("notifications.{field}: {why}")));
         }
     }
+    notifications.check_secrets(tc.tenant.slug.as_str())?;
     crate::attachments::AttachmentSettings::of(&settings, app.files.ceiling)?;
     let scope = app.db.scope(tc).await?;
     let t = registry::set_settings(&scope, tc.tenant.id, settings).await?;

@@ -266,6 +266,40 @@ impl NotificationSettings {
         .collect()
     }
 
+    /// Every secret the settings name must be one of the body `slug`'s own
+    /// ([`secret_prefix`]); VALIDATION naming the setting otherwise.
+    pub fn check_secrets(&self, slug: &str) -> Result<()> {
+        let named = [
+            (
+                "email.passwordEnv",
+                self.email.as_ref().and_then(|e| e.password_env.as_deref()),
+            ),
+            (
+                "sms.tokenEnv",
+                self.sms.as_ref().map(|g| g.token_env.as_str()),
+            ),
+            (
+                "whatsapp.tokenEnv",
+                self.whatsapp.as_ref().map(|w| w.token_env.as_str()),
+            ),
+            (
+                "push.secretEnv",
+                self.push.as_ref().map(|p| p.secret_env.as_str()),
+            ),
+        ];
+        let prefix = secret_prefix(slug);
+        for (field, name) in named {
+            if let Some(name) = name
+                && (!name.starts_with(&prefix) || name.len() == prefix.len())
+            {
+                return Err(invalid(format!(
+                    "notifications.{field}: a secret of this body, named {prefix}…"
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The addresses of the body's gateways, by setting: the outbound guard is asked about
     /// them when they are saved, so that a refusal comes at once, not at the first message.
     pub fn gateway_urls(&self) -> Vec<(&'static str, &str)> {
@@ -314,6 +348,30 @@ impl NotificationSettings {
             }
         })
     }
+}
+
+/// The start of every secret name a body may give: `CIVITAS_SECRET_<SLUG>__` (the slug
+/// upper-cased, `-` as `_`). A slug has no `--` and no final `-`, so no body's prefix begins
+/// another's; a body can name only the secrets the platform provisioned for it, never the
+/// server's own (`CIVITAS_DATABASE_URL`) nor another body's.
+pub fn secret_prefix(slug: &str) -> String {
+    format!(
+        "CIVITAS_SECRET_{}__",
+        slug.to_ascii_uppercase().replace('-', "_")
+    )
+}
+
+/// Why a secret the body `slug` names cannot be used, or its value: a name outside the
+/// body's prefix is refused (permanently), one that is not set may be set later.
+pub fn body_secret(slug: &str, name: &str) -> std::result::Result<String, (bool, String)> {
+    let prefix = secret_prefix(slug);
+    if !name.starts_with(&prefix) || name.len() == prefix.len() {
+        return Err((
+            true,
+            format!("the secret {name} is not this body's (its names begin {prefix})"),
+        ));
+    }
+    std::env::var(name).map_err(|_| (false, format!("the secret {name} is not set")))
 }
 
 /// An http(s) address with a host; whether it may be reached is the outbound guard's call
@@ -409,6 +467,37 @@ mod tests {
 
     fn of(v: Value) -> Result<NotificationSettings> {
         NotificationSettings::of(&json!({ "notifications": v }))
+    }
+
+    #[test]
+    fn a_body_names_only_its_own_secrets() {
+        assert_eq!(secret_prefix("municipio-7"), "CIVITAS_SECRET_MUNICIPIO_7__");
+        let s = of(
+            json!({ "sms": { "url": "https://sms.example", "sender": "Roma",
+            "tokenEnv": "CIVITAS_SECRET_ROMA__SMS" } }),
+        )
+        .expect("valid");
+        assert!(s.check_secrets("roma").is_ok());
+        for other in ["roma-ii", "ama"] {
+            assert!(
+                matches!(s.check_secrets(other), Err(Error::Validation(_))),
+                "{other}"
+            );
+        }
+        for stolen in [
+            "CIVITAS_DATABASE_URL",
+            "CIVITAS_SECRET_ROMA__",
+            "CIVITAS_SECRET_ROMA_II__SMS",
+        ] {
+            assert!(
+                matches!(body_secret("roma", stolen), Err((true, _))),
+                "{stolen}"
+            );
+        }
+        assert!(matches!(
+            body_secret("roma", "CIVITAS_SECRET_ROMA__UNSET_IN_TESTS"),
+            Err((false, _))
+        ));
     }
 
     #[test]
