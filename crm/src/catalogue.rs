@@ -106,32 +106,68 @@ impl FieldDef {
     }
 }
 
-/// Checks a case's custom field values against its service's definitions: no unknown
-/// field, every required one present, every value of the right type.
-pub fn validate_values(defs: &[FieldDef], values: &serde_json::Value) -> Result<()> {
+/// What is wrong with one custom field value, for a form to say next to the field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldProblem {
+    /// The service does not define the field.
+    Unknown,
+    /// A required field has no value.
+    Required,
+    /// The value is not of the field's type, or not one of its options.
+    Invalid,
+}
+
+/// Every problem of a case's custom field values against its service's definitions, by
+/// field key (unknown fields, missing required ones, values of the wrong type). `Err`
+/// when the values are not a JSON object at all.
+pub fn field_problems(
+    defs: &[FieldDef],
+    values: &serde_json::Value,
+) -> Result<Vec<(String, FieldProblem)>> {
     let empty = serde_json::Map::new();
     let map = match values {
         serde_json::Value::Object(m) => m,
         serde_json::Value::Null => &empty,
         _ => return Err(invalid("customFields must be a JSON object")),
     };
-    for k in map.keys() {
-        if !defs.iter().any(|d| &d.key == k) {
-            return Err(invalid(format!(
-                "custom field {k} is not defined for this service"
-            )));
-        }
-    }
+    let mut out: Vec<(String, FieldProblem)> = map
+        .keys()
+        .filter(|k| !defs.iter().any(|d| &d.key == *k))
+        .map(|k| (k.clone(), FieldProblem::Unknown))
+        .collect();
     for d in defs {
         match map.get(&d.key) {
             None | Some(serde_json::Value::Null) if d.required => {
-                return Err(invalid(format!("custom field {} is required", d.key)));
+                out.push((d.key.clone(), FieldProblem::Required));
             }
             None | Some(serde_json::Value::Null) => {}
-            Some(v) => d.check(v)?,
+            Some(v) if d.check(v).is_err() => out.push((d.key.clone(), FieldProblem::Invalid)),
+            Some(_) => {}
         }
     }
-    Ok(())
+    Ok(out)
+}
+
+/// Checks a case's custom field values against its service's definitions: no unknown
+/// field, every required one present, every value of the right type.
+pub fn validate_values(defs: &[FieldDef], values: &serde_json::Value) -> Result<()> {
+    let Some((key, problem)) = field_problems(defs, values)?.into_iter().next() else {
+        return Ok(());
+    };
+    Err(match problem {
+        FieldProblem::Unknown => invalid(format!(
+            "custom field {key} is not defined for this service"
+        )),
+        FieldProblem::Required => invalid(format!("custom field {key} is required")),
+        FieldProblem::Invalid => {
+            let d = defs.iter().find(|d| d.key == key);
+            let v = values.get(&key).cloned().unwrap_or_default();
+            invalid(format!(
+                "custom field {key}: {v} is not a valid {:?} value",
+                d.map(|d| d.kind).unwrap_or(FieldType::String)
+            ))
+        }
+    })
 }
 
 /// The definitions a service row holds.

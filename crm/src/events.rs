@@ -46,6 +46,8 @@ pub enum CaseEventKind {
     Synced,
     /// An operator wrote to the case's citizen.
     Messaged,
+    /// The case's citizen wrote to the body.
+    CitizenReplied,
 }
 
 impl CaseEventKind {
@@ -58,6 +60,7 @@ impl CaseEventKind {
             CaseEventKind::Escalated => "escalated",
             CaseEventKind::Synced => "synced",
             CaseEventKind::Messaged => "message",
+            CaseEventKind::CitizenReplied => "citizen_reply",
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct PublicFilter {
     pub channel: Option<Channel>,
     /// Words every service found must contain (in any form on PostgreSQL; by stem on SQLite).
     pub words: Option<String>,
+    /// One service, by its code (with `body`, the service a page shows).
+    pub code: Option<String>,
 }
 
 /// A service and the body that offers it.
@@ -148,6 +150,10 @@ pub async fn page(
     if let Some(a) = &filter.area {
         let p = q.bind(a.trim().to_owned());
         conds.push(format!("lower(s.area) = lower({p})"));
+    }
+    if let Some(code) = &filter.code {
+        let p = q.bind(code.clone());
+        conds.push(format!("s.code = {p}"));
     }
     if let Some(c) = filter.channel {
         let p = q.bind(format!("%,{},%", c.as_str()));

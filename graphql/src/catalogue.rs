@@ -44,6 +44,7 @@ impl CatalogueQuery {
             area,
             channel: channel.as_deref().map(str::parse).transpose()?,
             words: search,
+            code: None,
         };
         let (rows, more) = uc::public(state(ctx), filter, page).await?;
         Ok(positioned(rows, page, more, |s: PublicService| {

@@ -63,6 +63,8 @@ pub struct Config {
     pub attachment_max_bytes: u64,
     /// Where attachments' bytes are kept.
     pub attachment_store: AttachmentStore,
+    /// The name the citizens' portal shows in its header ("Roma Capitale").
+    pub site_name: String,
 }
 
 /// Where attachments' bytes are kept.
@@ -194,6 +196,7 @@ pub struct FileConfig {
     pub attachment_max_bytes: Option<u64>,
     /// `disk` (the default) or `s3` (then the `[s3]` table).
     pub attachment_store: Option<String>,
+    pub site_name: Option<String>,
     pub s3: Option<FileS3>,
 }
 
@@ -395,6 +398,7 @@ impl Config {
                 (Some("s3"), None) => bail!("attachment_store = \"s3\" needs an [s3] table"),
                 (Some(other), _) => bail!("attachment_store: {other:?} is neither disk nor s3"),
             },
+            site_name: file.site_name.unwrap_or_else(|| "Civitas".to_owned()),
         };
         config.check()?;
         Ok(config)

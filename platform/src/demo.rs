@@ -237,6 +237,20 @@ const CITIZENS: &[DemoCitizen] = &[
     ),
 ];
 
+/// The demo citizens who have a codice fiscale, `(codice fiscale, name)`, once each: whom
+/// the development sign-in offers.
+pub fn citizens() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = vec![];
+    for (_, code, given, family, _, _) in CITIZENS {
+        if let Some(code) = code
+            && !out.iter().any(|(c, _)| c == code)
+        {
+            out.push(((*code).to_owned(), format!("{given} {family}")));
+        }
+    }
+    out
+}
+
 async fn load_citizens(db: &Db) -> anyhow::Result<()> {
     use civitas_crm::profiles::{self, ProfileInput};
     use civitas_crm::sharing::{self, Collector, ConsentScope, NewSharingConsent};

@@ -46,7 +46,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/auth/login", get(browser::login))
         .route("/auth/callback", get(browser::callback))
         .route("/auth/logout", get(browser::logout).post(browser::logout))
-        .with_state(app)
+        .with_state(app.clone())
+        .merge(crate::portal::router(app))
 }
 
 async fn graphiql(State(app): State<Arc<App>>) -> Response {
@@ -386,7 +387,9 @@ pub(crate) async fn admit(
 
 /// One of the server's places, after the tenant's limits, so that a flood refused there
 /// never queues ahead of others.
-pub(crate) async fn enter(app: &App) -> Result<Option<tokio::sync::SemaphorePermit<'_>>, Response> {
+pub(crate) async fn enter(
+    app: &App,
+) -> Result<Option<tokio::sync::OwnedSemaphorePermit>, Response> {
     app.gate.enter().await.map_err(|l| {
         tracing::warn!(limit = l.what, "no place to serve the request in time");
         refuse(

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod notify;
 pub mod outbound;
 mod passes;
+mod portal;
 pub mod telemetry;
 mod unsubscribe;
 pub mod webhooks;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use civitas_tenants::{Principal, PrincipalKind, TenantContext};
 use moka::sync::Cache;
 use serde::Deserialize;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, SemaphorePermit};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The limits of one tenant; every field may be overridden in the tenant's settings.
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
@@ -218,7 +218,7 @@ impl Limiter {
 /// wait far longer than the rest (docs/performance.md: p99 22-25 ms → 18 ms, same
 /// throughput, with as many places as database connections).
 pub struct Gate {
-    places: Option<Semaphore>,
+    places: Option<Arc<Semaphore>>,
     size: usize,
     wait: Duration,
     waiting: AtomicUsize,
@@ -237,7 +237,7 @@ impl Gate {
     /// `max_in_flight` zero: no gate.
     pub fn new(max_in_flight: usize, wait: Duration) -> Self {
         Gate {
-            places: (max_in_flight > 0).then(|| Semaphore::new(max_in_flight)),
+            places: (max_in_flight > 0).then(|| Arc::new(Semaphore::new(max_in_flight))),
             size: max_in_flight,
             wait,
             waiting: AtomicUsize::new(0),
@@ -257,15 +257,15 @@ impl Gate {
     }
 
     /// A place, held until dropped; `None` when there is no gate.
-    pub async fn enter(&self) -> Result<Option<SemaphorePermit<'_>>, Limited> {
+    pub async fn enter(&self) -> Result<Option<OwnedSemaphorePermit>, Limited> {
         let Some(places) = &self.places else {
             return Ok(None);
         };
-        if let Ok(permit) = places.try_acquire() {
+        if let Ok(permit) = places.clone().try_acquire_owned() {
             return Ok(Some(permit));
         }
         self.waiting.fetch_add(1, Ordering::Relaxed);
-        let waited = tokio::time::timeout(self.wait, places.acquire()).await;
+        let waited = tokio::time::timeout(self.wait, places.clone().acquire_owned()).await;
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         match waited {
             Ok(Ok(permit)) => Ok(Some(permit)),

@@ -142,6 +142,7 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         outbound_allow: vec!["127.0.0.1/32".parse().expect("cidr")],
         attachment_max_bytes: 1 << 20,
         attachment_store: civitas::config::AttachmentStore::Disk,
+        site_name: "Civitas".into(),
     }
 }
 

@@ -16,9 +16,9 @@ use crate::{Error, Result};
 use sea_orm::{ColumnTrait, QueryFilter};
 
 /// Who attaches: the case's body and context, and the citizen the case is about.
-struct Target {
-    tc: TenantContext,
-    person: Option<uuid::Uuid>,
+pub(super) struct Target {
+    pub(super) tc: TenantContext,
+    pub(super) person: Option<uuid::Uuid>,
 }
 
 /// Case `c` as the reader sees it; NOT_FOUND when it is another body's or person's.
@@ -54,7 +54,7 @@ async fn reading<T>(
 
 /// The body and context in which `caller` may add to case `c`: staff who may update cases
 /// of their body, or the citizen whose case it is (at a body still active).
-async fn target(app: &App, caller: &Caller, c: CaseId) -> Result<Target> {
+pub(super) async fn target(app: &App, caller: &Caller, c: CaseId) -> Result<Target> {
     let found = reading(app, caller, Permission::CaseUpdate, async |r| {
         case_of(r, c).await
     })
@@ -104,6 +104,18 @@ pub async fn attach(
     let a = attachments::record(&scope, c, t.person, &upload, &t.tc.identity(), app.now()).await?;
     app.commit(scope).await?;
     Ok(a)
+}
+
+/// Whether the body `body` (by slug) would accept this file on a case: its type and the
+/// body's size limit. Lets a form that files a request and its files together refuse a
+/// file before the request is filed.
+pub async fn admissible(app: &App, body: &str, file_name: &str, bytes: &[u8]) -> Result<()> {
+    let tenant = app.active_body("tenant", body).await?;
+    let ceiling = app.files.ceiling;
+    let limit = AttachmentSettings::of(&tenant.settings, ceiling)
+        .unwrap_or_default()
+        .limit(ceiling);
+    attachments::check(file_name, bytes.to_vec(), limit).map(|_| ())
 }
 
 /// A page of one case's files: what a response asks of each case.

@@ -36,6 +36,20 @@ pub async fn public(
     Ok(found)
 }
 
+/// One service of the public catalogue: the body's (by slug) with this code; NOT_FOUND when
+/// the body is not active or has no such service.
+pub async fn public_service(app: &App, body: &str, code: &str) -> Result<PublicService> {
+    let filter = PublicFilter {
+        body: Some(body.to_owned()),
+        code: Some(code.to_owned()),
+        ..PublicFilter::default()
+    };
+    let scope = app.db.public_scope().await?;
+    let (found, _) = public_catalogue::page(&scope, &filter, 0, 1).await?;
+    scope.commit().await?;
+    found.into_iter().next().ok_or(Error::NotFound("service"))
+}
+
 /// Copies the parent body's services that this body does not have yet (by code); returns
 /// how many were copied.
 pub async fn import_parent(app: &App, caller: &Caller) -> Result<u64> {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::{App, Caller, Page};
 use crate::access_log::{self, AccessEntry};
 use crate::cases::{Case, CaseEvent};
-use crate::entity::case_event;
+use crate::entity::{case, case_event};
 use crate::export;
 use crate::ids::CaseId;
 use crate::interactions::Interaction;
@@ -92,6 +92,58 @@ pub async fn cases(app: &App, caller: &Caller) -> Result<Vec<Case>> {
     let v = export::cases_of(&scope).await?;
     scope.commit().await?;
     Ok(v)
+}
+
+/// A page of their cases in every body, newest first, and whether more follow.
+pub async fn cases_page(app: &App, caller: &Caller, page: Page<Uuid>) -> Result<(Vec<Case>, bool)> {
+    let scope = own_scope(app, caller).await?;
+    let q = scope.find::<case::Entity>();
+    let (rows, more) =
+        crate::paging::newest_first(scope.conn(), q, case::Column::Id, page.first, page.after)
+            .await?;
+    scope.commit().await?;
+    let found = rows
+        .into_iter()
+        .map(Case::try_from)
+        .collect::<Result<Vec<_>>>()?;
+    Ok((found, more))
+}
+
+/// One of their cases, at any body; another person's is NOT_FOUND.
+pub async fn case(app: &App, caller: &Caller, id: CaseId) -> Result<Case> {
+    let scope = own_scope(app, caller).await?;
+    let row = scope
+        .find::<case::Entity>()
+        .filter(case::Column::Id.eq(id.0))
+        .one(scope.conn())
+        .await?
+        .ok_or(Error::NotFound("case"))?;
+    scope.commit().await?;
+    row.try_into()
+}
+
+/// The language every body that knows them should use with them (`it`, `en`…): each of
+/// their records is changed in its own body. Returns how many bodies changed.
+pub async fn set_language(app: &App, caller: &Caller, language: &str) -> Result<u64> {
+    let mut changed = 0;
+    for p in profiles(app, caller).await? {
+        if p.language.as_deref() == Some(language) {
+            continue;
+        }
+        let Some(body) = registry::cached_by_id(&app.db, p.tenant_id).await else {
+            continue;
+        };
+        if body.status != civitas_tenants::TenantStatus::Active {
+            continue;
+        }
+        let contacts = MyContacts {
+            language: Some(language.to_owned()),
+            ..Default::default()
+        };
+        correct_contacts(app, caller, body.slug.as_str(), contacts).await?;
+        changed += 1;
+    }
+    Ok(changed)
 }
 
 pub async fn interactions(app: &App, caller: &Caller) -> Result<Vec<Interaction>> {

@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{App, Caller};
 use crate::cases::{self, Actor, Case, NewCase};
 use crate::channels::Channel;
-use crate::ids::PersonId;
+use crate::ids::{CaseId, PersonId};
 use crate::lookup::{Lookup, registered_person};
 use crate::privacy;
 use crate::profiles::{self, ProfileInput};
@@ -112,6 +112,35 @@ pub async fn file(app: &App, caller: &Caller, input: FileRequest) -> Result<Case
         assigned_to: None,
     };
     let c = cases::create(&scope, &actor, new, now).await?;
+    app.commit(scope).await?;
+    Ok(c)
+}
+
+/// The signed-in citizen writes to the body about their own request (the reply box under
+/// the body's messages). Another person's case, or a case of a body no longer active, is
+/// NOT_FOUND.
+pub async fn reply(
+    app: &App,
+    caller: &Caller,
+    id: CaseId,
+    text: &str,
+    channel: Channel,
+) -> Result<Case> {
+    let me = caller.citizen()?;
+    let principal = caller.principal()?;
+    if !matches!(channel, Channel::Web | Channel::App) {
+        return Err(Error::Validation(
+            "channel: a citizen replies on web or app".into(),
+        ));
+    }
+    let target = super::attachments::target(app, caller, id).await?;
+    let actor = Actor {
+        subject: principal.subject.clone(),
+        on_behalf_of: None,
+        channel,
+    };
+    let scope = app.db.scope(&target.tc).await?;
+    let c = cases::reply(&scope, &actor, id, &me.family(), text, app.now()).await?;
     app.commit(scope).await?;
     Ok(c)
 }

@@ -369,6 +369,41 @@ pub async fn message(
     c.try_into()
 }
 
+/// The case's citizen writes to the body: a `citizen_reply` in the case's history (the
+/// body's staff and its webhooks hear of it), in one transaction. VALIDATION for an empty
+/// or too long text; NOT_FOUND for a case that is not the citizen's.
+pub async fn reply(
+    scope: &Scope,
+    actor: &Actor,
+    id: CaseId,
+    person_family: &[Uuid],
+    text_: &str,
+    now: DateTime<Utc>,
+) -> Result<Case> {
+    let text_ = text("text", text_, 4_000, true)?;
+    let c = load(scope, id).await?;
+    if !c.person_id.is_some_and(|p| person_family.contains(&p)) {
+        return Err(Error::NotFound("case"));
+    }
+    let status: CaseStatus = c.status.parse()?;
+    let row = case::ActiveModel {
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    let c = save(scope, row, id).await?;
+    record(
+        scope,
+        &c,
+        actor,
+        CaseEventKind::CitizenReplied,
+        (Some(status), Some(status)),
+        json!({ "message": text_ }),
+        now,
+    )
+    .await?;
+    c.try_into()
+}
+
 /// Moves a case along its lifecycle. Closing needs a resolution note, given now or when the
 /// case was resolved; reopening a resolved case clears its resolution.
 pub async fn transition(

@@ -1,0 +1,94 @@
+//! The notifications inbox: what every body told the citizen, read, archived.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use civitas_crm::app::{Page, me};
+use civitas_crm::notifications::{Notification, Shown};
+use civitas_tenants::TenantId;
+use minijinja::{Value, context};
+use uuid::Uuid;
+
+use super::{BodyName, Form, PAGE, after, bodies};
+use crate::Portal;
+use crate::visit::Visit;
+
+pub fn rows(notes: &[Notification], names: &HashMap<TenantId, BodyName>) -> Vec<Value> {
+    notes
+        .iter()
+        .map(|n| {
+            context! {
+                id => n.id,
+                kind => n.kind,
+                body => names.get(&n.tenant_id),
+                case_id => n.case_id.map(|c| c.0),
+                case_number => n.case_number,
+                status => n.status.map(|s| s.to_string()),
+                message => n.message,
+                at => n.created_at.to_rfc3339(),
+                unread => n.read_at.is_none(),
+            }
+        })
+        .collect()
+}
+
+pub async fn list(
+    visit: Visit,
+    State(portal): State<Arc<Portal>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = visit.not_citizen() {
+        return r;
+    }
+    let archived = q.get("archived").is_some_and(|v| v == "1");
+    let shown = Shown {
+        unread: false,
+        archived,
+    };
+    let page = Page {
+        first: PAGE as u64,
+        after: after::<Uuid>(&q),
+    };
+    let (notes, more) = match me::notifications(&portal.app, &visit.caller, shown, page).await {
+        Ok(found) => found,
+        Err(e) => return visit.problem(&portal, e),
+    };
+    let ids: Vec<_> = notes.iter().map(|n| n.tenant_id).collect();
+    let names = bodies(&portal, &ids).await;
+    let next = more.then(|| notes.last().map(|n| n.id)).flatten();
+    visit.page(
+        &portal,
+        "notifications.html",
+        context! { notes => rows(&notes, &names), archived, next },
+    )
+}
+
+/// Marks the chosen notifications read, archives them or brings them back.
+pub async fn change(visit: Visit, State(portal): State<Arc<Portal>>, Form(form): Form) -> Response {
+    if let Some(r) = visit.not_citizen() {
+        return r;
+    }
+    if !visit.check_form(&form.text("csrf")) {
+        return visit.status_page(&portal, StatusCode::FORBIDDEN);
+    }
+    let ids: Vec<Uuid> = form
+        .all("id")
+        .into_iter()
+        .filter_map(|i| i.parse().ok())
+        .collect();
+    let (app, caller) = (&portal.app, &visit.caller);
+    let done = match form.text("action").as_str() {
+        "read" => me::mark_notifications_read(app, caller, &ids).await,
+        "archive" => me::archive_notifications(app, caller, &ids, true).await,
+        "restore" => me::archive_notifications(app, caller, &ids, false).await,
+        _ => return visit.status_page(&portal, StatusCode::BAD_REQUEST),
+    };
+    match done {
+        Ok(_) if form.text("archived") == "1" => visit.redirect("/notifications?archived=1"),
+        Ok(_) => visit.redirect("/notifications"),
+        Err(e) => visit.problem(&portal, e),
+    }
+}

@@ -1,0 +1,173 @@
+//! The portal's pages, one module per area of the citizen's reserved area.
+
+mod account;
+mod inbox;
+mod privacy;
+mod profile;
+mod requests;
+mod services;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{FromRequest, Multipart, Request};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use civitas_tenants::{Tenant, TenantId, registry};
+use serde::Serialize;
+
+use crate::Portal;
+use crate::forms::Fields;
+use crate::visit::Visit;
+
+pub fn routes() -> Router<Arc<Portal>> {
+    Router::new()
+        .route("/", get(account::home))
+        .route("/sign-in", get(account::sign_in))
+        .route("/sign-in/dev", post(account::dev_sign_in))
+        .route("/sign-out", post(account::sign_out))
+        .route("/language", post(account::language))
+        .route("/services", get(services::list))
+        .route("/services/{body}/{code}", get(services::sheet))
+        .route(
+            "/services/{body}/{code}/request",
+            get(services::form).post(services::submit),
+        )
+        .route("/requests", get(requests::list))
+        .route("/requests/live", get(requests::live))
+        .route("/requests/{id}", get(requests::detail))
+        .route("/requests/{id}/reply", post(requests::reply))
+        .route("/requests/{id}/attachments", post(requests::attach))
+        .route("/notifications", get(inbox::list))
+        .route("/notifications/change", post(inbox::change))
+        .route("/consents", get(privacy::consents))
+        .route("/consents/sharing", post(privacy::grant_sharing))
+        .route(
+            "/consents/sharing/{id}/revoke",
+            post(privacy::revoke_sharing),
+        )
+        .route(
+            "/consents/privacy/{id}/withdraw",
+            post(privacy::withdraw_privacy),
+        )
+        .route("/access-log", get(privacy::access_log))
+        .route(
+            "/delegations",
+            get(privacy::delegations).post(privacy::grant_delegation),
+        )
+        .route("/delegations/{id}/revoke", post(privacy::revoke_delegation))
+        .route("/my-data.json", get(privacy::export))
+        .route("/profile", get(profile::show))
+        .route("/profile/{body}/contacts", post(profile::contacts))
+        .route("/profile/{body}/channels", post(profile::channels))
+        .route("/static/{version}/{*path}", get(crate::assets::serve))
+        .fallback(not_found)
+}
+
+async fn not_found(
+    visit: Visit,
+    axum::extract::State(portal): axum::extract::State<Arc<Portal>>,
+) -> Response {
+    visit.status_page(&portal, axum::http::StatusCode::NOT_FOUND)
+}
+
+/// The bodies a page names, by id: their slug and name.
+#[derive(Clone, Debug, Serialize)]
+pub struct BodyName {
+    pub slug: String,
+    pub name: String,
+}
+
+pub async fn bodies(portal: &Portal, ids: &[TenantId]) -> HashMap<TenantId, BodyName> {
+    let mut ids = ids.to_vec();
+    ids.sort();
+    ids.dedup();
+    let found: Vec<Tenant> = registry::cached_by_ids(&portal.app.db, &ids)
+        .await
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "reading body names");
+            vec![]
+        });
+    found
+        .into_iter()
+        .map(|t| {
+            (
+                t.id,
+                BodyName {
+                    slug: t.slug.to_string(),
+                    name: t.display_name,
+                },
+            )
+        })
+        .collect()
+}
+
+/// A urlencoded form, whose token is checked before anything else is read from it.
+pub struct Form(pub Fields);
+
+impl FromRequest<Arc<Portal>> for Form {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &Arc<Portal>) -> Result<Self, Self::Rejection> {
+        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        Ok(Form(Fields(pairs)))
+    }
+}
+
+/// A multipart form's text fields, and its files as `(field, file name, bytes)`.
+pub async fn multipart(
+    mut m: Multipart,
+) -> Result<(Fields, Vec<(String, String, Vec<u8>)>), Response> {
+    let mut fields = vec![];
+    let mut files = vec![];
+    loop {
+        let field = match m.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(e.into_response()),
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        match field.file_name().map(str::to_owned) {
+            Some(file_name) => {
+                let bytes = field.bytes().await.map_err(IntoResponse::into_response)?;
+                // A file input left empty still sends a part, with no name and no bytes.
+                if !file_name.is_empty() || !bytes.is_empty() {
+                    files.push((name, file_name, bytes.to_vec()));
+                }
+            }
+            None => {
+                let text = field.text().await.map_err(IntoResponse::into_response)?;
+                fields.push((name, text));
+            }
+        }
+    }
+    Ok((Fields(fields), files))
+}
+
+/// A cursor from the query string (`?after=`), ignored when it does not parse.
+pub fn after<T: std::str::FromStr>(q: &HashMap<String, String>) -> Option<T> {
+    q.get("after").and_then(|a| a.parse().ok())
+}
+
+/// How many rows a page of a list shows.
+pub const PAGE: i64 = 20;
+
+/// The JSON of a download, saved under `name`.
+pub fn download_json(name: &str, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
+}
