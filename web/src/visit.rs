@@ -181,14 +181,15 @@ impl Visit {
         self.caller.citizen.is_some()
     }
 
-    /// A page for citizens: the sign-in page for a browser that is not signed in as one.
-    pub fn citizen(&self) -> Result<(), Response> {
+    /// A page for citizens: the answer for a browser that is not signed in as one (the
+    /// sign-in page), `None` for a citizen.
+    pub fn not_citizen(&self) -> Option<Response> {
         match (&self.caller.principal, &self.caller.citizen) {
-            (_, Some(_)) => Ok(()),
-            (None, _) => Err(
+            (_, Some(_)) => None,
+            (None, _) => Some(
                 Redirect::to(&format!("/sign-in?return_to={}", encode(&self.path))).into_response(),
             ),
-            (Some(_), None) => Err(StatusCode::FORBIDDEN.into_response()),
+            (Some(_), None) => Some(StatusCode::FORBIDDEN.into_response()),
         }
     }
 
