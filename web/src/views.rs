@@ -90,11 +90,14 @@ impl Views {
             .filter_map(|p| p.split('"').next())
             .map(|p| (p.to_owned(), assets.url(p)))
             .collect();
-        env.add_function("asset", move |path: &str| -> String {
-            urls.iter()
-                .find(|(p, _)| p == path)
-                .map(|(_, u)| u.clone())
-                .unwrap_or_default()
+        env.add_function("asset", move |path: &str| -> Value {
+            // Our own URL: nothing in it to escape.
+            Value::from_safe_string(
+                urls.iter()
+                    .find(|(p, _)| p == path)
+                    .map(|(_, u)| u.clone())
+                    .unwrap_or_default(),
+            )
         });
         env.add_filter("when", when);
         Ok(Views { env })
