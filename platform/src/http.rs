@@ -425,7 +425,8 @@ pub(crate) async fn identify(app: &App, headers: &HeaderMap) -> Result<Caller, A
             Some(token) => sessions::principal(&app.db, token)
                 .await
                 .map_err(|e| ApiError::internal(&e))?
-                .map(|p| (p, None))
+                // What the session allows ends with it (a live stream too).
+                .map(|(p, expires)| (p, Some(expires)))
                 .ok_or_else(|| unauthenticated("the session has ended; sign in again"))?,
             None => return Ok(Caller::default()),
         },

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use axum::http::HeaderMap;
 use civitas_graphql::Code;
 use civitas_tenants::PrincipalKind;
-use civitas_web::{Admitted, Host, Portal, Refusal, Settings};
+use civitas_web::{Admitted, Host, Portal, Refusal, Session, Settings};
 
 use crate::app::App;
 use crate::dev_issuer::TokenRequest;
@@ -49,7 +49,7 @@ impl Host for PortalHost {
             .any(|r| r.client_id.is_some())
     }
 
-    async fn dev_session(&self, fiscal_code: &str, name: &str) -> Option<String> {
+    async fn dev_session(&self, fiscal_code: &str, name: &str) -> Option<Session> {
         if !self.app.config.dev {
             return None;
         }
@@ -72,7 +72,10 @@ impl Host for PortalHost {
         // Verified as any token would be, so that the session holds what SPID would give.
         let (principal, _) = self.app.auth.bearer(&token).await.ok()?;
         match sessions::create(&self.app.db, &principal).await {
-            Ok((session, _)) => Some(session),
+            Ok((token, _)) => Some(Session {
+                token,
+                seconds: sessions::TTL_HOURS * 3600,
+            }),
             Err(e) => {
                 tracing::error!(error = %e, "starting a development session");
                 None

@@ -171,8 +171,15 @@ impl Browser {
         active.send_keys(text).await.expect("type");
     }
 
-    pub async fn close(mut self) {
-        let _ = self.client.close().await;
+    /// Ends the browser session; the driver stops when `self` is dropped.
+    pub async fn close(self) {
+        let _ = self.client.clone().close().await;
+    }
+}
+
+/// A test that fails half-way still stops its chromedriver (and with it Chromium).
+impl Drop for Browser {
+    fn drop(&mut self) {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }

@@ -448,3 +448,55 @@ async fn forms_need_their_token_and_requests_stay_their_citizens(#[case] backend
     );
     assert_eq!(asset.headers()["content-encoding"], "gzip");
 }
+
+/// The live status stream of a page ends when the browser's session does, and the sign-in
+/// refuses a return path a browser would read as another site.
+#[rstest]
+#[case::sqlite(Sqlite)]
+#[case::postgres(Postgres)]
+#[tokio::test]
+async fn the_live_stream_ends_with_the_session(#[case] backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
+    let c = reqwest::Client::builder()
+        .cookie_provider(jar)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = c
+        .get(app.url("/sign-in"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a form token")
+        .to_owned();
+    let r = c
+        .post(app.url("/sign-in/dev"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("fiscal_code", MARIO),
+            ("name", "Mario Rossi"),
+            ("return_to", "/\t/evil.example"),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), 303);
+    assert_eq!(r.headers()["location"], "/", "not another site");
+
+    // Two seconds before the session's eight hours are over.
+    app.clock
+        .advance(chrono::Duration::hours(8) - chrono::Duration::seconds(2));
+    let live = c.get(app.url("/requests/live")).send().await.expect("live");
+    assert_eq!(live.status(), 200);
+    assert_eq!(live.headers()["content-type"], "text/event-stream");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(15), live.bytes()).await;
+    assert!(ended.is_ok(), "the stream outlived the session");
+}

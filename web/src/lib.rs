@@ -10,6 +10,7 @@ mod assets;
 mod forms;
 mod i18n;
 mod pages;
+mod posted;
 mod views;
 mod visit;
 
@@ -21,6 +22,7 @@ use civitas_crm::app::{App, Caller};
 
 pub use assets::Assets;
 pub use i18n::Lang;
+pub use visit::{SESSION_COOKIE, cookie, random_token, safe_return_to};
 
 /// What the portal needs from the server that hosts it: who the browser is (its session
 /// cookie, under the server's limits) and the sign-in and sign-out it offers.
@@ -34,14 +36,19 @@ pub trait Host: Send + Sync + 'static {
     /// (`/auth/login`).
     fn browser_sign_in(&self) -> bool;
     /// Development only (`--dev`): starts a session for the citizen with this codice
-    /// fiscale, as if SPID had vouched for it; returns the session token. `None` outside
-    /// development.
-    async fn dev_session(&self, fiscal_code: &str, name: &str) -> Option<String>;
+    /// fiscale, as if SPID had vouched for it. `None` outside development.
+    async fn dev_session(&self, fiscal_code: &str, name: &str) -> Option<Session>;
     /// Development only: the demo citizens to offer on the sign-in page, `(codice fiscale,
     /// name)`.
     fn dev_citizens(&self) -> Vec<(String, String)>;
     /// Ends the session with this token (sign-out).
     async fn end_session(&self, token: &str);
+}
+
+/// A session the host started: the token for the cookie, and how long it lasts.
+pub struct Session {
+    pub token: String,
+    pub seconds: i64,
 }
 
 pub struct Admitted {

@@ -34,6 +34,7 @@ pub struct Visit {
     _held: Box<dyn Send + Sync>,
 }
 
+/// A cookie value from the `Cookie` header.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -53,7 +54,8 @@ fn form_token(seed: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
 }
 
-fn random_token() -> String {
+/// 256 random bits, URL-safe: a session token, a form seed.
+pub fn random_token() -> String {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 32];
     // SystemRandom only fails when the OS has no entropy source at all.
@@ -169,6 +171,23 @@ fn secure(https: bool) -> &'static str {
     if https { "; Secure" } else { "" }
 }
 
+/// Only paths of this site: the sign-in must not bounce a browser elsewhere. Browsers
+/// drop tabs and line breaks from URLs (`/\t/evil.example` is `//evil.example` to them),
+/// and a header may not hold them: any control character or space refuses the path.
+pub fn safe_return_to(r: Option<&str>) -> String {
+    match r {
+        Some(p)
+            if p.starts_with('/')
+                && !p.starts_with("//")
+                && !p.contains('\\')
+                && !p.chars().any(|c| c.is_control() || c.is_whitespace()) =>
+        {
+            p.to_owned()
+        }
+        _ => "/".into(),
+    }
+}
+
 /// Percent-encodes a path for a query string.
 pub fn encode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])
@@ -183,13 +202,14 @@ impl Visit {
 
     /// A page for citizens: the answer for a browser that is not signed in as one (the
     /// sign-in page), `None` for a citizen.
-    pub fn not_citizen(&self) -> Option<Response> {
+    pub fn not_citizen(&self, portal: &Portal) -> Option<Response> {
         match (&self.caller.principal, &self.caller.citizen) {
             (_, Some(_)) => None,
             (None, _) => Some(
                 Redirect::to(&format!("/sign-in?return_to={}", encode(&self.path))).into_response(),
             ),
-            (Some(_), None) => Some(StatusCode::FORBIDDEN.into_response()),
+            // Staff signed in through the browser: the portal is the citizens'.
+            (Some(_), None) => Some(self.status_page(portal, StatusCode::FORBIDDEN)),
         }
     }
 
@@ -210,9 +230,11 @@ impl Visit {
         ));
     }
 
-    pub fn start_session(&mut self, token: &str) {
+    pub fn start_session(&mut self, session: &crate::Session) {
         self.set_cookies.push(format!(
-            "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Lax; Path=/; Max-Age=28800{}",
+            "{SESSION_COOKIE}={}; HttpOnly; SameSite=Lax; Path=/; Max-Age={}{}",
+            session.token,
+            session.seconds,
             secure(self.https)
         ));
     }
@@ -350,4 +372,29 @@ fn bare_problem(portal: &Portal, lang: Lang, status: StatusCode) -> Response {
 /// HSTS for a portal served over https (added by the router to every answer).
 pub fn hsts(https: bool) -> Option<HeaderValue> {
     https.then(|| HeaderValue::from_static("max-age=31536000; includeSubDomains"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_return_to;
+
+    #[test]
+    fn only_this_sites_paths_are_returned_to() {
+        assert_eq!(
+            safe_return_to(Some("/requests?after=x")),
+            "/requests?after=x"
+        );
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "requests",
+        ] {
+            assert_eq!(safe_return_to(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(safe_return_to(None), "/");
+    }
 }

@@ -97,15 +97,6 @@ fn secure_cookies(app: &App) -> &'static str {
     }
 }
 
-/// Only paths of this server, so that the sign-in cannot be used to bounce a browser
-/// elsewhere.
-fn safe_return_to(r: Option<String>) -> String {
-    match r {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
-        _ => "/".into(),
-    }
-}
-
 /// A client with the endpoints discovery gives: authorization set, token and userinfo
 /// maybe.
 type WebClient = CoreClient<
@@ -194,7 +185,7 @@ pub async fn login(
         nonce: nonce.secret().clone(),
         pkce_verifier: verifier.secret().clone(),
         redirect_uri: redirect,
-        return_to: safe_return_to(p.return_to),
+        return_to: civitas_web::safe_return_to(p.return_to.as_deref()),
     };
     let row = flow_entity::ActiveModel {
         state: Set(state.secret().clone()),

@@ -4,11 +4,11 @@
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
 use civitas_tenants::{Db, Principal};
-use ring::rand::SecureRandom;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, QueryFilter};
 
-pub const COOKIE: &str = "civitas_session";
+/// The portal reads the same cookie: one name for both.
+pub const COOKIE: &str = civitas_web::SESSION_COOKIE;
 pub const TTL_HOURS: i64 = 8;
 
 pub mod entity {
@@ -31,14 +31,7 @@ pub mod entity {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-pub fn random_token() -> String {
-    let mut bytes = [0u8; 32];
-    // SystemRandom only fails when the OS has no entropy source at all.
-    ring::rand::SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("OS random source");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
+pub use civitas_web::{cookie, random_token};
 
 fn hash(token: &str) -> String {
     let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
@@ -62,8 +55,8 @@ pub async fn create(db: &Db, principal: &Principal) -> Result<(String, DateTime<
     Ok((token, expires))
 }
 
-/// The principal of a live session; an expired one is removed.
-pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>, DbErr> {
+/// The principal of a live session, and when it ends; an expired one is removed.
+pub async fn principal(db: &Db, token: &str) -> Result<Option<(Principal, DateTime<Utc>)>, DbErr> {
     let Some(row) = entity::Entity::find_by_id(hash(token))
         .one(db.global())
         .await?
@@ -74,7 +67,9 @@ pub async fn principal(db: &Db, token: &str) -> Result<Option<Principal>, DbErr>
         end(db, token).await?;
         return Ok(None);
     }
-    Ok(serde_json::from_value(row.principal).ok())
+    Ok(serde_json::from_value(row.principal)
+        .ok()
+        .map(|p| (p, row.expires_at)))
 }
 
 pub async fn end(db: &Db, token: &str) -> Result<(), DbErr> {
@@ -83,16 +78,4 @@ pub async fn end(db: &Db, token: &str) -> Result<(), DbErr> {
         .exec(db.global())
         .await?;
     Ok(())
-}
-
-/// A cookie value from the `Cookie` header.
-pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
 }

@@ -11,11 +11,13 @@ use civitas_crm::cases::CaseStatus;
 use civitas_crm::notifications::Shown;
 use minijinja::context;
 
-use super::{Form, bodies};
+use super::bodies;
 use crate::Portal;
 use crate::i18n::Lang;
 use crate::pages::requests::RequestRow;
+use crate::posted::Posted;
 use crate::visit::Visit;
+use crate::visit::safe_return_to;
 
 /// How many open requests and unread notifications the home page shows.
 const HOME_ROWS: i64 = 10;
@@ -101,42 +103,30 @@ pub async fn sign_in(
     )
 }
 
-/// Only paths of this site: the sign-in must not bounce a browser elsewhere.
-fn safe_return_to(r: Option<&str>) -> String {
-    match r {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p.to_owned(),
-        _ => "/".into(),
-    }
-}
-
 pub async fn dev_sign_in(
-    mut visit: Visit,
     State(portal): State<Arc<Portal>>,
-    Form(form): Form,
+    Posted {
+        mut visit,
+        fields: form,
+        ..
+    }: Posted,
 ) -> Response {
     if !portal.settings.dev {
         return visit.status_page(&portal, StatusCode::NOT_FOUND);
     }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     let fiscal_code = form.text("fiscal_code").to_uppercase();
     let name = form.text("name");
-    let Some(token) = portal.host.dev_session(&fiscal_code, &name).await else {
+    let Some(session) = portal.host.dev_session(&fiscal_code, &name).await else {
         return visit.status_page(&portal, StatusCode::BAD_REQUEST);
     };
-    visit.start_session(&token);
+    visit.start_session(&session);
     visit.redirect(&safe_return_to(form.get("return_to")))
 }
 
 pub async fn sign_out(
-    mut visit: Visit,
     State(portal): State<Arc<Portal>>,
-    Form(form): Form,
+    Posted { mut visit, .. }: Posted,
 ) -> Response {
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     if let Some(token) = visit.session.clone() {
         portal.host.end_session(&token).await;
     }
@@ -147,13 +137,13 @@ pub async fn sign_out(
 /// The citizen picks the language: kept in a cookie, and told to every body that knows
 /// them (their profiles), so that messages come in it too.
 pub async fn language(
-    mut visit: Visit,
     State(portal): State<Arc<Portal>>,
-    Form(form): Form,
+    Posted {
+        mut visit,
+        fields: form,
+        ..
+    }: Posted,
 ) -> Response {
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     let Some(lang) = Lang::from_tag(&form.text("lang")) else {
         return visit.status_page(&portal, StatusCode::BAD_REQUEST);
     };

@@ -12,9 +12,9 @@ use civitas_tenants::TenantId;
 use minijinja::{Value, context};
 use uuid::Uuid;
 
-use super::{BodyName, Form, PAGE, after, bodies};
+use super::{BodyName, PAGE, after, bodies};
 use crate::Portal;
-use crate::visit::Visit;
+use crate::posted::{Citizen, CitizenPosted, Posted};
 
 pub fn rows(notes: &[Notification], names: &HashMap<TenantId, BodyName>) -> Vec<Value> {
     notes
@@ -36,13 +36,10 @@ pub fn rows(notes: &[Notification], names: &HashMap<TenantId, BodyName>) -> Vec<
 }
 
 pub async fn list(
-    visit: Visit,
+    Citizen(visit): Citizen,
     State(portal): State<Arc<Portal>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
     let archived = q.get("archived").is_some_and(|v| v == "1");
     let shown = Shown {
         unread: false,
@@ -67,13 +64,14 @@ pub async fn list(
 }
 
 /// Marks the chosen notifications read, archives them or brings them back.
-pub async fn change(visit: Visit, State(portal): State<Arc<Portal>>, Form(form): Form) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
+pub async fn change(
+    State(portal): State<Arc<Portal>>,
+    CitizenPosted(Posted {
+        visit,
+        fields: form,
+        ..
+    }): CitizenPosted,
+) -> Response {
     let ids: Vec<Uuid> = form
         .all("id")
         .into_iter()

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -19,7 +18,6 @@ use civitas_tenants::{Tenant, TenantId, registry};
 use serde::Serialize;
 
 use crate::Portal;
-use crate::forms::Fields;
 use crate::visit::Visit;
 
 pub fn routes() -> Router<Arc<Portal>> {
@@ -102,50 +100,6 @@ pub async fn bodies(portal: &Portal, ids: &[TenantId]) -> HashMap<TenantId, Body
             )
         })
         .collect()
-}
-
-/// A urlencoded form, whose token is checked before anything else is read from it.
-pub struct Form(pub Fields);
-
-impl FromRequest<Arc<Portal>> for Form {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &Arc<Portal>) -> Result<Self, Self::Rejection> {
-        let axum::Form(pairs) = axum::Form::<Vec<(String, String)>>::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        Ok(Form(Fields(pairs)))
-    }
-}
-
-/// A multipart form's text fields, and its files as `(field, file name, bytes)`.
-pub async fn multipart(
-    mut m: Multipart,
-) -> Result<(Fields, Vec<(String, String, Vec<u8>)>), Response> {
-    let mut fields = vec![];
-    let mut files = vec![];
-    loop {
-        let field = match m.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(e.into_response()),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        match field.file_name().map(str::to_owned) {
-            Some(file_name) => {
-                let bytes = field.bytes().await.map_err(IntoResponse::into_response)?;
-                // A file input left empty still sends a part, with no name and no bytes.
-                if !file_name.is_empty() || !bytes.is_empty() {
-                    files.push((name, file_name, bytes.to_vec()));
-                }
-            }
-            None => {
-                let text = field.text().await.map_err(IntoResponse::into_response)?;
-                fields.push((name, text));
-            }
-        }
-    }
-    Ok((Fields(fields), files))
 }
 
 /// A cursor from the query string (`?after=`), ignored when it does not parse.

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use civitas_crm::app::consents::{self, GrantSharing};
 use civitas_crm::app::delegations::{self, GrantMine};
@@ -16,9 +15,9 @@ use civitas_tenants::{TenantStatus, registry};
 use minijinja::context;
 use uuid::Uuid;
 
-use super::{Form, PAGE, after, bodies, download_json};
+use super::{PAGE, after, bodies, download_json};
 use crate::Portal;
-use crate::visit::Visit;
+use crate::posted::{Citizen, CitizenPosted, Posted};
 
 /// Every active body, for the choices of a form.
 async fn active_bodies(portal: &Portal) -> Vec<super::BodyName> {
@@ -39,10 +38,7 @@ async fn active_bodies(portal: &Portal) -> Vec<super::BodyName> {
     all
 }
 
-pub async fn consents(visit: Visit, State(portal): State<Arc<Portal>>) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
+pub async fn consents(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>) -> Response {
     let (app, caller) = (&portal.app, &visit.caller);
     let sharing = match me::sharing_consents(app, caller).await {
         Ok(s) => s,
@@ -97,16 +93,13 @@ pub async fn consents(visit: Visit, State(portal): State<Arc<Portal>>) -> Respon
 }
 
 pub async fn grant_sharing(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
-    Form(form): Form,
+    CitizenPosted(Posted {
+        visit,
+        fields: form,
+        ..
+    }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     let mut scopes = vec![];
     for s in form.all("scope") {
         match s.parse::<ConsentScope>() {
@@ -131,17 +124,10 @@ pub async fn grant_sharing(
 }
 
 pub async fn revoke_sharing(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
     Path(id): Path<Uuid>,
-    Form(form): Form,
+    CitizenPosted(Posted { visit, .. }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     match consents::revoke_sharing(&portal.app, &visit.caller, ConsentId(id)).await {
         Ok(_) => visit.redirect("/consents#sharing"),
         Err(e) => visit.problem(&portal, e),
@@ -149,17 +135,10 @@ pub async fn revoke_sharing(
 }
 
 pub async fn withdraw_privacy(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
     Path(id): Path<Uuid>,
-    Form(form): Form,
+    CitizenPosted(Posted { visit, .. }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     match consents::withdraw_privacy(&portal.app, &visit.caller, ConsentId(id)).await {
         Ok(_) => visit.redirect("/consents#privacy"),
         Err(e) => visit.problem(&portal, e),
@@ -167,13 +146,10 @@ pub async fn withdraw_privacy(
 }
 
 pub async fn access_log(
-    visit: Visit,
+    Citizen(visit): Citizen,
     State(portal): State<Arc<Portal>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
     let page = Page {
         first: PAGE as u64,
         after: after::<Uuid>(&q),
@@ -209,13 +185,10 @@ pub async fn access_log(
 }
 
 pub async fn delegations(
-    visit: Visit,
+    Citizen(visit): Citizen,
     State(portal): State<Arc<Portal>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
     let page = Page {
         first: PAGE as u64,
         after: after::<Uuid>(&q),
@@ -251,16 +224,13 @@ pub async fn delegations(
 }
 
 pub async fn grant_delegation(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
-    Form(form): Form,
+    CitizenPosted(Posted {
+        visit,
+        fields: form,
+        ..
+    }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     let input = GrantMine {
         tenant: form.text("body"),
         tutor_subject: form.text("tutor"),
@@ -275,17 +245,10 @@ pub async fn grant_delegation(
 }
 
 pub async fn revoke_delegation(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
     Path(id): Path<Uuid>,
-    Form(form): Form,
+    CitizenPosted(Posted { visit, .. }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     match delegations::revoke_mine(&portal.app, &visit.caller, DelegationId(id)).await {
         Ok(_) => visit.redirect("/delegations"),
         Err(e) => visit.problem(&portal, e),
@@ -293,10 +256,7 @@ pub async fn revoke_delegation(
 }
 
 /// Everything every body holds about the citizen, as the JSON `exportMyData` gives.
-pub async fn export(visit: Visit, State(portal): State<Arc<Portal>>) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
+pub async fn export(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>) -> Response {
     match me::export(&portal.app, &visit.caller).await {
         Ok(v) => download_json(
             "my-data.json",

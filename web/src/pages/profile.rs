@@ -3,24 +3,20 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use civitas_crm::app::me::{self, MyContacts};
 use civitas_crm::app::{Page, notify};
 use civitas_crm::channels::Channel;
 use minijinja::context;
 
-use super::{Form, bodies};
+use super::bodies;
 use crate::Portal;
-use crate::visit::Visit;
+use crate::posted::{Citizen, CitizenPosted, Posted};
 
 /// The channels a citizen may allow or refuse a body (besides the inbox, always there).
 const CHOOSABLE: [&str; 4] = ["email", "sms", "whatsapp", "app"];
 
-pub async fn show(visit: Visit, State(portal): State<Arc<Portal>>) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
+pub async fn show(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>) -> Response {
     let (app, caller) = (&portal.app, &visit.caller);
     let profiles = match me::profiles(app, caller).await {
         Ok(p) => p,
@@ -76,17 +72,14 @@ fn lines(text: &str) -> Vec<String> {
 }
 
 pub async fn contacts(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
     Path(body): Path<String>,
-    Form(form): Form,
+    CitizenPosted(Posted {
+        visit,
+        fields: form,
+        ..
+    }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     let contacts = MyContacts {
         emails: Some(lines(&form.text("emails"))),
         phones: Some(lines(&form.text("phones"))),
@@ -101,17 +94,14 @@ pub async fn contacts(
 
 /// Allows the channels ticked and refuses the others, at one body.
 pub async fn channels(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
     Path(body): Path<String>,
-    Form(form): Form,
+    CitizenPosted(Posted {
+        visit,
+        fields: form,
+        ..
+    }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     let allowed = form.all("allowed");
     for name in CHOOSABLE {
         let Ok(channel) = name.parse::<Channel>() else {

@@ -5,11 +5,10 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use civitas_crm::app::attachments::{self as files, CasePage};
+use civitas_crm::app::attachments::{self, CasePage};
 use civitas_crm::app::{Page, me, requests, watch};
 use civitas_crm::cases::Case;
 use civitas_crm::channels::Channel;
@@ -20,8 +19,9 @@ use minijinja::context;
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{BodyName, Form, PAGE, after, bodies, multipart};
+use super::{BodyName, PAGE, after, bodies};
 use crate::Portal;
+use crate::posted::{Citizen, CitizenPosted, Posted};
 use crate::visit::{Visit, problem_of};
 
 /// A request as lists show it.
@@ -53,13 +53,10 @@ impl RequestRow {
 }
 
 pub async fn list(
-    visit: Visit,
+    Citizen(visit): Citizen,
     State(portal): State<Arc<Portal>>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
     let page = Page {
         first: PAGE as u64,
         after: after::<Uuid>(&q),
@@ -103,7 +100,7 @@ async fn show(visit: &Visit, portal: &Portal, id: CaseId, unsent: Unsent) -> Res
         first: 100,
         after: None,
     };
-    let attached = match files::lists(app, caller, &[page]).await {
+    let attached = match attachments::lists(app, caller, &[page]).await {
         Ok(mut l) => l.remove(&page).map(|(a, _)| a).unwrap_or_default(),
         Err(e) => return visit.problem(portal, e),
     };
@@ -153,28 +150,22 @@ async fn show(visit: &Visit, portal: &Portal, id: CaseId, unsent: Unsent) -> Res
 }
 
 pub async fn detail(
-    visit: Visit,
+    Citizen(visit): Citizen,
     State(portal): State<Arc<Portal>>,
     Path(id): Path<Uuid>,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
     show(&visit, &portal, CaseId(id), Unsent::default()).await
 }
 
 pub async fn reply(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
     Path(id): Path<Uuid>,
-    Form(form): Form,
+    CitizenPosted(Posted {
+        visit,
+        fields: form,
+        ..
+    }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     let text = form.text("text");
     match requests::reply(&portal.app, &visit.caller, CaseId(id), &text, Channel::Web).await {
         Ok(_) => visit.redirect(&format!("/requests/{id}#history")),
@@ -191,29 +182,26 @@ pub async fn reply(
 }
 
 pub async fn attach(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
     Path(id): Path<Uuid>,
-    m: Multipart,
+    CitizenPosted(Posted { visit, files, .. }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    let (form, uploaded) = match multipart(m).await {
-        Ok(parts) => parts,
-        Err(r) => return r,
-    };
-    if !visit.check_form(&form.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
-    let Some((_, name, bytes)) = uploaded.into_iter().find(|(f, _, _)| f == "file") else {
+    let Some(file) = files.into_iter().find(|f| f.field == "file") else {
         let unsent = Unsent {
             attach_error: Some(String::new()),
             ..Unsent::default()
         };
         return show(&visit, &portal, CaseId(id), unsent).await;
     };
-    match files::attach(&portal.app, &visit.caller, CaseId(id), &name, bytes).await {
+    match attachments::attach(
+        &portal.app,
+        &visit.caller,
+        CaseId(id),
+        &file.file_name,
+        file.bytes,
+    )
+    .await
+    {
         Ok(_) => visit.redirect(&format!("/requests/{id}#attachments")),
         Err(civitas_crm::Error::Validation(m)) => {
             let unsent = Unsent {
@@ -228,10 +216,7 @@ pub async fn attach(
 
 /// The status of the citizen's requests as it changes, for htmx's SSE extension: an event
 /// `case-<id>` whose data is the new status badge. Without JavaScript nothing asks for it.
-pub async fn live(visit: Visit, State(portal): State<Arc<Portal>>) -> Response {
-    if visit.not_citizen().is_some() {
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
+pub async fn live(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>) -> Response {
     let changes = match watch::own_cases(&portal.app, &visit.caller).await {
         Ok(c) => c,
         Err(e) => return problem_of(e).0.into_response(),

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use civitas_crm::app::attachments as files;
@@ -15,9 +15,10 @@ use civitas_crm::channels::Channel;
 use civitas_crm::public_catalogue::{PublicFilter, PublicService};
 use minijinja::{Value, context};
 
-use super::{PAGE, multipart};
+use super::PAGE;
 use crate::Portal;
 use crate::forms::{Fields, custom_values};
+use crate::posted::{Citizen, CitizenPosted, Posted};
 use crate::visit::Visit;
 
 /// The version of the privacy notice the request form shows.
@@ -172,13 +173,10 @@ async fn render_form(visit: &Visit, portal: &Portal, s: &PublicService, sent: Se
 }
 
 pub async fn form(
-    visit: Visit,
+    Citizen(visit): Citizen,
     State(portal): State<Arc<Portal>>,
     Path((body, code)): Path<(String, String)>,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
     match catalogue::public_service(&portal.app, &body, &code).await {
         Ok(s) => render_form(&visit, &portal, &s, Sent::default()).await,
         Err(e) => visit.problem(&portal, e),
@@ -186,21 +184,14 @@ pub async fn form(
 }
 
 pub async fn submit(
-    visit: Visit,
     State(portal): State<Arc<Portal>>,
     Path((body, code)): Path<(String, String)>,
-    m: Multipart,
+    CitizenPosted(Posted {
+        visit,
+        fields,
+        files: uploads,
+    }): CitizenPosted,
 ) -> Response {
-    if let Some(r) = visit.not_citizen() {
-        return r;
-    }
-    let (fields, uploads) = match multipart(m).await {
-        Ok(parts) => parts,
-        Err(r) => return r,
-    };
-    if !visit.check_form(&fields.text("csrf")) {
-        return visit.status_page(&portal, StatusCode::FORBIDDEN);
-    }
     let s = match catalogue::public_service(&portal.app, &body, &code).await {
         Ok(s) => s,
         Err(e) => return visit.problem(&portal, e),
@@ -221,13 +212,10 @@ pub async fn submit(
     if fields.get("privacy").is_none() {
         sent.problems.insert("privacy".into(), "privacy-required");
     }
-    let uploads: Vec<_> = uploads
-        .into_iter()
-        .filter(|(f, _, _)| f == "files")
-        .collect();
+    let uploads: Vec<_> = uploads.into_iter().filter(|f| f.field == "files").collect();
     // Every file is checked before the request is filed: a refused file files nothing.
-    for (_, name, bytes) in &uploads {
-        if let Err(e) = files::admissible(&portal.app, &body, name, bytes).await {
+    for f in &uploads {
+        if let Err(e) = files::admissible(&portal.app, &body, &f.file_name, &f.bytes).await {
             match e {
                 civitas_crm::Error::Validation(m) => {
                     sent.problems.insert("files".into(), "file-refused");
@@ -261,8 +249,10 @@ pub async fn submit(
         }
         Err(e) => return visit.problem(&portal, e),
     };
-    for (_, name, bytes) in uploads {
-        if let Err(e) = files::attach(&portal.app, &visit.caller, filed.id, &name, bytes).await {
+    for f in uploads {
+        if let Err(e) =
+            files::attach(&portal.app, &visit.caller, filed.id, &f.file_name, f.bytes).await
+        {
             // Checked above; only a fault of the store can get here, and the request
             // stands: its page offers the upload again.
             tracing::error!(error = %e, "attaching a file to a new request");
