@@ -42,6 +42,44 @@ async fn bodies(app: &TestApp) -> (String, String) {
     (alfa, beta)
 }
 
+/// The token of the first form on a page.
+fn form_token(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a form token")
+        .to_owned()
+}
+
+/// A browser without JavaScript (cookies kept, redirects not followed) signed in as the
+/// citizen `fiscal_code` through the development sign-in; and where it was sent back to.
+async fn signed_in(app: &TestApp, fiscal_code: &str, return_to: &str) -> (reqwest::Client, String) {
+    let c = reqwest::Client::builder()
+        .cookie_provider(std::sync::Arc::new(reqwest::cookie::Jar::default()))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = c.get(app.url("/sign-in")).send().await.expect("page");
+    let html = page.text().await.expect("html");
+    let r = c
+        .post(app.url("/sign-in/dev"))
+        .form(&[
+            ("csrf", form_token(&html).as_str()),
+            ("fiscal_code", fiscal_code),
+            ("name", "Mario Rossi"),
+            ("return_to", return_to),
+        ])
+        .send()
+        .await
+        .expect("sign in");
+    assert_eq!(r.status(), 303);
+    let to = r.headers()["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    (c, to)
+}
+
 async fn seen_by(app: &TestApp, op: &str) -> Vec<String> {
     let body = app.gql(op, VIEW, json!({ "fc": MARIO })).await;
     assert_no_errors(&body);
@@ -260,52 +298,14 @@ async fn a_citizen_uses_the_portal_in_a_real_browser(#[case] backend: Backend) {
 async fn forms_need_their_token_and_requests_stay_their_citizens(#[case] backend: Backend) {
     let app = TestApp::spawn(backend).await;
     bodies(&app).await;
-    let web = |jar: &std::sync::Arc<reqwest::cookie::Jar>| {
-        reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client")
-    };
-    let token = |html: &str| {
-        html.split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|r| r.split('"').next())
-            .expect("a form token")
-            .to_owned()
-    };
-    let sign_in = async |fiscal_code: &str| {
-        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-        let c = web(&jar);
-        let page = c
-            .get(app.url("/sign-in"))
-            .send()
-            .await
-            .expect("page")
-            .text()
-            .await
-            .expect("html");
-        let r = c
-            .post(app.url("/sign-in/dev"))
-            .form(&[
-                ("csrf", token(&page)),
-                ("fiscal_code", fiscal_code.into()),
-                ("name", "X".into()),
-            ])
-            .send()
-            .await
-            .expect("sign in");
-        assert_eq!(r.status(), 303);
-        c
-    };
-    let mario = sign_in(MARIO).await;
+    let mario = signed_in(&app, MARIO, "/").await.0;
     let form = mario
         .get(app.url("/services/alfa/PASSO/request"))
         .send()
         .await
         .expect("form");
     assert_eq!(form.status(), 200);
-    let csrf = token(&form.text().await.expect("html"));
+    let csrf = form_token(&form.text().await.expect("html"));
     let file = |csrf: &str| {
         reqwest::multipart::Form::new()
             .text("csrf", csrf.to_owned())
@@ -359,7 +359,7 @@ async fn forms_need_their_token_and_requests_stay_their_citizens(#[case] backend
     );
 
     // Another citizen: not theirs to see, reply to or attach to.
-    let laura = sign_in("BNCLRA90D45F205B").await;
+    let laura = signed_in(&app, "BNCLRA90D45F205B", "/").await.0;
     let theirs = laura
         .get(app.url(&format!("/requests/{id}")))
         .send()
@@ -376,7 +376,7 @@ async fn forms_need_their_token_and_requests_stay_their_citizens(#[case] backend
         .expect("html");
     let reply = laura
         .post(app.url(&format!("/requests/{id}/reply")))
-        .form(&[("csrf", token(&page)), ("text", "ciao".into())])
+        .form(&[("csrf", form_token(&page)), ("text", "ciao".into())])
         .send()
         .await
         .expect("reply");
@@ -404,7 +404,7 @@ async fn forms_need_their_token_and_requests_stay_their_citizens(#[case] backend
         .expect("html");
     let out = mario
         .post(app.url("/sign-out"))
-        .form(&[("csrf", token(&page))])
+        .form(&[("csrf", form_token(&page))])
         .send()
         .await
         .expect("sign out");
@@ -457,39 +457,8 @@ async fn forms_need_their_token_and_requests_stay_their_citizens(#[case] backend
 #[tokio::test]
 async fn the_live_stream_ends_with_the_session(#[case] backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
-    let c = reqwest::Client::builder()
-        .cookie_provider(jar)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
-    let page = c
-        .get(app.url("/sign-in"))
-        .send()
-        .await
-        .expect("page")
-        .text()
-        .await
-        .expect("html");
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|r| r.split('"').next())
-        .expect("a form token")
-        .to_owned();
-    let r = c
-        .post(app.url("/sign-in/dev"))
-        .form(&[
-            ("csrf", csrf.as_str()),
-            ("fiscal_code", MARIO),
-            ("name", "Mario Rossi"),
-            ("return_to", "/\t/evil.example"),
-        ])
-        .send()
-        .await
-        .expect("sign in");
-    assert_eq!(r.status(), 303);
-    assert_eq!(r.headers()["location"], "/", "not another site");
+    let (c, home) = signed_in(&app, MARIO, "/\t/evil.example").await;
+    assert_eq!(home, "/", "not another site");
 
     // Two seconds before the session's eight hours are over.
     app.clock
