@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE, HeaderValue};
 use serde::Serialize;
 
 use super::scenarios::{Request, Workload};
@@ -146,7 +146,15 @@ fn summarize(mut t: Tally, duration: Duration) -> LoadResult {
 
 /// Sends one request; `Err` names why it failed.
 async fn send(http: &reqwest::Client, url: &str, req: &Request) -> Result<(), String> {
-    let auth = HeaderValue::from_str(&format!("Bearer {}", req.token)).map_err(|_| "token")?;
+    let (name, auth) = if req.session {
+        (
+            COOKIE,
+            format!("{}={}", civitas_web::SESSION_COOKIE, req.token),
+        )
+    } else {
+        (AUTHORIZATION, format!("Bearer {}", req.token))
+    };
+    let auth = HeaderValue::from_str(&auth).map_err(|_| "token")?;
     let sent = match &req.get {
         Some(path) => http.get(format!("{url}{path}")),
         None => http
@@ -155,7 +163,7 @@ async fn send(http: &reqwest::Client, url: &str, req: &Request) -> Result<(), St
             .body(req.body.clone()),
     };
     let resp = sent
-        .header(AUTHORIZATION, auth)
+        .header(name, auth)
         .send()
         .await
         .map_err(|e| format!("transport: {}", short(&e)))?;

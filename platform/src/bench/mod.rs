@@ -7,6 +7,7 @@ pub mod fairness;
 pub mod generate;
 pub mod layout;
 pub mod pgbench;
+pub mod portal;
 pub mod scenarios;
 mod sql;
 
@@ -167,12 +168,17 @@ pub(crate) fn tokens(config: &Config, layout: &Layout, seed: u64) -> anyhow::Res
 /// Runs each requested scenario against the server, then (when asked) pgbench.
 pub async fn run(config: &Config, args: &RunArgs) -> anyhow::Result<Vec<Outcome>> {
     let layout = Layout::load(&config.data_dir)?;
-    let tokens = tokens(config, &layout, args.seed)?;
+    let mut tokens = tokens(config, &layout, args.seed)?;
     let scenarios = if args.scenario.is_empty() {
         Scenario::ALL.to_vec()
     } else {
         args.scenario.clone()
     };
+    if scenarios.contains(&Scenario::PortalHome) {
+        let mut with_sessions = (*tokens).clone();
+        with_sessions.sessions = portal::sessions(&args.url, &layout, args.seed).await?;
+        tokens = Arc::new(with_sessions);
+    }
     let mut out = Vec::new();
     for scenario in scenarios {
         let work = scenarios::workload(

@@ -39,6 +39,7 @@ fn scripts(scenario: Scenario) -> Vec<(&'static str, Cow<'static, str>, u32)> {
         Scenario::AttachmentDownload => {
             vec![script("attachment_download", sql::ATTACHMENT_DOWNLOAD, 1)]
         }
+        Scenario::PortalHome => vec![script("portal_home", sql::PORTAL_HOME, 1)],
         Scenario::ContactCentre => vec![
             ("citizen_view", Cow::Owned(sql::citizen_view()), 50),
             script("search", sql::SEARCH, 20),

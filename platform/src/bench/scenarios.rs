@@ -19,6 +19,8 @@ pub struct Request {
     pub body: String,
     /// A `GET` of this path instead of a GraphQL request.
     pub get: Option<String>,
+    /// `token` is a portal session cookie, not a bearer token.
+    pub session: bool,
 }
 
 pub trait Workload: Send + Sync {
@@ -42,10 +44,13 @@ pub enum Scenario {
     CatalogueSearch,
     /// A signed-in citizen downloads the file attached to one of their cases (100 KiB).
     AttachmentDownload,
+    /// A citizen signed in to the portal opens its home page (open requests of every body,
+    /// unread notifications), server-rendered.
+    PortalHome,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 7] = [
+    pub const ALL: [Scenario; 8] = [
         Scenario::CitizenView,
         Scenario::OwnCases,
         Scenario::CreateCase,
@@ -53,6 +58,7 @@ impl Scenario {
         Scenario::ContactCentre,
         Scenario::CatalogueSearch,
         Scenario::AttachmentDownload,
+        Scenario::PortalHome,
     ];
 
     pub fn name(self) -> &'static str {
@@ -64,16 +70,20 @@ impl Scenario {
             Scenario::ContactCentre => "contact-centre",
             Scenario::CatalogueSearch => "catalogue-search",
             Scenario::AttachmentDownload => "attachment-download",
+            Scenario::PortalHome => "portal-home",
         }
     }
 }
 
 /// Tokens minted once, before the clock starts.
+#[derive(Clone)]
 pub struct Tokens {
     operators: Vec<Arc<str>>,
     integrators: Vec<Arc<str>>,
     /// `(person number, token)` of a sample of citizens.
     citizens: Vec<(u64, Arc<str>)>,
+    /// Portal session cookies (`bench::portal::sessions`), for the scenarios that need them.
+    pub sessions: Vec<Arc<str>>,
 }
 
 const CITIZEN_SAMPLE: u64 = 20_000;
@@ -132,6 +142,7 @@ impl Tokens {
             operators,
             integrators,
             citizens,
+            sessions: Vec::new(),
         })
     }
 }
@@ -170,6 +181,7 @@ pub fn workload(
         Scenario::ContactCentre => City::contact_centre,
         Scenario::CatalogueSearch => City::catalogue_search,
         Scenario::AttachmentDownload => City::attachment_download,
+        Scenario::PortalHome => City::portal_home,
     };
     Arc::new(City {
         layout,
@@ -261,6 +273,7 @@ impl City {
             token: self.operator(t),
             body: body(CITIZEN_VIEW, json!({ "p": person_id(p) })),
             get: None,
+            session: false,
         }
     }
 
@@ -270,6 +283,7 @@ impl City {
             token: self.tokens.citizens[i].1.clone(),
             body: body(OWN_CASES, json!({})),
             get: None,
+            session: false,
         }
     }
 
@@ -280,6 +294,7 @@ impl City {
             token: self.tokens.citizens[i].1.clone(),
             body: body(CATALOGUE_SEARCH, json!({ "w": w })),
             get: None,
+            session: false,
         }
     }
 
@@ -290,6 +305,17 @@ impl City {
             token: token.clone(),
             body: String::new(),
             get: Some(format!("/attachments/{}", attachment_id(*p))),
+            session: false,
+        }
+    }
+
+    fn portal_home(&self, rng: &mut Rng) -> Request {
+        let sessions = &self.tokens.sessions;
+        Request {
+            token: sessions[rng.below(sessions.len() as u64) as usize].clone(),
+            body: String::new(),
+            get: Some("/".into()),
+            session: true,
         }
     }
 
@@ -307,6 +333,7 @@ impl City {
             token: self.operator(t),
             body: body(CREATE_CASE, json!({ "i": input })),
             get: None,
+            session: false,
         }
     }
 
@@ -338,6 +365,7 @@ impl City {
             token: self.tokens.integrators[t as usize].clone(),
             body: body(&doc, json!({})),
             get: None,
+            session: false,
         }
     }
 
@@ -369,6 +397,7 @@ impl City {
             token: self.operator(t),
             body,
             get: None,
+            session: false,
         }
     }
 }

@@ -118,3 +118,21 @@ SELECT t.id AS tid, set_config('app.tenant_id', t.id::text, true), set_config('a
 SELECT "cases"."tenant_id", "cases"."id", "cases"."number", "cases"."person_id", "cases"."service_id", "cases"."title", "cases"."description", "cases"."status", "cases"."priority", "cases"."channel", "cases"."assigned_team", "cases"."assigned_to", "cases"."escalation_level", "cases"."custom_fields", "cases"."resolution_note", "cases"."source", "cases"."external_ref", "cases"."due_at", "cases"."created_by", "cases"."created_at", "cases"."updated_at", "cases"."resolved_at", "cases"."closed_at" FROM "cases" WHERE "cases"."tenant_id" = :tid::uuid AND "cases"."person_id" = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid ORDER BY "cases"."created_at" DESC, "cases"."id" DESC LIMIT 11;
 COMMIT;
 "#;
+
+/// The portal's home page (`web::pages::account::home`): the session, the citizen's person,
+/// the latest 50 cases across bodies (the page keeps the open ones) and the 10 newest unread
+/// notifications, each read in the citizen's scope. The session is looked up by a digest
+/// that no session has: the same index probe as the driver's, without a table of the
+/// driver's session tokens.
+pub const PORTAL_HOME: &str = r#"\set p random(0, :persons - 1)
+SELECT "sessions"."id_hash", "sessions"."principal", "sessions"."created_at", "sessions"."expires_at" FROM "sessions" WHERE "sessions"."id_hash" = md5(:p::text) LIMIT 1;
+SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "id" = (SELECT "person_id" FROM "person_identities" WHERE "person_identities"."issuer" = 'civitas-dev' AND "person_identities"."subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid)) OR "merged_into" = (SELECT "person_id" FROM "person_identities" WHERE "person_identities"."issuer" = 'civitas-dev' AND "person_identities"."subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid));
+BEGIN;
+SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid::text, true), set_config('app.now', now()::text, true);
+SELECT "cases"."tenant_id", "cases"."id", "cases"."number", "cases"."person_id", "cases"."service_id", "cases"."title", "cases"."description", "cases"."status", "cases"."priority", "cases"."channel", "cases"."assigned_team", "cases"."assigned_to", "cases"."escalation_level", "cases"."custom_fields", "cases"."resolution_note", "cases"."source", "cases"."external_ref", "cases"."due_at", "cases"."created_by", "cases"."created_at", "cases"."updated_at", "cases"."resolved_at", "cases"."closed_at" FROM "cases" WHERE "cases"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) ORDER BY "cases"."id" DESC LIMIT 51;
+COMMIT;
+BEGIN;
+SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid::text, true), set_config('app.now', now()::text, true);
+SELECT "notifications"."tenant_id", "notifications"."id", "notifications"."person_id", "notifications"."kind", "notifications"."case_id", "notifications"."case_number", "notifications"."status", "notifications"."created_at", "notifications"."read_at", "notifications"."message", "notifications"."archived_at" FROM "notifications" WHERE "notifications"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND "notifications"."archived_at" IS NULL AND "notifications"."read_at" IS NULL ORDER BY "notifications"."id" DESC LIMIT 11;
+COMMIT;
+"#;
