@@ -449,6 +449,17 @@ CREATE TABLE public.seaql_migrations (
     version character varying NOT NULL,
     applied_at bigint NOT NULL
 );
+CREATE TABLE public.service_sheets (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    service_code text NOT NULL,
+    language text NOT NULL,
+    state text NOT NULL,
+    sections jsonb NOT NULL,
+    updated_by text NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.service_sheets FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.services (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -580,6 +591,8 @@ ALTER TABLE ONLY public.role_assignments
     ADD CONSTRAINT role_assignments_pkey PRIMARY KEY (tenant_id, member_id, role);
 ALTER TABLE ONLY public.seaql_migrations
     ADD CONSTRAINT seaql_migrations_pkey PRIMARY KEY (version);
+ALTER TABLE ONLY public.service_sheets
+    ADD CONSTRAINT service_sheets_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.services
     ADD CONSTRAINT services_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.sessions
@@ -630,6 +643,7 @@ CREATE UNIQUE INDEX ux_contacts_value ON public.contacts USING btree (tenant_id,
 CREATE UNIQUE INDEX ux_identity_providers_issuer ON public.identity_providers USING btree (issuer, owner_tenant_id);
 CREATE UNIQUE INDEX ux_members_identity ON public.members USING btree (tenant_id, issuer, subject);
 CREATE UNIQUE INDEX ux_profiles_person ON public.profiles USING btree (tenant_id, person_id);
+CREATE UNIQUE INDEX ux_service_sheets_code ON public.service_sheets USING btree (tenant_id, service_code, language, state);
 CREATE UNIQUE INDEX ux_services_code ON public.services USING btree (tenant_id, code);
 ALTER TABLE ONLY public.audit_events
     ADD CONSTRAINT fk_audit_events_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
@@ -700,9 +714,11 @@ ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civitas_is_current_person(person_id)) WITH CHECK (public.civitas_is_current_person(person_id));
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+CREATE POLICY public_read ON public.service_sheets FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (state = 'published'::text)));
 CREATE POLICY public_read ON public.services FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
 ALTER TABLE public.quiet_hours ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.service_sheets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON public.access_log USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -726,6 +742,7 @@ CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (N
 CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.quiet_hours USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.role_assignments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.service_sheets USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.services USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.webhook_deliveries USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.webhooks USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -771,6 +788,7 @@ GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quiet_hours TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.role_assignments TO civitas_app;
 GRANT SELECT ON TABLE public.seaql_migrations TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.service_sheets TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.services TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.sessions TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.sharing_consents TO civitas_app;

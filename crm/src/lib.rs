@@ -30,6 +30,7 @@ pub mod privacy;
 pub mod profiles;
 pub mod public_catalogue;
 pub mod sharing;
+pub mod sheets;
 pub mod sources;
 pub mod webhooks;
 

@@ -20,6 +20,7 @@ mod me;
 mod members;
 mod policies;
 mod requests;
+mod sheets;
 mod tenants;
 mod types;
 mod webhooks;
@@ -35,6 +36,7 @@ pub struct Query(
     members::MemberQuery,
     policies::PolicyQuery,
     catalogue::CatalogueQuery,
+    sheets::SheetQuery,
     citizens::CitizenQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
@@ -52,6 +54,7 @@ pub struct Mutation(
     members::MemberMutation,
     policies::PolicyMutation,
     catalogue::CatalogueMutation,
+    sheets::SheetMutation,
     citizens::CitizenMutation,
     consents::ConsentMutation,
     identity::IdentityMutation,

@@ -24,6 +24,7 @@ mod m20261201_000017_notification_delivery;
 mod m20261201_000018_quiet_hours;
 mod m20261201_000019_attachments;
 mod m20261201_000020_notification_archive;
+mod m20261201_000021_service_sheets;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000018_quiet_hours::Migration),
             Box::new(m20261201_000019_attachments::Migration),
             Box::new(m20261201_000020_notification_archive::Migration),
+            Box::new(m20261201_000021_service_sheets::Migration),
         ]
     }
 }

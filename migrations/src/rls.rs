@@ -33,6 +33,7 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "channel_choices",
     "quiet_hours",
     "attachments",
+    "service_sheets",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

@@ -169,11 +169,44 @@ pub async fn load(db: &Db, authorizer: &Authorizer) -> anyhow::Result<bool> {
                 .await
                 .map_err(|e| anyhow::anyhow!("demo service {code}: {e}"))?;
         }
+        if t.slug == "roma" {
+            demo_sheets(&scope).await?;
+        }
         scope.commit().await?;
     }
     load_citizens(db).await?;
     tracing::info!("demo data loaded");
     Ok(true)
+}
+
+/// Roma Capitale's published sheet of its registry certificate, in Italian and English.
+async fn demo_sheets(scope: &civitas_tenants::Scope) -> anyhow::Result<()> {
+    use civitas_crm::notifications::Language;
+    use civitas_crm::sheets::{self, Sections};
+    let it = Sections {
+        what: "Il certificato anagrafico attesta la residenza, lo stato di famiglia o la cittadinanza.".into(),
+        audience: "Chi è iscritto all'anagrafe di Roma Capitale, per sé o per un familiare.".into(),
+        how: "Presenta la richiesta online, allo sportello del tuo municipio o per telefono allo 060606.".into(),
+        needs: "Il tuo codice fiscale. Per un familiare, anche il suo.".into(),
+        outcome: "Il certificato in PDF con sigillo elettronico, valido sei mesi.".into(),
+        times: "Online: subito. Allo sportello: in giornata.".into(),
+        costs: "Gratuito online. In carta libera solo per gli usi previsti dalla legge; altrimenti una marca da bollo da 16 euro.".into(),
+        contacts: "Ufficio anagrafe, via Petroselli 50, Roma. Lunedì-venerdì 8:30-13:00.".into(),
+    };
+    let en = Sections {
+        what: "The registry certificate states your residence, household or citizenship.".into(),
+        audience: "Anyone registered in Roma Capitale's population register, for themselves or a relative.".into(),
+        how: "Apply online, at your municipio's counter or by phone on 060606.".into(),
+        needs: "Your codice fiscale; for a relative, theirs too.".into(),
+        ..Sections::default()
+    };
+    let by = Identity::new(dev_issuer::ISSUER, "roma-admin");
+    let now = chrono::Utc::now();
+    for (lang, text) in [(Language::It, it), (Language::En, en)] {
+        sheets::save_draft(scope, "ANAG-CERT", lang, text, &by, now).await?;
+        sheets::publish(scope, "ANAG-CERT", lang, &by, now).await?;
+    }
+    Ok(())
 }
 
 /// `(tenant, codice fiscale, given name, family name, email, phone)`

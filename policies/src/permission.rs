@@ -74,6 +74,7 @@ terms!(
         Onboard => "onboard",
         Suspend => "suspend",
         Trust => "trust",
+        Publish => "publish",
     }
 );
 
@@ -124,6 +125,8 @@ permissions!(
     AuditRead => (Tenant, Audit, Read),
     ServiceRead => (Tenant, Service, Read),
     ServiceCreate => (Tenant, Service, Create),
+    ServiceUpdate => (Tenant, Service, Update),
+    ServicePublish => (Tenant, Service, Publish),
     CatalogueImport => (Tenant, Catalogue, Import),
     CitizenRead => (Tenant, Citizen, Read),
     CitizenRegister => (Tenant, Citizen, Register),

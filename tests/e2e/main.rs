@@ -35,6 +35,7 @@ mod schema_snapshot;
 mod security_identity;
 mod security_outbound;
 mod security_requests;
+mod service_sheets;
 mod shutdown;
 mod smtp;
 mod tenancy;

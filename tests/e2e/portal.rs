@@ -35,6 +35,30 @@ async fn bodies(app: &TestApp) -> (String, String) {
         )
         .await;
     assert_no_errors(&svc);
+    // A sheet with every section, so that the browser checks the whole "scheda servizio".
+    let admin = app.admin_of("alfa");
+    let sheet = app
+        .gql(
+            &admin,
+            "mutation($s: SheetSectionsInput!) { saveServiceSheetDraft(code: \"PASSO\", language: IT, sections: $s) { state } }",
+            json!({ "s": {
+                "what": "L'autorizzazione a un accesso carrabile.\n\nVale cinque anni.",
+                "audience": "Chi possiede un box o un cortile.", "how": "Compila il modulo online.",
+                "needs": "La planimetria.", "outcome": "Il cartello di passo carrabile.",
+                "times": "Trenta giorni.", "costs": "Marca da bollo da 16 euro.",
+                "contacts": "Ufficio mobilità, via Roma 1."
+            }}),
+        )
+        .await;
+    assert_no_errors(&sheet);
+    let published = app
+        .gql(
+            &admin,
+            "mutation { publishServiceSheet(code: \"PASSO\", language: IT) { state } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&published);
     let alfa = app.member("alfa", "alfa-op", Role::Operator).await;
     let beta = app.member("beta", "beta-op", Role::Operator).await;
     app.register(&beta, Some(MARIO), "Mario", "Rossi", &["333 1234567"])

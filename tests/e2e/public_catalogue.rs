@@ -161,8 +161,9 @@ async fn bad_filters_are_named(
     assert!(message.contains(field), "{message}");
 }
 
-/// On PostgreSQL the public read is its own binding: it sees services of every body and
-/// not one row of any other table, even with cases, profiles and notifications about.
+/// On PostgreSQL the public read is its own binding: it sees services of every body, their
+/// published sheets (not their drafts) and not one row of any other table, even with
+/// cases, profiles and notifications about.
 #[rstest]
 #[tokio::test]
 async fn a_public_read_sees_services_and_nothing_else(#[values(Postgres)] backend: Backend) {
@@ -178,6 +179,25 @@ async fn a_public_read_sees_services_and_nothing_else(#[values(Postgres)] backen
         .await
         .1;
     assert_no_errors(&filed);
+    let alfa = app.admin_of("alfa");
+    for code in ["ANAG-CERT", "MOB-PASS"] {
+        let draft = app
+            .gql(
+                &alfa,
+                "mutation($c: String!) { saveServiceSheetDraft(code: $c, language: IT, sections: { what: \"Testo\" }) { state } }",
+                json!({ "c": code }),
+            )
+            .await;
+        assert_no_errors(&draft);
+    }
+    let published = app
+        .gql(
+            &alfa,
+            "mutation { publishServiceSheet(code: \"ANAG-CERT\", language: IT) { state } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&published);
     let scope = app.app.db.public_scope().await.expect("public scope");
     let count = |table: &str| {
         let sql = format!("SELECT count(*)::bigint AS n FROM {table}");
@@ -192,9 +212,14 @@ async fn a_public_read_sees_services_and_nothing_else(#[values(Postgres)] backen
         }
     };
     assert_eq!(count("services").await, 4, "every body's, suspended too");
+    assert_eq!(
+        count("service_sheets").await,
+        1,
+        "the published sheet, no draft"
+    );
     for table in civitas_migrations::TENANT_OWNED_TABLES
         .iter()
-        .filter(|t| **t != "services")
+        .filter(|t| !["services", "service_sheets"].contains(t))
     {
         assert_eq!(count(table).await, 0, "{table} is not public");
     }

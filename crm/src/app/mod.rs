@@ -22,6 +22,7 @@ pub mod notify;
 mod page;
 pub mod policies;
 pub mod requests;
+pub mod sheets;
 pub mod tenants;
 pub mod watch;
 pub mod webhooks;

@@ -20,6 +20,7 @@ pub mod privacy_consent;
 pub mod profile;
 pub mod quiet_hours;
 pub mod service;
+pub mod service_sheet;
 pub mod sharing_consent;
 pub mod webhook;
 pub mod webhook_delivery;

@@ -63,6 +63,13 @@ sheet-sla = The body answers within { $hours } hours.
 sheet-how = How to apply
 sheet-apply = Apply online
 sheet-not-online = This service is not requested online: contact the body.
+sheet-index = On this page
+sheet-audience = Who it is for
+sheet-outcome = What you get
+sheet-costs = Costs
+sheet-from = Text by { $body }.
+sheet-form-asks = The online form asks for:
+sheet-written-in-italian = This page is only available in Italian.
 sheet-contact = Contact
 
 form-title = Request: { $service }

@@ -63,6 +63,13 @@ sheet-sla = L'ente risponde entro { $hours } ore.
 sheet-how = Come fare
 sheet-apply = Presenta la richiesta online
 sheet-not-online = Questo servizio non si richiede online: rivolgiti all'ente.
+sheet-index = Indice della pagina
+sheet-audience = A chi è rivolto
+sheet-outcome = Cosa si ottiene
+sheet-costs = Quanto costa
+sheet-from = Testo di { $body }.
+sheet-form-asks = Il modulo online chiede:
+sheet-written-in-italian = Questa scheda è disponibile solo in italiano.
 sheet-contact = Contatti
 
 form-title = Richiesta: { $service }

@@ -9,9 +9,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use civitas_crm::app::attachments as files;
 use civitas_crm::app::requests::{self, FileRequest};
-use civitas_crm::app::{Page, catalogue, me};
+use civitas_crm::app::{Page, catalogue, me, sheets};
 use civitas_crm::catalogue::{FieldDef, FieldProblem, field_defs, field_problems};
 use civitas_crm::channels::Channel;
+use civitas_crm::notifications::Language;
 use civitas_crm::public_catalogue::{PublicFilter, PublicService};
 use minijinja::{Value, context};
 
@@ -92,14 +93,40 @@ pub async fn sheet(
     State(portal): State<Arc<Portal>>,
     Path((body, code)): Path<(String, String)>,
 ) -> Response {
-    match catalogue::public_service(&portal.app, &body, &code).await {
-        Ok(s) => visit.page(
-            &portal,
-            "service.html",
-            context! { service => service_view(&s) },
-        ),
-        Err(e) => visit.problem(&portal, e),
-    }
+    let s = match catalogue::public_service(&portal.app, &body, &code).await {
+        Ok(s) => s,
+        Err(e) => return visit.problem(&portal, e),
+    };
+    let lang = Language::from_tag(Some(visit.lang.tag()));
+    let sheet = match sheets::public(&portal.app, &body, &code, lang).await {
+        Ok(sheet) => sheet,
+        Err(e) => return visit.problem(&portal, e),
+    };
+    // Each written section by its key, as paragraphs of lines, and who wrote it when it
+    // is an ancestor of the service's body.
+    let sections: HashMap<&str, Value> = sheet
+        .iter()
+        .flat_map(|sh| &sh.sections)
+        .map(|p| {
+            let paragraphs: Vec<Vec<&str>> = p
+                .text
+                .split("\n\n")
+                .map(|para| para.lines().collect::<Vec<_>>())
+                .filter(|lines| !lines.is_empty())
+                .collect();
+            let from = (p.body_slug != s.body_slug).then_some(&p.body_name);
+            (p.section.key(), context! { paragraphs, from })
+        })
+        .collect();
+    let written_in = sheet
+        .as_ref()
+        .map(|sh| sh.language.tag())
+        .filter(|tag| *tag != visit.lang.tag());
+    visit.page(
+        &portal,
+        "service.html",
+        context! { service => service_view(&s), sections, written_in },
+    )
 }
 
 /// What the form showed, and what was wrong with it.
