@@ -6,6 +6,7 @@
 pub mod access_log;
 pub mod app;
 pub mod attachments;
+pub mod branding;
 pub mod cases;
 pub mod catalogue;
 pub mod channels;

@@ -65,6 +65,8 @@ pub struct Config {
     pub attachment_store: AttachmentStore,
     /// The name the citizens' portal shows in its header ("Roma Capitale").
     pub site_name: String,
+    /// The body (slug) whose logo and colour the portal wears; none: Bootstrap Italia's.
+    pub portal_body: Option<String>,
 }
 
 /// Where attachments' bytes are kept.
@@ -197,6 +199,7 @@ pub struct FileConfig {
     /// `disk` (the default) or `s3` (then the `[s3]` table).
     pub attachment_store: Option<String>,
     pub site_name: Option<String>,
+    pub portal_body: Option<String>,
     pub s3: Option<FileS3>,
 }
 
@@ -399,6 +402,7 @@ impl Config {
                 (Some(other), _) => bail!("attachment_store: {other:?} is neither disk nor s3"),
             },
             site_name: file.site_name.unwrap_or_else(|| "Civitas".to_owned()),
+            portal_body: file.portal_body,
         };
         config.check()?;
         Ok(config)

@@ -20,7 +20,7 @@ use crate::http::{admit, enter, identify, reject};
 
 /// Identifies the caller and takes their places (the tenant's or the public's, then the
 /// server's), as `/graphql` does; the places are held while the guard lives.
-async fn admitted<'a>(
+pub(crate) async fn admitted<'a>(
     app: &'a App,
     headers: &HeaderMap,
 ) -> Result<(Caller, impl Sized + 'a), Response> {

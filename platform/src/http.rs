@@ -43,6 +43,14 @@ pub fn router(app: Arc<App>) -> Router {
             )),
         )
         .route("/attachments/{id}", get(crate::files::download))
+        .route(
+            "/branding/logo",
+            axum::routing::put(crate::logo::put)
+                .delete(crate::logo::delete)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    civitas_crm::branding::MAX_LOGO + 1,
+                )),
+        )
         .route("/auth/login", get(browser::login))
         .route("/auth/callback", get(browser::callback))
         .route("/auth/logout", get(browser::logout).post(browser::logout))

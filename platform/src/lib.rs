@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod identity;
 mod invalidation;
 pub mod limits;
+mod logo;
 pub mod mailer;
 pub mod metrics;
 pub mod notify;

@@ -108,6 +108,7 @@ pub fn router(app: Arc<App>) -> axum::Router {
             .as_deref()
             .is_some_and(|u| u.starts_with("https://")),
         dev: app.config.dev,
+        body: app.config.portal_body.clone(),
     };
     let host = Arc::new(PortalHost { app: app.clone() });
     // The templates are embedded: one that does not parse fails every test at once.

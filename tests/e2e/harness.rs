@@ -143,6 +143,7 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         attachment_max_bytes: 1 << 20,
         attachment_store: civitas::config::AttachmentStore::Disk,
         site_name: "Civitas".into(),
+        portal_body: None,
     }
 }
 

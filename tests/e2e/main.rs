@@ -5,6 +5,7 @@ mod attachments;
 mod authz;
 mod bad_input;
 mod bench;
+mod branding;
 mod browser;
 mod call_pool;
 mod cases;

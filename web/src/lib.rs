@@ -7,6 +7,7 @@
 //! from the Fluent catalogues in `locales/`.
 
 mod assets;
+mod brand;
 mod forms;
 mod i18n;
 mod pages;
@@ -76,6 +77,8 @@ pub struct Settings {
     pub https: bool,
     /// The development sign-in is offered.
     pub dev: bool,
+    /// The body (slug) whose logo and colour the portal wears.
+    pub body: Option<String>,
 }
 
 /// The portal: the use cases, the host, and what renders pages.

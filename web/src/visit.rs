@@ -31,6 +31,8 @@ pub struct Visit {
     pub path: String,
     set_cookies: Vec<String>,
     https: bool,
+    /// The look of the body the portal wears, if it wears one.
+    brand: Option<Value>,
     _held: Box<dyn Send + Sync>,
 }
 
@@ -154,7 +156,12 @@ impl FromRequestParts<Arc<Portal>> for Visit {
                 seed
             }
         };
+        let brand = match &portal.settings.body {
+            Some(slug) => crate::brand::look(portal, slug).await,
+            None => None,
+        };
         Ok(Visit {
+            brand,
             caller: admitted.caller,
             lang,
             csrf: form_token(&seed),
@@ -278,6 +285,7 @@ impl Visit {
             path => self.path,
             site_name => portal.settings.site_name,
             dev => portal.settings.dev,
+            brand => self.brand,
         };
         let ctx = context! { ..ctx, ..common };
         match portal.views.render(template, ctx) {

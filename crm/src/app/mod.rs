@@ -8,6 +8,7 @@
 //! checks a permission, opens a scope or commits.
 
 pub mod attachments;
+pub mod branding;
 mod caller;
 pub mod cases;
 pub mod catalogue;

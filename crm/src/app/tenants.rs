@@ -101,6 +101,13 @@ pub async fn update_settings(app: &App, caller: &Caller, mut settings: Value) ->
             None => obj.remove("limits"),
         };
     }
+    // The logo is set by its own use case, which checks and stores the file: a digest
+    // written here could make any file of the body's store public.
+    let logo = crate::branding::Branding::of(&tc.tenant.settings)
+        .ok()
+        .and_then(|b| b.logo);
+    let settings = crate::branding::with_logo(settings, logo.as_ref());
+    crate::branding::Branding::of(&settings)?;
     let notifications = crate::notify::NotificationSettings::of(&settings)?;
     for (field, url) in notifications.gateway_urls() {
         if let Some(why) = app.outbound.refuses(url) {

@@ -61,6 +61,8 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/profile/{body}/contacts", post(profile::contacts))
         .route("/profile/{body}/channels", post(profile::channels))
         .route("/static/{version}/{*path}", get(crate::assets::serve))
+        .route("/bodies/{slug}/brand.css", get(crate::brand::css))
+        .route("/bodies/{slug}/logo/{sha256}", get(crate::brand::logo))
         .fallback(not_found)
 }
 

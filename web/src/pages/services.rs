@@ -122,10 +122,11 @@ pub async fn sheet(
         .as_ref()
         .map(|sh| sh.language.tag())
         .filter(|tag| *tag != visit.lang.tag());
+    let body_logo = crate::brand::logo_url(&portal, &s.body_slug).await;
     visit.page(
         &portal,
         "service.html",
-        context! { service => service_view(&s), sections, written_in },
+        context! { service => service_view(&s), sections, written_in, body_logo },
     )
 }
 
