@@ -30,6 +30,7 @@ pub mod persons;
 pub mod privacy;
 pub mod profiles;
 pub mod public_catalogue;
+pub mod receipts;
 pub mod sharing;
 pub mod sheets;
 pub mod sources;

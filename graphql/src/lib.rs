@@ -19,6 +19,7 @@ mod loaders;
 mod me;
 mod members;
 mod policies;
+mod receipts;
 mod requests;
 mod sheets;
 mod tenants;
@@ -37,6 +38,7 @@ pub struct Query(
     policies::PolicyQuery,
     catalogue::CatalogueQuery,
     sheets::SheetQuery,
+    receipts::ReceiptQuery,
     citizens::CitizenQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,

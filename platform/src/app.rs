@@ -196,16 +196,45 @@ fn signing_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
         }
         return Ok(s.as_bytes().to_vec());
     }
-    let path = config.data_dir.join("signing.key");
+    kept(config, "signing.key", || {
+        Ok(format!(
+            "{}{}",
+            uuid::Uuid::new_v4().simple(),
+            uuid::Uuid::new_v4().simple()
+        )
+        .into_bytes())
+    })
+}
+
+/// The consent receipts' key: the configured one (base64 of an Ed25519 PKCS#8 document),
+/// else one kept in the data directory.
+fn receipt_signer(config: &Config) -> anyhow::Result<civitas_crm::receipts::Signer> {
+    use base64::Engine;
+    use civitas_crm::receipts::Signer;
+    let der = match &config.receipt_key {
+        Some(k) => base64::engine::general_purpose::STANDARD
+            .decode(k.trim())
+            .context("CIVITAS_RECEIPT_KEY must be the base64 of an Ed25519 PKCS#8 key")?,
+        None => kept(config, "receipt-key.pk8", || {
+            Signer::generate().map_err(|e| anyhow::anyhow!("{e}"))
+        })?,
+    };
+    Signer::from_pkcs8(&der).map_err(|e| anyhow::anyhow!("receipt key: {e}"))
+}
+
+/// A secret kept in the data directory, readable by its owner only: read, or made by
+/// `fresh` and written at the first start.
+fn kept(
+    config: &Config,
+    name: &str,
+    fresh: impl FnOnce() -> anyhow::Result<Vec<u8>>,
+) -> anyhow::Result<Vec<u8>> {
+    let path = config.data_dir.join(name);
     if let Ok(s) = std::fs::read(&path) {
         return Ok(s);
     }
     std::fs::create_dir_all(&config.data_dir)?;
-    let fresh = format!(
-        "{}{}",
-        uuid::Uuid::new_v4().simple(),
-        uuid::Uuid::new_v4().simple()
-    );
+    let fresh = fresh()?;
     {
         use std::io::Write;
         use std::os::unix::fs::OpenOptionsExt;
@@ -214,10 +243,10 @@ fn signing_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
             .create_new(true)
             .mode(0o600)
             .open(&path)
-            .and_then(|mut f| f.write_all(fresh.as_bytes()))
+            .and_then(|mut f| f.write_all(&fresh))
             .with_context(|| format!("writing {}", path.display()))?;
     }
-    Ok(fresh.into_bytes())
+    Ok(fresh)
 }
 
 pub async fn build(config: Config) -> anyhow::Result<App> {
@@ -259,6 +288,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
             .collect(),
         outbound: Arc::new(policy.clone()),
         links: civitas_crm::notify::LinkSigner::new(&signing_secret(&config)?),
+        receipts: Arc::new(receipt_signer(&config)?),
         public_url: config
             .public_url
             .as_ref()

@@ -44,6 +44,9 @@ pub struct Config {
     /// The secret links the platform signs (unsubscribe) are signed with. When unset, one
     /// is generated into the data directory: set it (the same on every replica) otherwise.
     pub signing_secret: Option<String>,
+    /// The consent receipts' Ed25519 key (base64 of its PKCS#8 document); none: one kept in
+    /// the data directory (`receipt-key.pk8`).
+    pub receipt_key: Option<String>,
     /// How long requests in flight may run after SIGTERM.
     pub shutdown_grace_seconds: u64,
     /// Aliased fields allowed in one GraphQL document.
@@ -367,6 +370,7 @@ impl Config {
             webhook_poll_ms: file.webhook_poll_ms.unwrap_or(1000),
             notify_poll_ms: file.notify_poll_ms.unwrap_or(1000),
             signing_secret: std::env::var("CIVITAS_SIGNING_SECRET").ok(),
+            receipt_key: std::env::var("CIVITAS_RECEIPT_KEY").ok(),
             shutdown_grace_seconds: file.shutdown_grace_seconds.unwrap_or(25),
             graphql_max_aliases: file.graphql_max_aliases.unwrap_or(50),
             statement_timeout_ms: file.statement_timeout_ms.unwrap_or(10_000),

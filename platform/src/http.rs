@@ -43,6 +43,7 @@ pub fn router(app: Arc<App>) -> Router {
             )),
         )
         .route("/attachments/{id}", get(crate::files::download))
+        .route("/receipts/jwks.json", get(receipt_keys))
         .route(
             "/branding/logo",
             axum::routing::put(crate::logo::put)
@@ -494,4 +495,16 @@ fn json_response(status: StatusCode, resp: &GqlResponse) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// The key set that verifies consent receipts (RFC 7517).
+async fn receipt_keys(State(app): State<Arc<App>>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/jwk-set+json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        app.state.receipts.jwks().to_string(),
+    )
+        .into_response()
 }

@@ -132,6 +132,7 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         webhook_poll_ms: 200,
         notify_poll_ms: 200,
         signing_secret: Some("test-signing-secret".into()),
+        receipt_key: None,
         shutdown_grace_seconds: 5,
         graphql_max_aliases: 50,
         statement_timeout_ms: 10_000,

@@ -31,6 +31,7 @@ mod oidc;
 mod portal;
 mod public_catalogue;
 mod realtime;
+mod receipts;
 mod s3;
 mod schema_snapshot;
 mod security_identity;

@@ -77,7 +77,11 @@ fn form_token(html: &str) -> String {
 
 /// A browser without JavaScript (cookies kept, redirects not followed) signed in as the
 /// citizen `fiscal_code` through the development sign-in; and where it was sent back to.
-async fn signed_in(app: &TestApp, fiscal_code: &str, return_to: &str) -> (reqwest::Client, String) {
+pub(crate) async fn signed_in(
+    app: &TestApp,
+    fiscal_code: &str,
+    return_to: &str,
+) -> (reqwest::Client, String) {
     let c = reqwest::Client::builder()
         .cookie_provider(std::sync::Arc::new(reqwest::cookie::Jar::default()))
         .redirect(reqwest::redirect::Policy::none())

@@ -22,6 +22,7 @@ pub mod members;
 pub mod notify;
 mod page;
 pub mod policies;
+pub mod receipts;
 pub mod requests;
 pub mod sheets;
 pub mod tenants;
@@ -59,6 +60,8 @@ pub struct App {
     pub public_url: Option<String>,
     /// Where attachments' bytes are kept, and the platform's largest.
     pub files: Files,
+    /// Signs consent receipts.
+    pub receipts: Arc<crate::receipts::Signer>,
 }
 
 /// The attachment store and the platform's size ceiling (a body may set a lower limit).

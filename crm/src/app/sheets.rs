@@ -87,7 +87,7 @@ pub async fn unpublish(app: &App, caller: &Caller, code: &str, lang: Language) -
 }
 
 /// The body and its ancestors, nearest first.
-async fn chain(app: &App, body: Tenant) -> Vec<Tenant> {
+async fn chain(app: &App, body: Tenant) -> Result<Vec<Tenant>> {
     let mut chain = vec![body];
     while chain.len() <= MAX_ANCESTORS {
         let Some(parent_id) = chain.last().and_then(|t| t.parent_id) else {
@@ -96,12 +96,12 @@ async fn chain(app: &App, body: Tenant) -> Vec<Tenant> {
         if chain.iter().any(|t| t.id == parent_id) {
             break;
         }
-        match registry::cached_by_id(&app.db, parent_id).await {
+        match registry::cached_by_ids(&app.db, &[parent_id]).await?.pop() {
             Some(parent) => chain.push(parent),
             None => break,
         }
     }
-    chain
+    Ok(chain)
 }
 
 /// A published section and the body that wrote it.
@@ -130,7 +130,7 @@ pub async fn public(
     lang: Language,
 ) -> Result<Option<PublicSheet>> {
     let tenant = app.active_body("body", body).await?;
-    let chain = chain(app, tenant).await;
+    let chain = chain(app, tenant).await?;
     let ids: Vec<TenantId> = chain.iter().map(|t| t.id).collect();
     let scope = app.db.public_scope().await?;
     let published = sheets::published_along(&scope, &ids, code).await?;

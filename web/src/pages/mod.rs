@@ -50,6 +50,7 @@ pub fn routes() -> Router<Arc<Portal>> {
             "/consents/privacy/{id}/withdraw",
             post(privacy::withdraw_privacy),
         )
+        .route("/consents/{kind}/{id}/receipt", get(privacy::receipt))
         .route("/access-log", get(privacy::access_log))
         .route(
             "/delegations",

@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::Response;
 use civitas_crm::app::consents::{self, GrantSharing};
 use civitas_crm::app::delegations::{self, GrantMine};
-use civitas_crm::app::{Page, me};
+use civitas_crm::app::{Page, me, receipts};
 use civitas_crm::ids::{ConsentId, DelegationId};
+use civitas_crm::receipts::Event;
 use civitas_crm::sharing::ConsentScope;
 use civitas_tenants::{TenantStatus, registry};
 use minijinja::context;
@@ -262,6 +264,39 @@ pub async fn export(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>) 
             "my-data.json",
             serde_json::to_vec_pretty(&v).unwrap_or_default(),
         ),
+        Err(e) => visit.problem(&portal, e),
+    }
+}
+
+/// `GET /consents/{sharing|privacy}/{id}/receipt?event=granted|withdrawn`: the signed
+/// receipt of a consent of the citizen's, as a JSON file (the receipt and its JWS).
+pub async fn receipt(
+    Citizen(visit): Citizen,
+    State(portal): State<Arc<Portal>>,
+    Path((kind, id)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let kind = match kind.as_str() {
+        "sharing" => receipts::Kind::Sharing,
+        "privacy" => receipts::Kind::Privacy,
+        _ => return visit.status_page(&portal, StatusCode::NOT_FOUND),
+    };
+    let event = match q.get("event").map(String::as_str) {
+        None => Some(Event::Granted),
+        Some(e) => Event::parse(e),
+    };
+    let (Some(event), Ok(id)) = (event, id.parse::<Uuid>()) else {
+        return visit.status_page(&portal, StatusCode::NOT_FOUND);
+    };
+    let lang = visit.lang.tag();
+    match receipts::mine(&portal.app, &visit.caller, kind, id, event, lang).await {
+        Ok(r) => {
+            let file = serde_json::json!({ "receipt": r.receipt, "jws": r.jws, "keys": "/receipts/jwks.json" });
+            download_json(
+                &format!("consent-receipt-{id}-{}.json", event.as_str()),
+                serde_json::to_vec_pretty(&file).unwrap_or_default(),
+            )
+        }
         Err(e) => visit.problem(&portal, e),
     }
 }

@@ -1,0 +1,225 @@
+//! Consent receipts: every sharing and privacy consent, and its withdrawal, has a receipt
+//! in the Kantara Consent Receipt v1.1 shape, signed by the platform; a real JOSE library
+//! (panva/jose, from npm) verifies it with the published key set.
+
+use std::process::Command;
+
+use civitas_tenants::Role;
+use rstest::rstest;
+use serde_json::{Value, json};
+
+use crate::harness::*;
+use crate::oidc::{ensure_npm_packages, provider_dir};
+
+const MARIO: &str = "RSSMRA85T10A562S";
+const RECEIPT: &str = "query($k: ConsentKind!, $id: ID!, $e: ReceiptEvent = GRANTED) { \
+  myConsentReceipt(kind: $k, consentId: $id, event: $e) { receipt jws } }";
+
+/// Verifies `jws` with the server's published keys through panva/jose; its payload.
+async fn verified(app: &TestApp, jws: &str) -> Result<Value, String> {
+    ensure_npm_packages();
+    let jwks = app
+        .client
+        .get(app.url("/receipts/jwks.json"))
+        .send()
+        .await
+        .expect("jwks")
+        .text()
+        .await
+        .expect("jwks text");
+    let dir = tempfile::tempdir().expect("dir");
+    let (keys, token) = (dir.path().join("jwks.json"), dir.path().join("receipt.jws"));
+    std::fs::write(&keys, jwks).expect("write jwks");
+    std::fs::write(&token, jws).expect("write jws");
+    let out = Command::new("node")
+        .arg("verify-jws.mjs")
+        .arg(&keys)
+        .arg(&token)
+        .current_dir(provider_dir())
+        .output()
+        .expect("node");
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(serde_json::from_slice::<Value>(&out.stdout).expect("json")["payload"].clone())
+}
+
+#[rstest]
+#[tokio::test]
+async fn receipts_are_signed_and_verify_with_the_published_key(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("alfa").await;
+    app.onboard("beta").await;
+    let op = app.member("beta", "beta-op", Role::Operator).await;
+    app.register(&op, Some(MARIO), "Mario", "Rossi", &[]).await;
+    let mario = app.citizen(MARIO);
+
+    let g = app
+        .gql(&mario, "mutation { grantSharingConsent(input: { source: \"beta\", grantee: \"alfa\", scopes: [PROFILE, CASES], purpose: \"pratica edilizia\" }) { id } }", json!({}))
+        .await;
+    assert_no_errors(&g);
+    let sharing = g["data"]["grantSharingConsent"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let p = app
+        .gql(&op, "mutation { recordPrivacyConsent(input: { fiscalCode: \"RSSMRA85T10A562S\", purpose: \"engagement\", textVersion: \"v3\", channel: \"counter\" }) { id } }", json!({}))
+        .await;
+    assert_no_errors(&p);
+    let privacy = p["data"]["recordPrivacyConsent"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    let r = app
+        .gql(&mario, RECEIPT, json!({ "k": "SHARING", "id": sharing }))
+        .await;
+    assert_no_errors(&r);
+    let receipt = &r["data"]["myConsentReceipt"]["receipt"];
+    assert_eq!(receipt["version"], "KI-CR-v1.1.0");
+    assert_eq!(receipt["piiPrincipalId"], MARIO);
+    assert_eq!(receipt["jurisdiction"], "IT");
+    let controllers: Vec<&str> = receipt["piiControllers"]
+        .as_array()
+        .expect("controllers")
+        .iter()
+        .map(|c| c["civitas:body"].as_str().expect("slug"))
+        .collect();
+    assert_eq!(controllers, ["beta", "alfa"], "the source and the grantee");
+    let purpose = &receipt["services"][0]["purposes"][0];
+    assert_eq!(purpose["piiCategory"], json!(["profile", "cases"]));
+    assert_eq!(purpose["thirdPartyName"], "Ente alfa");
+    let jws = r["data"]["myConsentReceipt"]["jws"].as_str().expect("jws");
+    let payload = verified(&app, jws)
+        .await
+        .expect("panva/jose verifies the receipt");
+    assert_eq!(&payload, receipt, "the signed payload is the receipt");
+
+    // A changed payload does not verify.
+    let parts: Vec<&str> = jws.split('.').collect();
+    let tampered = {
+        use base64::Engine;
+        let mut forged = receipt.clone();
+        forged["piiPrincipalId"] = json!("BNCGLI80A41H501C");
+        let b = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(forged.to_string());
+        format!("{}.{b}.{}", parts[0], parts[2])
+    };
+    assert!(verified(&app, &tampered).await.is_err());
+
+    // No withdrawal receipt while the consent is in force; one once withdrawn.
+    let early = app
+        .gql(
+            &mario,
+            RECEIPT,
+            json!({ "k": "PRIVACY", "id": privacy, "e": "WITHDRAWN" }),
+        )
+        .await;
+    assert_eq!(error_code(&early), "NOT_FOUND");
+    let w = app
+        .gql(
+            &op,
+            "mutation($id: ID!) { withdrawPrivacyConsent(id: $id) { id } }",
+            json!({ "id": privacy }),
+        )
+        .await;
+    assert_no_errors(&w);
+    let late = app
+        .gql(
+            &mario,
+            RECEIPT,
+            json!({ "k": "PRIVACY", "id": privacy, "e": "WITHDRAWN" }),
+        )
+        .await;
+    assert_no_errors(&late);
+    let withdrawal = &late["data"]["myConsentReceipt"]["receipt"];
+    assert_eq!(withdrawal["civitas:event"], "withdrawn");
+    assert_eq!(withdrawal["collectionMethod"], "counter");
+    assert_eq!(
+        withdrawal["services"][0]["purposes"][0]["civitas:noticeVersion"],
+        "v3"
+    );
+    let granted = app
+        .gql(&mario, RECEIPT, json!({ "k": "PRIVACY", "id": privacy }))
+        .await;
+    assert_ne!(
+        granted["data"]["myConsentReceipt"]["receipt"]["consentReceiptID"],
+        withdrawal["consentReceiptID"]
+    );
+
+    // Another citizen's consent has no receipt for them; a body's staff get none either.
+    app.register(&op, Some("BNCGLI80A41H501C"), "Giulia", "Bianchi", &[])
+        .await;
+    let giulia = app.citizen("BNCGLI80A41H501C");
+    let other = app
+        .gql(&giulia, RECEIPT, json!({ "k": "SHARING", "id": sharing }))
+        .await;
+    assert_eq!(error_code(&other), "NOT_FOUND");
+    let staff = app
+        .gql(&op, RECEIPT, json!({ "k": "SHARING", "id": sharing }))
+        .await;
+    assert!(
+        matches!(error_code(&staff), "FORBIDDEN" | "NOT_FOUND"),
+        "{staff}"
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn the_portal_hands_out_the_receipt_file(#[values(Sqlite, Postgres)] backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("alfa").await;
+    app.onboard("beta").await;
+    let op = app.member("beta", "beta-op", Role::Operator).await;
+    app.register(&op, Some(MARIO), "Mario", "Rossi", &[]).await;
+    let g = app
+        .gql(&app.citizen(MARIO), "mutation { grantSharingConsent(input: { grantee: \"alfa\", scopes: [PROFILE], purpose: \"sportello\" }) { id } }", json!({}))
+        .await;
+    let id = g["data"]["grantSharingConsent"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (browser, _) = crate::portal::signed_in(&app, MARIO, "/consents").await;
+    let page = browser
+        .get(app.url("/consents"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    let link = format!("/consents/sharing/{id}/receipt");
+    assert!(page.contains(&link), "the consents page links the receipt");
+    let resp = browser.get(app.url(&link)).send().await.expect("receipt");
+    assert_eq!(resp.status().as_u16(), 200);
+    let disposition = resp
+        .headers()
+        .get("content-disposition")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        disposition.contains(&format!("consent-receipt-{id}-granted.json")),
+        "{disposition}"
+    );
+    let file: Value = resp.json().await.expect("json");
+    assert_eq!(
+        file["receipt"]["services"][0]["purposes"][0]["civitas:source"],
+        "every body"
+    );
+    let payload = verified(&app, file["jws"].as_str().expect("jws"))
+        .await
+        .expect("verifies");
+    assert_eq!(payload, file["receipt"]);
+    let missing = browser
+        .get(app.url(&format!("/consents/sharing/{id}/receipt?event=withdrawn")))
+        .send()
+        .await
+        .expect("withdrawal");
+    assert_eq!(
+        missing.status().as_u16(),
+        404,
+        "not withdrawn: no such receipt"
+    );
+}
