@@ -145,12 +145,10 @@ impl Branding {
     }
 }
 
-/// `settings` with `branding.logo` set to `logo` (or removed), the rest as it was.
+/// `settings` with `branding.logo` set to `logo` (or removed), the rest as it was; what is
+/// not an object is left for the settings' own check to refuse.
 pub fn with_logo(mut settings: Value, logo: Option<&Logo>) -> Value {
-    if !settings.is_object() {
-        settings = json!({});
-    }
-    if logo.is_none() && settings.get("branding").is_none() {
+    if !settings.is_object() || (logo.is_none() && settings.get("branding").is_none()) {
         return settings;
     }
     let branding = settings

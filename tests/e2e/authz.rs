@@ -85,6 +85,18 @@ const OPS: &[Op] = &[
         allowed: SUPERVISORS,
     },
     Op {
+        name: "draft a service sheet",
+        permission: Permission::ServiceUpdate,
+        query: "mutation { saveServiceSheetDraft(code: \"NONE\", language: IT, sections: { what: \"x\" }) { state } }",
+        allowed: SUPERVISORS,
+    },
+    Op {
+        name: "publish a service sheet",
+        permission: Permission::ServicePublish,
+        query: "mutation { publishServiceSheet(code: \"NONE\", language: IT) { state } }",
+        allowed: SUPERVISORS,
+    },
+    Op {
         name: "import the parent catalogue",
         permission: Permission::CatalogueImport,
         query: "mutation { importParentCatalogue }",

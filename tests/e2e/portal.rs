@@ -67,7 +67,7 @@ async fn bodies(app: &TestApp) -> (String, String) {
 }
 
 /// The token of the first form on a page.
-fn form_token(html: &str) -> String {
+pub(crate) fn form_token(html: &str) -> String {
     html.split("name=\"csrf\" value=\"")
         .nth(1)
         .and_then(|r| r.split('"').next())
@@ -195,6 +195,10 @@ async fn a_citizen_uses_the_portal_in_a_real_browser(#[case] backend: Backend) {
         "{page}"
     );
     assert!(page.contains("Ricevuta"), "{page}");
+    assert!(
+        page.contains("Targa") && !page.contains("plate"),
+        "custom fields under the labels the form showed: {page}"
+    );
     b.check_page("request").await;
 
     // The operator moves it: the badge changes on the open page, with no reload.

@@ -223,3 +223,111 @@ async fn the_portal_hands_out_the_receipt_file(#[values(Sqlite, Postgres)] backe
         "not withdrawn: no such receipt"
     );
 }
+
+/// A consent an operator collected at another body's counter waits for the citizen: the
+/// portal shows it, and the citizen confirms one and declines another there.
+#[rstest]
+#[tokio::test]
+async fn the_citizen_confirms_or_declines_a_collected_consent_in_the_portal(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let mut ops = Vec::new();
+    for slug in ["alfa", "beta"] {
+        app.onboard(slug).await;
+        let op = app
+            .member(slug, &format!("{slug}-op"), Role::Operator)
+            .await;
+        app.register(&op, Some(MARIO), "Mario", "Rossi", &[]).await;
+        ops.push(op);
+    }
+    const GRANT: &str =
+        "mutation($i: GrantSharingConsentInput!) { grantSharingConsent(input: $i) { id status } }";
+    let mut ids = Vec::new();
+    for purpose in ["pratica edilizia", "tributi"] {
+        let g = app
+            .gql(&ops[1], GRANT, json!({ "i": { "fiscalCode": MARIO, "source": "alfa", "grantee": "beta", "scopes": ["PROFILE"], "purpose": purpose, "channel": "counter" } }))
+            .await;
+        assert_no_errors(&g);
+        assert_eq!(
+            g["data"]["grantSharingConsent"]["status"],
+            "PENDING_CONFIRMATION"
+        );
+        ids.push(
+            g["data"]["grantSharingConsent"]["id"]
+                .as_str()
+                .expect("id")
+                .to_owned(),
+        );
+    }
+    let (browser, _) = crate::portal::signed_in(&app, MARIO, "/consents").await;
+    let page = |b: reqwest::Client| {
+        let url = app.url("/consents");
+        async move {
+            b.get(url)
+                .send()
+                .await
+                .expect("page")
+                .text()
+                .await
+                .expect("html")
+        }
+    };
+    let html = page(browser.clone()).await;
+    assert!(
+        html.contains("In attesa della tua conferma")
+            || html.contains("Waiting for your confirmation"),
+        "{html}"
+    );
+    assert!(html.contains(&format!("/consents/requests/{}/confirm", ids[0])));
+    let csrf = crate::portal::form_token(&html);
+    let post = |path: String| {
+        let (b, csrf) = (browser.clone(), csrf.clone());
+        async move {
+            b.post(path)
+                .form(&[("csrf", csrf.as_str())])
+                .send()
+                .await
+                .expect("post")
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(
+        post(app.url(&format!("/consents/requests/{}/confirm", ids[0]))).await,
+        303
+    );
+    assert_eq!(
+        post(app.url(&format!("/consents/requests/{}/decline", ids[1]))).await,
+        303
+    );
+    // Another citizen's request, or a forged action, changes nothing.
+    assert_eq!(
+        post(app.url(&format!("/consents/requests/{}/confirm", ids[1]))).await,
+        409,
+        "already declined"
+    );
+    assert_eq!(
+        post(app.url(&format!("/consents/requests/{}/approve", ids[1]))).await,
+        404
+    );
+
+    let html = page(browser.clone()).await;
+    assert!(
+        !html.contains("/consents/requests/"),
+        "nothing waits any more"
+    );
+    let mine = app
+        .gql(
+            &app.citizen(MARIO),
+            "query { me { citizen { sharingConsents { purpose active } } } }",
+            json!({}),
+        )
+        .await;
+    assert_no_errors(&mine);
+    assert_eq!(
+        mine["data"]["me"]["citizen"]["sharingConsents"],
+        json!([{ "purpose": "pratica edilizia", "active": true }]),
+        "the confirmed one is in force, the declined one never was"
+    );
+}

@@ -20,7 +20,7 @@ pub async fn set_logo(app: &App, caller: &Caller, bytes: Vec<u8>) -> Result<Logo
         Error::Internal(format!("file store: {e}"))
     })?;
     let scope = app.db.scope(tc).await?;
-    let current = scope.settings().await?;
+    let current = object(scope.settings().await?);
     registry::set_settings(
         &scope,
         tc.tenant.id,
@@ -43,7 +43,7 @@ pub async fn set_logo(app: &App, caller: &Caller, bytes: Vec<u8>) -> Result<Logo
 pub async fn remove_logo(app: &App, caller: &Caller) -> Result<()> {
     let tc = caller.authorize(app, Permission::TenantUpdate).await?;
     let scope = app.db.scope(tc).await?;
-    let current = scope.settings().await?;
+    let current = object(scope.settings().await?);
     registry::set_settings(&scope, tc.tenant.id, branding::with_logo(current, None)).await?;
     audit::record(
         &scope,
@@ -88,4 +88,13 @@ pub async fn logo(app: &App, body: &str, sha256: &str) -> Result<(String, Vec<u8
             Error::Internal(format!("file store: {e}"))
         })?;
     Ok((logo.media_type, bytes))
+}
+
+/// A body's settings as an object (a body onboarded without any has none yet).
+fn object(settings: serde_json::Value) -> serde_json::Value {
+    if settings.is_object() {
+        settings
+    } else {
+        json!({})
+    }
 }

@@ -50,6 +50,24 @@ pub async fn public_service(app: &App, body: &str, code: &str) -> Result<PublicS
     found.into_iter().next().ok_or(Error::NotFound("service"))
 }
 
+/// The service of a body by id (what a case names), for anyone: its name and field
+/// definitions are public. `None` when the body has no such service.
+pub async fn public_service_by_id(
+    app: &App,
+    body: civitas_tenants::TenantId,
+    id: crate::ids::ServiceId,
+) -> Result<Option<Service>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let scope = app.db.public_scope().await?;
+    let found = crate::entity::service::Entity::find()
+        .filter(crate::entity::service::Column::TenantId.eq(body.0))
+        .filter(crate::entity::service::Column::Id.eq(id.0))
+        .one(scope.conn())
+        .await?;
+    scope.commit().await?;
+    Ok(found)
+}
+
 /// Copies the parent body's services that this body does not have yet (by code); returns
 /// how many were copied.
 pub async fn import_parent(app: &App, caller: &Caller) -> Result<u64> {

@@ -51,6 +51,10 @@ pub fn routes() -> Router<Arc<Portal>> {
             post(privacy::withdraw_privacy),
         )
         .route("/consents/{kind}/{id}/receipt", get(privacy::receipt))
+        .route(
+            "/consents/requests/{id}/{action}",
+            post(privacy::decide_request),
+        )
         .route("/access-log", get(privacy::access_log))
         .route(
             "/delegations",

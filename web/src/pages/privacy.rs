@@ -13,7 +13,7 @@ use civitas_crm::app::{Page, me, receipts};
 use civitas_crm::ids::{ConsentId, DelegationId};
 use civitas_crm::receipts::Event;
 use civitas_crm::sharing::ConsentScope;
-use civitas_tenants::{TenantStatus, registry};
+use civitas_tenants::{TenantId, TenantStatus, registry};
 use minijinja::context;
 use uuid::Uuid;
 
@@ -86,12 +86,65 @@ pub async fn consents(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>
             }
         })
         .collect();
+    // Consents an operator collected for the citizen, waiting for their word.
+    let waiting = Page {
+        first: PAGE as u64,
+        after: None,
+    };
+    let pending = match consents::requests(app, caller, true, false, waiting).await {
+        Ok((rows, _)) => rows,
+        Err(e) => return visit.problem(&portal, e),
+    };
+    let ids: Vec<_> = pending
+        .iter()
+        .flat_map(|r| {
+            [
+                Some(TenantId(r.grantee_tenant_id)),
+                r.source_tenant_id.map(TenantId),
+                Some(TenantId(r.collected_in_tenant_id)),
+            ]
+        })
+        .flatten()
+        .collect();
+    let more_names = bodies(&portal, &ids).await;
+    let pending: Vec<_> = pending
+        .iter()
+        .map(|r| {
+            context! {
+                id => r.id,
+                grantee => more_names.get(&TenantId(r.grantee_tenant_id)),
+                source => r.source_tenant_id.and_then(|s| more_names.get(&TenantId(s))),
+                collected_in => more_names.get(&TenantId(r.collected_in_tenant_id)),
+                scopes => r.scopes.split(',').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+                purpose => r.purpose,
+                requested_at => r.requested_at.to_rfc3339(),
+            }
+        })
+        .collect();
     let choices = active_bodies(&portal).await;
     visit.page(
         &portal,
         "consents.html",
-        context! { sharing, privacy, bodies => choices },
+        context! { sharing, privacy, pending, bodies => choices },
     )
+}
+
+/// `POST /consents/requests/{id}/{confirm|decline}`: the citizen's word on a consent an
+/// operator collected for them.
+pub async fn decide_request(
+    State(portal): State<Arc<Portal>>,
+    Path((id, action)): Path<(Uuid, String)>,
+    CitizenPosted(Posted { visit, .. }): CitizenPosted,
+) -> Response {
+    let confirm = match action.as_str() {
+        "confirm" => true,
+        "decline" => false,
+        _ => return visit.status_page(&portal, StatusCode::NOT_FOUND),
+    };
+    match consents::decide(&portal.app, &visit.caller, id, confirm).await {
+        Ok(_) => visit.redirect("/consents"),
+        Err(e) => visit.problem(&portal, e),
+    }
 }
 
 pub async fn grant_sharing(

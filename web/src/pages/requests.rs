@@ -9,8 +9,9 @@ use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use civitas_crm::app::attachments::{self, CasePage};
-use civitas_crm::app::{Page, me, requests, watch};
+use civitas_crm::app::{Page, catalogue, me, requests, watch};
 use civitas_crm::cases::Case;
+use civitas_crm::catalogue::{FieldType, field_defs};
 use civitas_crm::channels::Channel;
 use civitas_crm::ids::CaseId;
 use civitas_tenants::TenantId;
@@ -132,13 +133,40 @@ async fn show(visit: &Visit, portal: &Portal, id: CaseId, unsent: Unsent) -> Res
         })
         .collect();
     let names = bodies(portal, &[c.tenant_id]).await;
+    // The values under the labels the form showed (the service's definitions), in order.
+    let defs = catalogue::public_service_by_id(app, c.tenant_id, c.service_id)
+        .await
+        .ok()
+        .flatten()
+        .map(|s| field_defs(&s))
+        .unwrap_or_default();
+    let custom_fields: Vec<_> = match c.custom_fields.as_object() {
+        Some(values) => defs
+            .iter()
+            .filter_map(|d| values.get(&d.key).map(|v| (d, v)))
+            .map(|(d, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    serde_json::Value::Array(a) => a
+                        .iter()
+                        .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    other => other.to_string(),
+                };
+                let datetime = d.kind == FieldType::Datetime;
+                context! { label => d.label, text, datetime }
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     visit.page(
         portal,
         "request.html",
         context! {
             request => RequestRow::of(&c, &names),
             description => c.description,
-            custom_fields => c.custom_fields,
+            custom_fields,
             resolution_note => c.resolution_note,
             history,
             attachments,
