@@ -58,9 +58,18 @@ pub async fn mine(
         .ok_or(Error::Forbidden(
             "a receipt names the citizen's codice fiscale".into(),
         ))?;
+    // When the event happened: the grant, or the withdrawal if there was one.
     let when = |given, withdrawn: Option<_>| match event {
         Event::Granted => Some(given),
         Event::Withdrawn => withdrawn,
+    };
+    let common = |consent_id, at, channel| Common {
+        consent_id,
+        event,
+        at,
+        principal: &principal,
+        language,
+        channel,
     };
     let receipt = match kind {
         Kind::Privacy => {
@@ -71,15 +80,12 @@ pub async fn mine(
                 .ok_or(Error::NotFound("consent"))?;
             let at = when(c.given_at, c.withdrawn_at).ok_or(Error::NotFound("withdrawal"))?;
             let body = controller(app, c.tenant_id).await?;
-            let common = Common {
-                consent_id: c.id,
-                event,
-                at,
-                principal: &principal,
-                language,
-                channel: &c.channel,
-            };
-            receipts::privacy(&common, &body, &c.purpose, &c.text_version)
+            receipts::privacy(
+                &common(c.id, at, &c.channel),
+                &body,
+                &c.purpose,
+                &c.text_version,
+            )
         }
         Kind::Sharing => {
             let c = me::sharing_consents(app, caller)
@@ -94,16 +100,8 @@ pub async fn mine(
             };
             let grantee = controller(app, c.grantee_tenant_id).await?;
             let scopes: Vec<&str> = c.scopes.iter().map(|s| s.as_str()).collect();
-            let common = Common {
-                consent_id: c.id,
-                event,
-                at,
-                principal: &principal,
-                language,
-                channel: &c.channel,
-            };
             receipts::sharing(
-                &common,
+                &common(c.id, at, &c.channel),
                 source.as_ref(),
                 &grantee,
                 &scopes,
