@@ -96,6 +96,17 @@ impl Host for PortalHost {
             tracing::error!(error = %e, "ending a session");
         }
     }
+
+    async fn session_live(&self, token: &str) -> bool {
+        match sessions::principal(&self.app.db, token).await {
+            Ok(found) => found.is_some(),
+            // A database that does not answer does not end a citizen's stream.
+            Err(e) => {
+                tracing::warn!(error = %e, "checking a session");
+                true
+            }
+        }
+    }
 }
 
 /// The portal's routes over this server's use cases and sessions.

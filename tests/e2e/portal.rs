@@ -501,3 +501,34 @@ async fn the_live_stream_ends_with_the_session(#[case] backend: Backend) {
     let ended = tokio::time::timeout(std::time::Duration::from_secs(15), live.bytes()).await;
     assert!(ended.is_ok(), "the stream outlived the session");
 }
+
+/// Signing out in one tab ends the live stream another tab holds open.
+#[rstest]
+#[case::sqlite(Sqlite)]
+#[tokio::test]
+async fn signing_out_ends_the_stream_of_another_tab(#[case] backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (c, _) = signed_in(&app, MARIO, "/").await;
+    let live = c.get(app.url("/requests/live")).send().await.expect("live");
+    assert_eq!(live.status(), 200);
+    let home = c
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("home")
+        .text()
+        .await
+        .expect("html");
+    let out = c
+        .post(app.url("/sign-out"))
+        .form(&[("csrf", form_token(&home).as_str())])
+        .send()
+        .await
+        .expect("sign out");
+    assert_eq!(out.status(), 303);
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(25), live.bytes()).await;
+    assert!(
+        ended.is_ok(),
+        "the other tab's stream outlived the sign-out"
+    );
+}

@@ -44,6 +44,8 @@ pub trait Host: Send + Sync + 'static {
     fn dev_citizens(&self) -> Vec<(String, String)>;
     /// Ends the session with this token (sign-out).
     async fn end_session(&self, token: &str);
+    /// Whether the session with this token is still live (not signed out, not expired).
+    async fn session_live(&self, token: &str) -> bool;
 }
 
 /// A session the host started: the token for the cookie, and how long it lasts.

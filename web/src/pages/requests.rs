@@ -244,11 +244,31 @@ pub async fn attach(
 
 /// The status of the citizen's requests as it changes, for htmx's SSE extension: an event
 /// `case-<id>` whose data is the new status badge. Without JavaScript nothing asks for it.
+/// How often an open live stream looks at its session again.
+const SESSION_CHECK: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub async fn live(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>) -> Response {
     let changes = match watch::own_cases(&portal.app, &visit.caller).await {
         Ok(c) => c,
         Err(e) => return problem_of(e).0.into_response(),
     };
+    // Signing out in another tab ends this stream too: the session is looked at again
+    // every SESSION_CHECK (its expiry already ends the stream in `watch`).
+    let ended = {
+        let (host, token) = (portal.host.clone(), visit.session.clone());
+        async move {
+            let Some(token) = token else {
+                return;
+            };
+            loop {
+                tokio::time::sleep(SESSION_CHECK).await;
+                if !host.session_live(&token).await {
+                    return;
+                }
+            }
+        }
+    };
+    let changes = changes.take_until(Box::pin(ended));
     let lang = visit.lang;
     let views = portal.clone();
     let events = changes.map(move |change| {
