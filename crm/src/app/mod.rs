@@ -80,7 +80,10 @@ impl App {
     /// there is none, so that the answer does not tell a suspended body from a missing one.
     pub(crate) async fn active_body(&self, field: &str, slug: &str) -> Result<Tenant> {
         let slug = TenantSlug::parse(slug)?;
-        registry::find_by_slug(&self.db, &slug)
+        // Through the access cache, which a change of status or settings invalidates on
+        // every replica: pages that name a body (a service's sheet, the portal's look) ask
+        // on every request.
+        registry::cached_by_slug(&self.db, &slug)
             .await?
             .filter(|t| t.status == TenantStatus::Active)
             .ok_or_else(|| crate::Error::Validation(format!("{field}: there is no body {slug}")))

@@ -50,9 +50,26 @@ pub async fn consents(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>
         Ok(p) => p,
         Err(e) => return visit.problem(&portal, e),
     };
+    // Consents an operator collected for the citizen, waiting for their word.
+    let waiting = Page {
+        first: PAGE as u64,
+        after: None,
+    };
+    let pending = match consents::requests(app, caller, true, false, waiting).await {
+        Ok((rows, _)) => rows,
+        Err(e) => return visit.problem(&portal, e),
+    };
+    // Every body the page names, in one look-up.
     let ids: Vec<_> = sharing
         .iter()
         .flat_map(|c| [Some(c.grantee_tenant_id), c.source_tenant_id])
+        .chain(pending.iter().flat_map(|r| {
+            [
+                Some(TenantId(r.grantee_tenant_id)),
+                r.source_tenant_id.map(TenantId),
+                Some(TenantId(r.collected_in_tenant_id)),
+            ]
+        }))
         .flatten()
         .chain(privacy.iter().map(|p| p.tenant_id))
         .collect();
@@ -86,35 +103,14 @@ pub async fn consents(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>
             }
         })
         .collect();
-    // Consents an operator collected for the citizen, waiting for their word.
-    let waiting = Page {
-        first: PAGE as u64,
-        after: None,
-    };
-    let pending = match consents::requests(app, caller, true, false, waiting).await {
-        Ok((rows, _)) => rows,
-        Err(e) => return visit.problem(&portal, e),
-    };
-    let ids: Vec<_> = pending
-        .iter()
-        .flat_map(|r| {
-            [
-                Some(TenantId(r.grantee_tenant_id)),
-                r.source_tenant_id.map(TenantId),
-                Some(TenantId(r.collected_in_tenant_id)),
-            ]
-        })
-        .flatten()
-        .collect();
-    let more_names = bodies(&portal, &ids).await;
     let pending: Vec<_> = pending
         .iter()
         .map(|r| {
             context! {
                 id => r.id,
-                grantee => more_names.get(&TenantId(r.grantee_tenant_id)),
-                source => r.source_tenant_id.and_then(|s| more_names.get(&TenantId(s))),
-                collected_in => more_names.get(&TenantId(r.collected_in_tenant_id)),
+                grantee => names.get(&TenantId(r.grantee_tenant_id)),
+                source => r.source_tenant_id.and_then(|s| names.get(&TenantId(s))),
+                collected_in => names.get(&TenantId(r.collected_in_tenant_id)),
                 scopes => r.scopes.split(',').filter(|s| !s.is_empty()).collect::<Vec<_>>(),
                 purpose => r.purpose,
                 requested_at => r.requested_at.to_rfc3339(),
