@@ -2,6 +2,34 @@
 -- normalised. Generated: see tests/e2e/schema_snapshot.rs. Do not edit.
 CREATE SCHEMA public;
 COMMENT ON SCHEMA public IS 'standard public schema';
+CREATE FUNCTION public.civitas_citizen_sign_in(p_issuer text, p_subject text, p_code text, p_new uuid) RETURNS TABLE(id uuid, is_root boolean)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+  linked uuid;
+  root uuid;
+BEGIN
+  SELECT i.person_id INTO linked FROM person_identities i
+    WHERE i.issuer = p_issuer AND i.subject = p_subject;
+  IF linked IS NULL THEN
+    IF p_code IS NULL OR p_code = '' THEN
+      RETURN;
+    END IF;
+    linked := civitas_register_person(p_code, p_new);
+    INSERT INTO person_identities (issuer, subject, person_id, created_at)
+      VALUES (p_issuer, p_subject, linked, civitas_now())
+      ON CONFLICT (issuer, subject) DO NOTHING;
+    SELECT i.person_id INTO linked FROM person_identities i
+      WHERE i.issuer = p_issuer AND i.subject = p_subject;
+  END IF;
+  SELECT COALESCE(p.merged_into, p.id) INTO root FROM persons p WHERE p.id = linked;
+  RETURN QUERY
+    SELECT root, true
+    UNION ALL
+    SELECT x.id, false FROM persons x WHERE x.merged_into = root;
+END
+$$;
 CREATE FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) RETURNS TABLE(family text, consents text, profile_rows text, contact_rows text, case_rows text, interaction_rows text)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
@@ -104,9 +132,72 @@ BEGIN
        reader text, source_tenant_id uuid, scopes text, consent_id uuid, purpose text);
 END
 $$;
+CREATE FUNCTION public.civitas_merge_person(p_source uuid, p_target uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+BEGIN
+  IF civitas_current_tenant() IS NULL
+     OR NOT EXISTS (SELECT 1 FROM persons WHERE id = p_source AND merged_into IS NULL
+                    AND civitas_person_known(id, merged_into))
+     OR NOT EXISTS (SELECT 1 FROM persons WHERE id = p_target AND merged_into IS NULL
+                    AND civitas_person_known(id, merged_into)) THEN
+    RAISE EXCEPTION 'person not found' USING ERRCODE = 'P0002';
+  END IF;
+  UPDATE persons SET merged_into = p_target WHERE merged_into = p_source OR id = p_source;
+END
+$$;
 CREATE FUNCTION public.civitas_now() RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     AS $$ SELECT COALESCE(NULLIF(current_setting('app.now', true), '')::timestamptz, now()) $$;
+CREATE FUNCTION public.civitas_person_id(p_code text) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+  SELECT id FROM persons WHERE fiscal_code = p_code
+$$;
+CREATE FUNCTION public.civitas_person_known(p_id uuid, p_merged uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+  me uuid := civitas_current_person();
+  t uuid := civitas_current_tenant();
+  r uuid := COALESCE(p_merged, p_id);
+BEGIN
+  IF me IS NOT NULL AND (p_id = me OR p_merged = me) THEN
+    RETURN true;
+  END IF;
+  IF t IS NULL OR r IS NULL THEN
+    RETURN false;
+  END IF;
+  RETURN EXISTS (SELECT 1 FROM profiles f WHERE f.tenant_id = t AND f.person_id = r)
+      OR EXISTS (SELECT 1 FROM persons x JOIN profiles f ON f.person_id = x.id
+                 WHERE x.merged_into = r AND f.tenant_id = t)
+      OR EXISTS (SELECT 1 FROM sharing_consents c
+                 WHERE c.grantee_tenant_id = t AND c.revoked_at IS NULL
+                   AND (c.expires_at IS NULL OR c.expires_at > civitas_now())
+                   AND (c.person_id = r
+                        OR c.person_id IN (SELECT x.id FROM persons x WHERE x.merged_into = r)));
+END
+$$;
+CREATE FUNCTION public.civitas_register_person(p_code text, p_new uuid) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+DECLARE
+  found uuid;
+BEGIN
+  IF p_code IS NULL OR p_code = '' THEN
+    RAISE EXCEPTION 'a codice fiscale is required' USING ERRCODE = '22023';
+  END IF;
+  INSERT INTO persons (id, fiscal_code, oidc_subject, merged_into, created_at)
+    VALUES (p_new, p_code, NULL, NULL, civitas_now())
+    ON CONFLICT (fiscal_code) DO NOTHING;
+  SELECT COALESCE(merged_into, id) INTO found FROM persons WHERE fiscal_code = p_code;
+  RETURN found;
+END
+$$;
 CREATE FUNCTION public.civitas_shared(p uuid, source uuid, scope text) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public'
@@ -690,13 +781,16 @@ ALTER TABLE public.counters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.delegations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.interactions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY known ON public.persons FOR SELECT USING (public.civitas_person_known(id, merged_into));
 ALTER TABLE public.members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notification_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notification_deliveries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own ON public.person_identities FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY parties ON public.consent_requests USING ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()))) WITH CHECK ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant())));
 CREATE POLICY parties ON public.sharing_consents USING (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id))) WITH CHECK (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id)));
+ALTER TABLE public.person_identities ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_read ON public.access_log FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.attachments FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.case_events FOR SELECT USING (public.civitas_is_current_person(person_id));
@@ -712,6 +806,7 @@ CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is
 CREATE POLICY person_read ON public.quiet_hours FOR SELECT USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civitas_is_current_person(person_id)) WITH CHECK (public.civitas_is_current_person(person_id));
+ALTER TABLE public.persons ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY public_read ON public.service_sheets FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (state = 'published'::text)));
@@ -746,9 +841,12 @@ CREATE POLICY tenant_isolation ON public.service_sheets USING ((tenant_id = (NUL
 CREATE POLICY tenant_isolation ON public.services USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.webhook_deliveries USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.webhooks USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY unidentified ON public.persons FOR INSERT WITH CHECK (((fiscal_code IS NULL) AND (merged_into IS NULL) AND (public.civitas_current_tenant() IS NOT NULL)));
 ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.webhooks ENABLE ROW LEVEL SECURITY;
 GRANT USAGE ON SCHEMA public TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_citizen_sign_in(p_issuer text, p_subject text, p_code text, p_new uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_citizen_sign_in(p_issuer text, p_subject text, p_code text, p_new uuid) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_enter_tenant(p_tenant uuid, p_now text) FROM PUBLIC;
@@ -757,6 +855,14 @@ REVOKE ALL ON FUNCTION public.civitas_is_current_person(p uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_is_current_person(p uuid) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_merge_person(p_source uuid, p_target uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_merge_person(p_source uuid, p_target uuid) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_person_id(p_code text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_person_id(p_code text) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_person_known(p_id uuid, p_merged uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_person_known(p_id uuid, p_merged uuid) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_register_person(p_code text, p_new uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_register_person(p_code text, p_new uuid) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.access_log TO civitas_app;
@@ -780,9 +886,9 @@ GRANT SELECT,INSERT ON TABLE public.notification_attempts TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.notification_deliveries TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.notifications TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.outbox TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.person_identities TO civitas_app;
+GRANT SELECT ON TABLE public.person_identities TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.person_sources TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.persons TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.persons TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.privacy_consents TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quiet_hours TO civitas_app;

@@ -2,11 +2,11 @@
 //! fiscale is known. Nothing is deleted; the merge is audited.
 
 use civitas_tenants::{Identity, Scope, audit};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::entity::{contact, person, privacy_consent, profile};
+use crate::entity::{contact, privacy_consent, profile};
 use crate::persons;
 use crate::sharing::ConsentCache;
 use crate::{Error, Result};
@@ -61,6 +61,10 @@ pub async fn merge(
         .one(conn)
         .await?;
 
+    // The person records are global: every body's records of the source now resolve to the
+    // target, and so do records merged into the source earlier. First, while this body's
+    // profile still names the source (PostgreSQL checks that the body knows both).
+    persons::merge_records(conn, src.id, dst.id).await?;
     match &dst_profile {
         None => {
             scope
@@ -128,24 +132,6 @@ pub async fn merge(
             ..Default::default()
         })
         .filter(privacy_consent::Column::PersonId.eq(src.id))
-        .exec(conn)
-        .await?;
-    // The person records are global: every body's records of the source now resolve to the
-    // target, and so do records merged into the source earlier.
-    person::Entity::update_many()
-        .set(person::ActiveModel {
-            merged_into: Set(Some(dst.id)),
-            ..Default::default()
-        })
-        .filter(person::Column::MergedInto.eq(src.id))
-        .exec(conn)
-        .await?;
-    person::Entity::update_many()
-        .set(person::ActiveModel {
-            merged_into: Set(Some(dst.id)),
-            ..Default::default()
-        })
-        .filter(person::Column::Id.eq(src.id))
         .exec(conn)
         .await?;
     audit::record(

@@ -4,8 +4,8 @@ use chrono::Utc;
 use civitas_tenants::Principal;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter,
-    QuerySelect, RelationDef,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, JoinType, QueryFilter,
+    QuerySelect, RelationDef, Statement,
 };
 use uuid::Uuid;
 
@@ -128,11 +128,45 @@ pub async fn family<C: ConnectionTrait>(conn: &C, root_id: Uuid) -> Result<Vec<U
         .collect())
 }
 
-/// The id of the person record holding this code (which may have been merged).
+/// Whether `conn` speaks to PostgreSQL, where persons are under row-level security
+/// (migration 22) and the look-ups below go through its functions.
+fn walled<C: ConnectionTrait>(conn: &C) -> bool {
+    conn.get_database_backend() == DbBackend::Postgres
+}
+
+/// The single `uuid` column `sql` returns, if any row.
+async fn one_id<C: ConnectionTrait>(
+    conn: &C,
+    sql: &str,
+    values: Vec<sea_orm::Value>,
+) -> Result<Option<Uuid>> {
+    let row = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values,
+        ))
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<Option<Uuid>>("", "id")?,
+        None => None,
+    })
+}
+
+/// The id of the person record holding this code (which may have been merged), whether or
+/// not the scope's body knows them: an exact look-up answers only the id.
 pub async fn id_by_fiscal_code<C: ConnectionTrait>(
     conn: &C,
     code: &FiscalCode,
 ) -> Result<Option<Uuid>> {
+    if walled(conn) {
+        return one_id(
+            conn,
+            "SELECT civitas_person_id($1) AS id",
+            vec![code.as_str().into()],
+        )
+        .await;
+    }
     Ok(person::Entity::find()
         .filter(person::Column::FiscalCode.eq(code.as_str()))
         .one(conn)
@@ -140,25 +174,22 @@ pub async fn id_by_fiscal_code<C: ConnectionTrait>(
         .map(|p| p.id))
 }
 
-pub async fn find_by_fiscal_code<C: ConnectionTrait>(
-    conn: &C,
-    code: &FiscalCode,
-) -> Result<Option<Person>> {
-    let found = person::Entity::find()
-        .filter(person::Column::FiscalCode.eq(code.as_str()))
-        .one(conn)
-        .await?;
-    match found {
-        Some(p) => root(conn, p.id).await,
-        None => Ok(None),
+/// The id of the person with this codice fiscale (following a merge), created if this is
+/// the first body to meet them. Safe against two bodies registering the same person at once.
+pub async fn find_or_create<C: ConnectionTrait>(conn: &C, code: &FiscalCode) -> Result<Uuid> {
+    if walled(conn) {
+        return one_id(
+            conn,
+            "SELECT civitas_register_person($1, $2) AS id",
+            vec![code.as_str().into(), Uuid::now_v7().into()],
+        )
+        .await?
+        .ok_or(Error::NotFound("person"));
     }
-}
-
-/// The person with this codice fiscale, created if this is the first body to meet them.
-/// Safe against two bodies registering the same person at once.
-pub async fn find_or_create<C: ConnectionTrait>(conn: &C, code: &FiscalCode) -> Result<Person> {
-    if let Some(p) = find_by_fiscal_code(conn, code).await? {
-        return Ok(p);
+    if let Some(id) = id_by_fiscal_code(conn, code).await?
+        && let Some(p) = root(conn, id).await?
+    {
+        return Ok(p.id);
     }
     let row = person::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -175,103 +206,137 @@ pub async fn find_or_create<C: ConnectionTrait>(conn: &C, code: &FiscalCode) -> 
         )
         .exec_without_returning(conn)
         .await?;
-    find_by_fiscal_code(conn, code)
+    let id = id_by_fiscal_code(conn, code)
         .await?
-        .ok_or(Error::NotFound("person"))
+        .ok_or(Error::NotFound("person"))?;
+    Ok(root(conn, id).await?.ok_or(Error::NotFound("person"))?.id)
 }
 
 /// A person known only by a phone number or an email, or not at all: recorded without a
 /// codice fiscale, to be merged into the identified person later.
-pub async fn create_unidentified<C: ConnectionTrait>(conn: &C) -> Result<Person> {
+pub async fn create_unidentified<C: ConnectionTrait>(conn: &C) -> Result<Uuid> {
+    let id = Uuid::now_v7();
     let row = person::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         fiscal_code: Set(None),
         oidc_subject: Set(None),
         merged_into: Set(None),
         created_at: Set(Utc::now()),
     };
-    Ok(person::Entity::insert(row)
-        .exec_with_returning(conn)
-        .await?)
-}
-
-/// The person a citizen principal stands for: by their identity (issuer, subject), else by
-/// the codice fiscale their identity provider vouches for (linking the identity on first
-/// sign-in). A subject alone never finds anyone: any provider may issue any subject.
-pub async fn for_citizen<C: ConnectionTrait>(conn: &C, principal: &Principal) -> Result<Person> {
-    let linked =
-        person_identity::Entity::find_by_id((principal.issuer.clone(), principal.subject.clone()))
-            .one(conn)
-            .await?;
-    if let Some(link) = linked {
-        return root(conn, link.person_id)
-            .await?
-            .ok_or(Error::NotFound("person"));
-    }
-    let raw = principal
-        .fiscal_code
-        .as_deref()
-        .ok_or_else(|| validation("the citizen's token carries no codice fiscale"))?;
-    let code = FiscalCode::parse(raw).map_err(|e| validation(e.to_string()))?;
-    let p = find_or_create(conn, &code).await?;
-    let row = person_identity::ActiveModel {
-        issuer: Set(principal.issuer.clone()),
-        subject: Set(principal.subject.clone()),
-        person_id: Set(p.id),
-        created_at: Set(Utc::now()),
-    };
-    // A concurrent first sign-in of the same identity links the same person.
-    person_identity::Entity::insert(row)
-        .on_conflict(
-            OnConflict::columns([
-                person_identity::Column::Issuer,
-                person_identity::Column::Subject,
-            ])
-            .do_nothing()
-            .to_owned(),
-        )
+    // Without RETURNING: the body holds no record of the new person until its profile.
+    person::Entity::insert(row)
         .exec_without_returning(conn)
         .await?;
-    Ok(p)
+    Ok(id)
 }
 
-/// The id of [`for_citizen`]'s person and those of the records merged into it, the person
-/// first: one statement for a citizen already linked to a person that is not itself merged,
-/// as on every request after the first sign-in.
+/// Points `source` and every record merged into it at `target`; the caller has checked
+/// that both are persons its body knows (PostgreSQL checks it again).
+pub async fn merge_records<C: ConnectionTrait>(conn: &C, source: Uuid, target: Uuid) -> Result<()> {
+    if walled(conn) {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT civitas_merge_person($1, $2)",
+            [source.into(), target.into()],
+        ))
+        .await?;
+        return Ok(());
+    }
+    person::Entity::update_many()
+        .col_expr(person::Column::MergedInto, Expr::value(target))
+        .filter(
+            sea_orm::Condition::any()
+                .add(person::Column::MergedInto.eq(source))
+                .add(person::Column::Id.eq(source)),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
+}
+
+/// The ids of the person a citizen principal stands for and of the records merged into
+/// it, the person first: by their identity (issuer, subject), else by the codice fiscale
+/// their identity provider vouches for (linking the identity on first sign-in). A subject
+/// alone never finds anyone: any provider may issue any subject. One statement for a
+/// citizen already linked, as on every request after the first sign-in.
 pub async fn citizen_family<C: ConnectionTrait>(
     conn: &C,
     principal: &Principal,
 ) -> Result<Vec<Uuid>> {
-    let linked = sea_orm::sea_query::Query::select()
-        .column(person_identity::Column::PersonId)
-        .from(person_identity::Entity)
-        .and_where(person_identity::Column::Issuer.eq(principal.issuer.as_str()))
-        .and_where(person_identity::Column::Subject.eq(principal.subject.as_str()))
-        .to_owned();
-    // `=` on the scalar subquery (the identity is a primary key), not IN: PostgreSQL answers
-    // an OR with IN (subquery) with a sequential scan of persons.
-    let rows = person::Entity::find()
-        .filter(
-            sea_orm::Condition::any()
-                .add(
-                    Expr::col(person::Column::Id)
-                        .eq(Expr::SubQuery(None, Box::new(linked.clone().into()))),
-                )
-                .add(
-                    Expr::col(person::Column::MergedInto)
-                        .eq(Expr::SubQuery(None, Box::new(linked.into()))),
-                ),
-        )
-        .all(conn)
-        .await?;
-    // Every other row is merged into the linked record, so the one not merged is it.
-    let me = rows.iter().find(|p| p.merged_into.is_none());
-    if let Some(me) = me {
-        let merged = rows.iter().filter(|p| p.merged_into == Some(me.id));
-        return Ok(std::iter::once(me).chain(merged).map(|p| p.id).collect());
+    let code = principal
+        .fiscal_code
+        .as_deref()
+        .map(FiscalCode::parse)
+        .transpose()
+        .map_err(|e| validation(e.to_string()));
+    if walled(conn) {
+        // A code the token carries is checked only when it is needed (first sign-in).
+        let text = code
+            .as_ref()
+            .ok()
+            .and_then(|c| c.as_ref())
+            .map(|c| c.to_string());
+        let rows = conn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT id, is_root FROM civitas_citizen_sign_in($1, $2, $3, $4)",
+                [
+                    principal.issuer.as_str().into(),
+                    principal.subject.as_str().into(),
+                    text.into(),
+                    Uuid::now_v7().into(),
+                ],
+            ))
+            .await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for r in rows {
+            let id: Uuid = r.try_get("", "id")?;
+            if r.try_get::<bool>("", "is_root")? {
+                ids.insert(0, id);
+            } else {
+                ids.push(id);
+            }
+        }
+        if ids.is_empty() {
+            return Err(code
+                .err()
+                .unwrap_or_else(|| validation("the citizen's token carries no codice fiscale")));
+        }
+        return Ok(ids);
     }
-    let person = for_citizen(conn, principal).await?;
-    family(conn, person.id).await
+    let linked =
+        person_identity::Entity::find_by_id((principal.issuer.clone(), principal.subject.clone()))
+            .one(conn)
+            .await?;
+    let person = match linked {
+        Some(link) => link.person_id,
+        None => {
+            let code =
+                code?.ok_or_else(|| validation("the citizen's token carries no codice fiscale"))?;
+            let p = find_or_create(conn, &code).await?;
+            let row = person_identity::ActiveModel {
+                issuer: Set(principal.issuer.clone()),
+                subject: Set(principal.subject.clone()),
+                person_id: Set(p),
+                created_at: Set(Utc::now()),
+            };
+            // A concurrent first sign-in of the same identity links the same person.
+            person_identity::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::columns([
+                        person_identity::Column::Issuer,
+                        person_identity::Column::Subject,
+                    ])
+                    .do_nothing()
+                    .to_owned(),
+                )
+                .exec_without_returning(conn)
+                .await?;
+            p
+        }
+    };
+    let root = root(conn, person).await?.ok_or(Error::NotFound("person"))?;
+    family(conn, root.id).await
 }
 
 /// Parses a codice fiscale into a VALIDATION error that names what is wrong.

@@ -169,7 +169,7 @@ pub async fn register(
     };
     let exists = scope
         .find::<profile::Entity>()
-        .filter(profile::Column::PersonId.eq(person.id))
+        .filter(profile::Column::PersonId.eq(person))
         .one(scope.conn())
         .await?
         .is_some();
@@ -181,7 +181,7 @@ pub async fn register(
     let now = Utc::now();
     let row = profile::ActiveModel {
         id: Set(Uuid::now_v7()),
-        person_id: Set(person.id),
+        person_id: Set(person),
         search_name: Set(search_key(&format!("{family} {given}"))),
         given_name: Set(given),
         family_name: Set(family),
@@ -203,7 +203,7 @@ pub async fn register(
         actor,
         "citizen.registered",
         Some(&p.id.to_string()),
-        json!({ "person": person.id }),
+        json!({ "person": person }),
     )
     .await?;
     get(scope, p.id).await

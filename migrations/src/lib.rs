@@ -25,6 +25,7 @@ mod m20261201_000018_quiet_hours;
 mod m20261201_000019_attachments;
 mod m20261201_000020_notification_archive;
 mod m20261201_000021_service_sheets;
+mod m20261201_000022_persons_wall;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000019_attachments::Migration),
             Box::new(m20261201_000020_notification_archive::Migration),
             Box::new(m20261201_000021_service_sheets::Migration),
+            Box::new(m20261201_000022_persons_wall::Migration),
         ]
     }
 }

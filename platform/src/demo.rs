@@ -325,7 +325,7 @@ async fn load_citizens(db: &Db) -> anyhow::Result<()> {
     let mario = civitas_crm::identity::FiscalCode::parse("RSSMRA85T10A562S")?;
     let now = db.clock().now();
     let scope = db.scope(&TenantContext::system(m1.clone(), "demo")).await?;
-    let person = persons::find_by_fiscal_code(scope.conn(), &mario)
+    let person = persons::id_by_fiscal_code(scope.conn(), &mario)
         .await?
         .ok_or_else(|| anyhow::anyhow!("mario"))?;
     let collector = Collector::Operator {
@@ -333,7 +333,7 @@ async fn load_citizens(db: &Db) -> anyhow::Result<()> {
         tenant: m1.id,
     };
     let consent = NewSharingConsent {
-        person_id: person.id,
+        person_id: person,
         source: None,
         grantee: m1.id,
         scopes: vec![
@@ -357,7 +357,7 @@ async fn load_citizens(db: &Db) -> anyhow::Result<()> {
     privacy::record(
         &scope,
         &collector,
-        person.id,
+        person,
         privacy::CALLER_RECOGNITION,
         "2026-01",
         "phone",

@@ -28,6 +28,7 @@ mod my_contacts;
 mod my_delegations;
 mod notifications;
 mod oidc;
+mod persons_wall;
 mod portal;
 mod public_catalogue;
 mod realtime;

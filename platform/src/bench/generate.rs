@@ -248,6 +248,28 @@ async fn persons_copy(conn: &mut PgConnection, layout: &Layout) -> anyhow::Resul
         }),
     )
     .await?;
+    // pgbench cannot compute a codice fiscale and the application role may not read them
+    // from `persons` (migration 22): the scripts read each citizen's code and subject here,
+    // where the server has them from the token.
+    conn.execute(
+        "CREATE TABLE bench_citizens (p bigint PRIMARY KEY, fiscal_code text NOT NULL, \
+         subject text NOT NULL)",
+    )
+    .await?;
+    copy_rows(
+        conn,
+        "COPY bench_citizens (p, fiscal_code, subject) FROM STDIN",
+        (0..layout.persons).map(|p| {
+            let code = FiscalCode::synthetic(p);
+            format!("{p}\t{code}\t{}\n", citizen_subject(code.as_str()))
+        }),
+    )
+    .await?;
+    conn.execute(AssertSqlSafe(format!(
+        "GRANT SELECT ON bench_citizens TO {}",
+        civitas_migrations::APP_ROLE
+    )))
+    .await?;
     // Each citizen signs in with the development issuer's identity (the scenarios' tokens).
     copy_rows(
         conn,

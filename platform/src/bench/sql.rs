@@ -5,7 +5,9 @@
 //! `current_setting()` in its place PostgreSQL planned the consent read on the grantee's
 //! index, thirteen times slower at 1x, and the baseline measured that plan instead of the
 //! server's. Where the server has other values in hand (the profile ids it just read), the
-//! script looks them up in a subquery: a little more work for PostgreSQL, never less.
+//! script looks them up in a subquery: a little more work for PostgreSQL, never less. A
+//! citizen's codice fiscale and subject, which the server has from the token, come from the
+//! generator's `bench_citizens` table (the application role may not read `persons`).
 //! `UPSERT_PUSH` is one push of the ten a bulk request carries; it updates cases that the
 //! server run created (it does not create them itself). The citizen view calls the server's
 //! own database function; keep the others in step with the code by hand: the smoke test runs
@@ -29,7 +31,7 @@ SELECT * FROM civitas_log_access((SELECT id FROM tenants WHERE slug = 'bench-' |
 "#;
 
 pub const OWN_CASES: &str = r#"\set p random(0, :persons - 1)
-SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "id" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid)) OR "merged_into" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid));
+SELECT s.id, s.is_root FROM bench_citizens b, civitas_citizen_sign_in('civitas-dev', b.subject, b.fiscal_code, gen_random_uuid()) s WHERE b.p = :p;
 BEGIN;
 SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid::text, true), set_config('app.now', now()::text, true);
 SELECT "cases"."tenant_id", "cases"."id", "cases"."number", "cases"."person_id", "cases"."service_id", "cases"."title", "cases"."description", "cases"."status", "cases"."priority", "cases"."channel", "cases"."assigned_team", "cases"."assigned_to", "cases"."escalation_level", "cases"."custom_fields", "cases"."resolution_note", "cases"."source", "cases"."external_ref", "cases"."due_at", "cases"."created_by", "cases"."created_at", "cases"."updated_at", "cases"."resolved_at", "cases"."closed_at" FROM "cases" WHERE "cases"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) ORDER BY "cases"."created_at" DESC;
@@ -40,7 +42,7 @@ COMMIT;
 /// (`crm::public_catalogue::page`) for one of `scenarios::CATALOGUE_WORDS`.
 pub const CATALOGUE_SEARCH: &str = r#"\set p random(0, :persons - 1)
 \set w random(1, 4)
-SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "id" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid)) OR "merged_into" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid));
+SELECT s.id, s.is_root FROM bench_citizens b, civitas_citizen_sign_in('civitas-dev', b.subject, b.fiscal_code, gen_random_uuid()) s WHERE b.p = :p;
 BEGIN;
 SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', '', true), set_config('app.public', 'on', true), set_config('app.now', now()::text, true);
 SELECT (ARRAY['certificati', 'ingombrante', 'strada', 'residenze'])[:w] AS word \gset
@@ -52,7 +54,7 @@ COMMIT;
 /// row in the citizen's own scope (`crm::attachments::find_mine`). The bytes come from the
 /// store, which pgbench cannot read: the ratio shows what serving them costs.
 pub const ATTACHMENT_DOWNLOAD: &str = r#"\set p random(0, :persons - 1)
-SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "id" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid)) OR "merged_into" = (SELECT "person_id" FROM "person_identities" WHERE "issuer" = 'civitas-dev' AND "subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid));
+SELECT s.id, s.is_root FROM bench_citizens b, civitas_citizen_sign_in('civitas-dev', b.subject, b.fiscal_code, gen_random_uuid()) s WHERE b.p = :p;
 BEGIN;
 SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid::text, true), set_config('app.now', now()::text, true);
 SELECT "attachments"."tenant_id", "attachments"."id", "attachments"."case_id", "attachments"."person_id", "attachments"."file_name", "attachments"."media_type", "attachments"."size_bytes", "attachments"."sha256", "attachments"."uploaded_by", "attachments"."created_at" FROM "attachments" WHERE "attachments"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) AND "attachments"."id" = ('00000000-0000-4000-a000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid LIMIT 1;
@@ -91,7 +93,7 @@ pub const SEARCH: &str = r#"\set p random(0, :persons - 1)
 \set t (:p + :k * :stride) % :tenants
 BEGIN;
 SELECT t.id AS tid, set_config('app.tenant_id', t.id::text, true), set_config('app.person_id', '', true), set_config('app.now', now()::text, true) FROM tenants t WHERE t.slug = 'bench-' || lpad(:t::int::text, 4, '0') \gset
-SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "persons"."fiscal_code" = (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) LIMIT 1;
+SELECT civitas_person_id((SELECT fiscal_code FROM bench_citizens WHERE p = :p)) AS id;
 SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "persons"."id" = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid OR "persons"."merged_into" = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid;
 SELECT "profiles"."tenant_id", "profiles"."id", "profiles"."person_id", "profiles"."given_name", "profiles"."family_name", "profiles"."search_name", "profiles"."preferred_channel", "profiles"."language", "profiles"."notes", "profiles"."merged_into", "profiles"."created_at", "profiles"."updated_at" FROM "profiles" WHERE "profiles"."tenant_id" = :tid::uuid AND "profiles"."merged_into" IS NULL AND "profiles"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) ORDER BY "profiles"."id" ASC LIMIT 21;
 SELECT "contacts"."tenant_id", "contacts"."id", "contacts"."profile_id", "contacts"."person_id", "contacts"."kind", "contacts"."value", "contacts"."created_at" FROM "contacts" WHERE "contacts"."tenant_id" IN (:tid::uuid) AND "contacts"."profile_id" IN (SELECT id FROM profiles WHERE person_id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid AND tenant_id = :tid::uuid) ORDER BY "contacts"."id" ASC;
@@ -126,7 +128,7 @@ COMMIT;
 /// driver's session tokens.
 pub const PORTAL_HOME: &str = r#"\set p random(0, :persons - 1)
 SELECT "sessions"."id_hash", "sessions"."principal", "sessions"."created_at", "sessions"."expires_at" FROM "sessions" WHERE "sessions"."id_hash" = md5(:p::text) LIMIT 1;
-SELECT "persons"."id", "persons"."fiscal_code", "persons"."oidc_subject", "persons"."merged_into", "persons"."created_at" FROM "persons" WHERE "id" = (SELECT "person_id" FROM "person_identities" WHERE "person_identities"."issuer" = 'civitas-dev' AND "person_identities"."subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid)) OR "merged_into" = (SELECT "person_id" FROM "person_identities" WHERE "person_identities"."issuer" = 'civitas-dev' AND "person_identities"."subject" = 'spid-' || (SELECT fiscal_code FROM persons WHERE id = ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid));
+SELECT s.id, s.is_root FROM bench_citizens b, civitas_citizen_sign_in('civitas-dev', b.subject, b.fiscal_code, gen_random_uuid()) s WHERE b.p = :p;
 BEGIN;
 SELECT set_config('app.tenant_id', '', true), set_config('app.person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid::text, true), set_config('app.now', now()::text, true);
 SELECT "cases"."tenant_id", "cases"."id", "cases"."number", "cases"."person_id", "cases"."service_id", "cases"."title", "cases"."description", "cases"."status", "cases"."priority", "cases"."channel", "cases"."assigned_team", "cases"."assigned_to", "cases"."escalation_level", "cases"."custom_fields", "cases"."resolution_note", "cases"."source", "cases"."external_ref", "cases"."due_at", "cases"."created_by", "cases"."created_at", "cases"."updated_at", "cases"."resolved_at", "cases"."closed_at" FROM "cases" WHERE "cases"."person_id" IN (('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid) ORDER BY "cases"."id" DESC LIMIT 51;
