@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use civitas_tenants::Scope;
+use civitas_tenants::sealed::Keyring;
+use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::Value;
@@ -46,6 +48,33 @@ impl From<webhook::Model> for Webhook {
     }
 }
 
+/// Where a webhook's signing secret is sealed: its own row.
+fn secret_context(id: Uuid) -> String {
+    format!("webhooks.secret:{id}")
+}
+
+/// Seals every signing secret of the scope's body that is not sealed under the keyring's
+/// current key; how many were sealed again.
+pub async fn rewrap_secrets(scope: &Scope, keyring: &Keyring) -> Result<u64> {
+    let rows = scope.find::<webhook::Entity>().all(scope.conn()).await?;
+    let mut done = 0;
+    for h in rows {
+        if let Some(sealed) = keyring
+            .rewrap(&secret_context(h.id), &h.secret)
+            .map_err(civitas_tenants::Error::from)?
+        {
+            scope
+                .update_many::<webhook::Entity>()
+                .col_expr(webhook::Column::Secret, Expr::value(sealed))
+                .filter(webhook::Column::Id.eq(h.id))
+                .exec(scope.conn())
+                .await?;
+            done += 1;
+        }
+    }
+    Ok(done)
+}
+
 /// A fresh signing secret: two random UUIDs (244 random bits), hex.
 pub fn new_secret() -> String {
     let a = Uuid::new_v4().simple().to_string();
@@ -61,6 +90,7 @@ fn invalid(m: impl Into<String>) -> Error {
 /// secret, which is shown this once.
 pub async fn subscribe(
     scope: &Scope,
+    keyring: &Keyring,
     url: &str,
     event_types: &[String],
     secret: String,
@@ -87,10 +117,11 @@ pub async fn subscribe(
             EVENT_TYPES.join(", ")
         )));
     }
+    let id = Uuid::now_v7();
     let row = webhook::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         url: Set(url.to_owned()),
-        secret: Set(secret.clone()),
+        secret: Set(keyring.seal(&secret_context(id), &secret)),
         event_types: Set(event_types.join(",")),
         active: Set(true),
         created_at: Set(now),
@@ -192,7 +223,12 @@ pub struct Due {
 /// Deliveries of the scope's body whose time has come, oldest first, taken for two
 /// minutes as notifications' are (`notify::outbox::due`): replicas do not post the same
 /// delivery at once; a worker that dies leaves it due again after the lease.
-pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Due>> {
+pub async fn due(
+    scope: &Scope,
+    keyring: &Keyring,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<Due>> {
     let rows = crate::paging::take_due(
         scope,
         scope
@@ -235,18 +271,40 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
     for d in rows {
         let hook = hooks.get(&d.webhook_id).filter(|h| h.active);
         // An event may feed several deliveries (one per webhook): clone it for each.
-        match (hook, events.get(&d.event_id).cloned()) {
-            (Some(h), Some(e)) => out.push(Due {
-                delivery_id: d.id,
-                attempts: d.attempts,
-                url: h.url.clone(),
-                secret: h.secret.clone(),
-                event_id: e.id,
-                body: serde_json::json!({ "id": e.id, "type": e.event_type, "occurredAt": e.created_at, "data": e.payload }),
-                event_type: e.event_type,
-            }),
-            _ => record(scope, d.id, d.attempts, Err((None, "webhook removed".into())), now, true).await?,
-        }
+        let (h, e) = match (hook, events.get(&d.event_id).cloned()) {
+            (Some(h), Some(e)) => (h, e),
+            _ => {
+                record(
+                    scope,
+                    d.id,
+                    d.attempts,
+                    Err((None, "webhook removed".into())),
+                    now,
+                    true,
+                )
+                .await?;
+                continue;
+            }
+        };
+        let secret = match keyring.open(&secret_context(h.id), &h.secret) {
+            Ok(s) => s,
+            // Nothing is sent unsigned; the delivery waits for the keyring to be mended.
+            Err(err) => {
+                tracing::error!(webhook = %h.id, error = %err, "webhook signing secret unreadable");
+                let why = "the signing secret could not be read (see the server log)";
+                record(scope, d.id, d.attempts, Err((None, why.into())), now, false).await?;
+                continue;
+            }
+        };
+        out.push(Due {
+            delivery_id: d.id,
+            attempts: d.attempts,
+            url: h.url.clone(),
+            secret,
+            event_id: e.id,
+            body: serde_json::json!({ "id": e.id, "type": e.event_type, "occurredAt": e.created_at, "data": e.payload }),
+            event_type: e.event_type,
+        });
     }
     Ok(out)
 }

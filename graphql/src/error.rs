@@ -108,6 +108,7 @@ impl From<civitas_tenants::Error> for ApiError {
                 ApiError::new(Code::TenantSuspended, format!("tenant {slug} is suspended"))
             }
             E::Internal(db) => ApiError::internal(&db),
+            E::Sealed(e) => ApiError::internal(&e),
         }
     }
 }

@@ -8,6 +8,7 @@ use civitas_crm::sharing::ConsentCache;
 use civitas_graphql::{AppState, CivitasSchema, build_schema};
 use civitas_migrations::{Migrator, MigratorTrait};
 use civitas_policies::Authorizer;
+use civitas_tenants::sealed::Keyring;
 use civitas_tenants::{Backend, Clock, Db};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 
@@ -145,7 +146,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<Db> {
         std::time::Duration::from_millis(config.statement_timeout_ms),
     )
     .await
-    .with_context(|| format!("connecting to {}", redact(&config.database_url)))?;
+    .with_context(|| format!("connecting to {}", redact(&config.database_url)))?
+    .with_keyring(keyring(config)?);
     if db.backend() == Backend::Postgres {
         refuse_privileged_role(&db).await?;
     }
@@ -220,6 +222,45 @@ fn receipt_signer(config: &Config) -> anyhow::Result<civitas_crm::receipts::Sign
         })?,
     };
     Signer::from_pkcs8(&der).map_err(|e| anyhow::anyhow!("receipt key: {e}"))
+}
+
+/// Seals again, under the current key, every stored secret that is in plain text or under
+/// an older key: identity providers' client secrets, then each body's webhook secrets.
+/// How many of each.
+pub async fn rewrap_secrets(db: &Db) -> anyhow::Result<(u64, u64)> {
+    let providers = civitas_tenants::identity_providers::rewrap_secrets(db).await?;
+    let mut hooks = 0;
+    for tenant in civitas_tenants::registry::list(db).await? {
+        let scope = db
+            .scope(&civitas_tenants::TenantContext::system(tenant, "secrets"))
+            .await?;
+        hooks += civitas_crm::webhooks::rewrap_secrets(&scope, db.keyring()).await?;
+        scope.commit().await?;
+    }
+    Ok((providers, hooks))
+}
+
+/// The keyring stored secrets are sealed with: the configured key (and the old ones, which
+/// only open), else one kept in the data directory.
+pub fn keyring(config: &Config) -> anyhow::Result<Keyring> {
+    use civitas_tenants::sealed::decode_key;
+    let current = match &config.secrets_key {
+        Some(k) => decode_key(k).context("CIVITAS_SECRETS_KEY (or secrets_key_file)")?,
+        None => {
+            let text = kept(config, "secrets.key", || {
+                Ok(Keyring::generate_key().into_bytes())
+            })?;
+            decode_key(&String::from_utf8_lossy(&text))
+                .context("the data directory's secrets.key")?
+        }
+    };
+    let older = config
+        .secrets_old_keys
+        .iter()
+        .map(|k| decode_key(k))
+        .collect::<Result<Vec<_>, _>>()
+        .context("CIVITAS_SECRETS_OLD_KEYS (or secrets_old_key_files)")?;
+    Ok(Keyring::new(&current, &older)?)
 }
 
 /// A secret kept in the data directory, readable by its owner only: read, or made by

@@ -1,7 +1,11 @@
 //! Configuration: command-line flags, then `CIVITAS_*` environment variables, then the
 //! configuration file, then defaults. Documented in `docs/configuration.md`.
 
-use std::{fmt, net::SocketAddr, path::PathBuf};
+use std::{
+    fmt,
+    net::SocketAddr,
+    path::{Path, PathBuf},
+};
 
 use anyhow::{Context, bail};
 use civitas_tenants::identity_providers::ProviderRegistration;
@@ -47,6 +51,13 @@ pub struct Config {
     /// The consent receipts' Ed25519 key (base64 of its PKCS#8 document); none: one kept in
     /// the data directory (`receipt-key.pk8`).
     pub receipt_key: Option<String>,
+    /// The key stored secrets are sealed with (base64 of 32 bytes): `CIVITAS_SECRETS_KEY`,
+    /// else the file `secrets_key_file` names; none: one kept in the data directory
+    /// (`secrets.key`).
+    pub secrets_key: Option<String>,
+    /// Keys that sealed secrets before a rotation: they open, never seal
+    /// (`CIVITAS_SECRETS_OLD_KEYS`, comma-separated, and the files `secrets_old_key_files`).
+    pub secrets_old_keys: Vec<String>,
     /// How long requests in flight may run after SIGTERM.
     pub shutdown_grace_seconds: u64,
     /// Aliased fields allowed in one GraphQL document.
@@ -204,6 +215,15 @@ pub struct FileConfig {
     pub site_name: Option<String>,
     pub portal_body: Option<String>,
     pub s3: Option<FileS3>,
+    /// A file holding the secrets key (a mounted Kubernetes Secret).
+    pub secrets_key_file: Option<PathBuf>,
+    #[serde(default)]
+    pub secrets_old_key_files: Vec<PathBuf>,
+}
+
+/// A key file's text (the key itself is checked where it is used).
+fn read_key_file(path: &Path) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
 }
 
 /// A platform-wide identity provider in the configuration file. Bodies register their own
@@ -371,6 +391,22 @@ impl Config {
             notify_poll_ms: file.notify_poll_ms.unwrap_or(1000),
             signing_secret: std::env::var("CIVITAS_SIGNING_SECRET").ok(),
             receipt_key: std::env::var("CIVITAS_RECEIPT_KEY").ok(),
+            secrets_key: match std::env::var("CIVITAS_SECRETS_KEY") {
+                Ok(k) => Some(k),
+                Err(_) => file
+                    .secrets_key_file
+                    .as_deref()
+                    .map(read_key_file)
+                    .transpose()?,
+            },
+            secrets_old_keys: std::env::var("CIVITAS_SECRETS_OLD_KEYS")
+                .ok()
+                .into_iter()
+                .flat_map(|v| v.split(',').map(str::to_owned).collect::<Vec<_>>())
+                .filter(|k| !k.trim().is_empty())
+                .map(Ok)
+                .chain(file.secrets_old_key_files.iter().map(|p| read_key_file(p)))
+                .collect::<anyhow::Result<_>>()?,
             shutdown_grace_seconds: file.shutdown_grace_seconds.unwrap_or(25),
             graphql_max_aliases: file.graphql_max_aliases.unwrap_or(50),
             statement_timeout_ms: file.statement_timeout_ms.unwrap_or(10_000),

@@ -54,6 +54,9 @@ enum Command {
     /// Development helpers (refused in production).
     #[command(subcommand)]
     Dev(DevCommand),
+    /// Stored secrets: identity providers' client secrets, webhooks' signing secrets.
+    #[command(subcommand)]
+    Secrets(SecretsCommand),
     /// Benchmarks: generate a data set, drive load, compare with pgbench (docs/performance.md).
     #[command(subcommand)]
     Bench(civitas::bench::BenchCommand),
@@ -84,6 +87,15 @@ enum TenantCommand {
     },
     /// List every tenant.
     List,
+}
+
+#[derive(Subcommand)]
+enum SecretsCommand {
+    /// Print a fresh key for CIVITAS_SECRETS_KEY (base64 of 32 random bytes).
+    GenerateKey,
+    /// Seal again, under the current key, every secret stored in plain text or under a key
+    /// listed in CIVITAS_SECRETS_OLD_KEYS (after an upgrade, and after each rotation).
+    Rewrap,
 }
 
 #[derive(Subcommand)]
@@ -194,6 +206,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tenant(cmd) => tenant(config, cmd).await,
+        Command::Secrets(SecretsCommand::GenerateKey) => {
+            println!("{}", civitas_tenants::sealed::Keyring::generate_key());
+            Ok(())
+        }
+        Command::Secrets(SecretsCommand::Rewrap) => {
+            let db = app::connect(&config).await?;
+            let (providers, hooks) = app::rewrap_secrets(&db).await?;
+            println!(
+                "sealed under key {}: {providers} client secret(s), {hooks} webhook secret(s)",
+                db.keyring().current_id()
+            );
+            Ok(())
+        }
         Command::Bench(cmd) => civitas::bench::command(&config, cmd).await,
         Command::Dev(DevCommand::Token {
             subject,

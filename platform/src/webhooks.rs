@@ -66,7 +66,7 @@ async fn deliver_tenant(
     let ctx = TenantContext::system(tenant, "webhooks");
     let now = db.clock().now();
     let scope = db.scope(&ctx).await?;
-    let due = webhooks::due(&scope, now, 50).await?;
+    let due = webhooks::due(&scope, db.keyring(), now, 50).await?;
     scope.commit().await?;
     let attempted = due.len();
     let results: Vec<anyhow::Result<()>> = futures::stream::iter(due)

@@ -22,6 +22,8 @@ pub struct Db {
     backend: Backend,
     clock: Clock,
     access: AccessCache,
+    /// Seals and opens the secrets stored in rows (`sealed`).
+    keyring: Arc<crate::sealed::Keyring>,
 }
 
 impl Db {
@@ -72,6 +74,7 @@ impl Db {
             backend,
             clock: Clock::default(),
             access: AccessCache::default(),
+            keyring: Arc::default(),
         }
     }
 
@@ -79,6 +82,17 @@ impl Db {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// The same pool sealing secrets with `keyring` (the server's, from its configuration;
+    /// without one, a key that dies with the process).
+    pub fn with_keyring(mut self, keyring: crate::sealed::Keyring) -> Self {
+        self.keyring = Arc::new(keyring);
+        self
+    }
+
+    pub fn keyring(&self) -> &crate::sealed::Keyring {
+        &self.keyring
     }
 
     /// The cache of tenants and memberships every request looks up.

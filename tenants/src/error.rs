@@ -16,6 +16,9 @@ pub enum Error {
     TenantSuspended(String),
     #[error("internal error: {0}")]
     Internal(#[from] DbErr),
+    /// A stored secret that cannot be opened (internal, like `Internal`).
+    #[error("internal error: {0}")]
+    Sealed(#[from] crate::sealed::SealError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

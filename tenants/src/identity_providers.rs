@@ -9,6 +9,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::entity::identity_provider;
+use crate::sealed::Keyring;
 use crate::{Db, Error, Result, TenantId};
 
 /// How a body's provider is trusted and how its claims map to principals.
@@ -43,21 +44,36 @@ fn list(s: &str) -> Vec<String> {
         .collect()
 }
 
-impl From<identity_provider::Model> for ProviderRegistration {
-    fn from(m: identity_provider::Model) -> Self {
-        ProviderRegistration {
-            id: m.id,
-            tenant: Some(TenantId(m.owner_tenant_id)),
-            issuer: m.issuer,
-            audiences: list(&m.audiences),
-            client_id: m.client_id,
-            client_secret: m.client_secret,
-            fiscal_number_claim: m.fiscal_number_claim,
-            roles_claim: m.roles_claim,
-            service_clients: list(&m.service_clients),
-            citizen_identities: m.citizen_identities,
-        }
-    }
+/// Where a registration's client secret is sealed: its own row.
+fn secret_context(id: Uuid) -> String {
+    format!("identity_providers.client_secret:{id}")
+}
+
+/// The registration a row holds, its client secret opened.
+fn opened(keyring: &Keyring, m: identity_provider::Model) -> Result<ProviderRegistration> {
+    let client_secret = match &m.client_secret {
+        Some(s) => Some(keyring.open(&secret_context(m.id), s)?),
+        None => None,
+    };
+    Ok(ProviderRegistration {
+        id: m.id,
+        tenant: Some(TenantId(m.owner_tenant_id)),
+        issuer: m.issuer,
+        audiences: list(&m.audiences),
+        client_id: m.client_id,
+        client_secret,
+        fiscal_number_claim: m.fiscal_number_claim,
+        roles_claim: m.roles_claim,
+        service_clients: list(&m.service_clients),
+        citizen_identities: m.citizen_identities,
+    })
+}
+
+fn all_opened(
+    keyring: &Keyring,
+    rows: Vec<identity_provider::Model>,
+) -> Result<Vec<ProviderRegistration>> {
+    rows.into_iter().map(|m| opened(keyring, m)).collect()
 }
 
 fn validate(r: &ProviderRegistration) -> Result<()> {
@@ -131,13 +147,17 @@ pub async fn register(
             "this issuer is registered for another body or the platform; a platform administrator may share it".into(),
         ));
     }
+    let id = Uuid::now_v7();
+    let client_secret = r
+        .client_secret
+        .map(|s| db.keyring().seal(&secret_context(id), &s));
     let row = identity_provider::ActiveModel {
-        id: Set(Uuid::now_v7()),
+        id: Set(id),
         owner_tenant_id: Set(tenant.0),
         issuer: Set(issuer),
         audiences: Set(r.audiences.join(",")),
         client_id: Set(r.client_id),
-        client_secret: Set(r.client_secret),
+        client_secret: Set(client_secret),
         fiscal_number_claim: Set(r.fiscal_number_claim),
         roles_claim: Set(r.roles_claim),
         service_clients: Set(r.service_clients.join(",")),
@@ -151,7 +171,7 @@ pub async fn register(
     // Tokens verified under the old set of registrations are verified again.
     db.access().changed(&txn).await?;
     txn.commit().await?;
-    Ok(m.into())
+    opened(db.keyring(), m)
 }
 
 /// Marks a registration as one whose tokens may assert citizens' fiscal codes, or not
@@ -169,40 +189,62 @@ pub async fn set_citizen_identities(
     row.citizen_identities = Set(trusted);
     let m = row.update(db.global()).await?;
     db.access().changed(db.global()).await?;
-    Ok(m.into())
+    opened(db.keyring(), m)
 }
 
 /// A body's registrations (its administrators' view).
 pub async fn of_tenant(db: &Db, tenant: TenantId) -> Result<Vec<ProviderRegistration>> {
-    Ok(identity_provider::Entity::find()
+    let rows = identity_provider::Entity::find()
         .filter(identity_provider::Column::OwnerTenantId.eq(tenant.0))
         .order_by_asc(identity_provider::Column::CreatedAt)
         .all(db.global())
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+        .await?;
+    all_opened(db.keyring(), rows)
 }
 
 /// Every registration of an issuer, whichever body made it (token validation).
-pub async fn by_issuer<C: ConnectionTrait>(
-    conn: &C,
-    issuer: &str,
-) -> Result<Vec<ProviderRegistration>> {
-    Ok(identity_provider::Entity::find()
+pub async fn by_issuer(db: &Db, issuer: &str) -> Result<Vec<ProviderRegistration>> {
+    let rows = identity_provider::Entity::find()
         .filter(identity_provider::Column::Issuer.eq(issuer.trim_end_matches('/')))
-        .all(conn)
-        .await?
-        .into_iter()
-        .map(Into::into)
-        .collect())
+        .all(db.global())
+        .await?;
+    all_opened(db.keyring(), rows)
 }
 
 pub async fn find(db: &Db, id: Uuid) -> Result<Option<ProviderRegistration>> {
-    Ok(identity_provider::Entity::find_by_id(id)
+    identity_provider::Entity::find_by_id(id)
         .one(db.global())
         .await?
-        .map(Into::into))
+        .map(|m| opened(db.keyring(), m))
+        .transpose()
+}
+
+/// Seals every client secret that is not sealed under the keyring's current key (stored
+/// before sealing existed, or under a key since rotated); how many were sealed again.
+pub async fn rewrap_secrets(db: &Db) -> Result<u64> {
+    let rows = identity_provider::Entity::find()
+        .filter(identity_provider::Column::ClientSecret.is_not_null())
+        .all(db.global())
+        .await?;
+    let mut done = 0;
+    for m in rows {
+        let Some(stored) = m.client_secret.as_deref() else {
+            continue;
+        };
+        if let Some(sealed) = db.keyring().rewrap(&secret_context(m.id), stored)? {
+            identity_provider::Entity::update_many()
+                .col_expr(
+                    identity_provider::Column::ClientSecret,
+                    sea_orm::sea_query::Expr::value(sealed),
+                )
+                .filter(identity_provider::Column::Id.eq(m.id))
+                .filter(identity_provider::Column::ClientSecret.eq(stored))
+                .exec(db.global())
+                .await?;
+            done += 1;
+        }
+    }
+    Ok(done)
 }
 
 /// Removes one of the body's registrations; another body's is NOT_FOUND.

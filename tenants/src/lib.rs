@@ -16,6 +16,7 @@ mod principal;
 pub mod registry;
 mod role;
 mod scope;
+pub mod sealed;
 mod slug;
 mod tenant;
 

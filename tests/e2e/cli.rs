@@ -507,3 +507,44 @@ async fn traces_are_exported_over_otlp() {
     );
     assert!(contains(b"Catalogue"), "with the operation name");
 }
+
+#[rstest]
+#[tokio::test]
+async fn secrets_keys_are_generated_and_rewrapped(#[values(Sqlite, Postgres)] backend: Backend) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = run(civitas(dir.path()).args(["secrets", "generate-key"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let key = stdout(&o).trim().to_owned();
+    assert_eq!(
+        civitas_tenants::sealed::decode_key(&key)
+            .expect("base64")
+            .len(),
+        32
+    );
+    let pg = match backend {
+        Backend::Postgres => Some(PgDatabase::create().await),
+        Backend::Sqlite => None,
+    };
+    let mut cmd = civitas(dir.path());
+    with_database(&mut cmd, backend, pg.as_ref());
+    let o = run(cmd
+        .env("CIVITAS_SECRETS_KEY", &key)
+        .args(["secrets", "rewrap"]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).ends_with(": 0 client secret(s), 0 webhook secret(s)\n"),
+        "{}",
+        stdout(&o)
+    );
+    let mut cmd = civitas(dir.path());
+    with_database(&mut cmd, backend, pg.as_ref());
+    let o = run(cmd
+        .env("CIVITAS_SECRETS_OLD_KEYS", "not a key")
+        .args(["secrets", "rewrap"]));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("CIVITAS_SECRETS_OLD_KEYS"),
+        "{}",
+        stderr(&o)
+    );
+}

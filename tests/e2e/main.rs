@@ -35,6 +35,7 @@ mod realtime;
 mod receipts;
 mod s3;
 mod schema_snapshot;
+mod secrets_at_rest;
 mod security_identity;
 mod security_outbound;
 mod security_requests;

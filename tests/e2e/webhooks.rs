@@ -12,17 +12,17 @@ use serde_json::{Value, json};
 use crate::harness::*;
 
 /// The headers and body of one request the receiver accepted.
-type Received = (HeaderMap, Vec<u8>);
+pub(crate) type Received = (HeaderMap, Vec<u8>);
 
 #[derive(Clone, Default)]
-struct Receiver {
+pub(crate) struct Receiver {
     got: Arc<Mutex<Vec<Received>>>,
     /// How many requests to answer with 500 before accepting.
     fail_first: Arc<Mutex<usize>>,
 }
 
 impl Receiver {
-    async fn start(port: u16, fail_first: usize) -> Receiver {
+    pub(crate) async fn start(port: u16, fail_first: usize) -> Receiver {
         let r = Receiver {
             fail_first: Arc::new(Mutex::new(fail_first)),
             ..Default::default()
@@ -56,7 +56,7 @@ impl Receiver {
         r
     }
 
-    async fn wait_for(&self, n: usize) -> Vec<Received> {
+    pub(crate) async fn wait_for(&self, n: usize) -> Vec<Received> {
         for _ in 0..100 {
             if self.got.lock().expect("lock").len() >= n {
                 break;
@@ -98,7 +98,7 @@ pub(crate) fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) -> bool {
     ring::hmac::verify(&key, &signed, &expected).is_ok()
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()

@@ -42,8 +42,16 @@ pub async fn create(
     let tc = caller.authorize(app, Permission::TenantUpdate).await?;
     let scope = app.db.scope(tc).await?;
     let secret = webhooks::new_secret();
-    let (w, secret) =
-        webhooks::subscribe(&scope, url, event_types, secret, app.now(), &*app.outbound).await?;
+    let (w, secret) = webhooks::subscribe(
+        &scope,
+        app.db.keyring(),
+        url,
+        event_types,
+        secret,
+        app.now(),
+        &*app.outbound,
+    )
+    .await?;
     audit::record(
         &scope,
         &tc.identity(),

@@ -94,6 +94,7 @@ def main():
     expect("defaults", len(claims) == 1, "attachments on a shared volume claim by default")
     dep_env = {e["name"] for e in dep["spec"]["template"]["spec"]["containers"][0]["env"]}
     expect("defaults", "CIVITAS_RECEIPT_KEY" in dep_env, "every replica signs receipts with one key from a Secret")
+    expect("defaults", "CIVITAS_SECRETS_KEY" in dep_env, "every replica seals stored secrets with one key from a Secret")
     full = check_render("full", values("full-values.yaml"))
     check_policies("full", full)
     conf = next(d for d in full if d["kind"] == "ConfigMap")["data"]["civitas.toml"]

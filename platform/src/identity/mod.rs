@@ -90,7 +90,7 @@ impl Authenticator {
             .cloned()
             .collect();
         regs.extend(
-            identity_providers::by_issuer(self.db.global(), issuer)
+            identity_providers::by_issuer(&self.db, issuer)
                 .await
                 .map_err(|e| Refused(format!("reading identity providers: {e}")))?,
         );
