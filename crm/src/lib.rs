@@ -31,6 +31,7 @@ pub mod privacy;
 pub mod profiles;
 pub mod public_catalogue;
 pub mod receipts;
+pub mod register;
 pub mod sharing;
 pub mod sheets;
 pub mod sources;

@@ -20,6 +20,7 @@ mod me;
 mod members;
 mod policies;
 mod receipts;
+mod register;
 mod requests;
 mod sheets;
 mod tenants;
@@ -39,6 +40,7 @@ pub struct Query(
     catalogue::CatalogueQuery,
     sheets::SheetQuery,
     receipts::ReceiptQuery,
+    register::RegisterQuery,
     citizens::CitizenQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,

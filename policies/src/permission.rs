@@ -75,6 +75,7 @@ terms!(
         Suspend => "suspend",
         Trust => "trust",
         Publish => "publish",
+        Report => "report",
     }
 );
 
@@ -113,6 +114,7 @@ macro_rules! permissions {
 permissions!(
     TenantRead => (Tenant, Tenant, Read),
     TenantUpdate => (Tenant, Tenant, Update),
+    ProcessingRegisterRead => (Tenant, Tenant, Report),
     TenantsList => (Platform, Tenant, List),
     TenantsRead => (Platform, Tenant, Read),
     TenantOnboard => (Platform, Tenant, Onboard),

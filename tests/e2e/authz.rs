@@ -43,6 +43,12 @@ const OPS: &[Op] = &[
         allowed: &[Role::TenantAdmin],
     },
     Op {
+        name: "read the register of processing activities",
+        permission: Permission::ProcessingRegisterRead,
+        query: "{ processingRegister { markdown } }",
+        allowed: &[Role::TenantAdmin],
+    },
+    Op {
         name: "list members",
         permission: Permission::MemberRead,
         query: "{ memberships { edges { cursor } } }",

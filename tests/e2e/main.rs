@@ -30,6 +30,7 @@ mod notifications;
 mod oidc;
 mod persons_wall;
 mod portal;
+mod processing_register;
 mod public_catalogue;
 mod realtime;
 mod receipts;

@@ -23,6 +23,7 @@ pub mod notify;
 mod page;
 pub mod policies;
 pub mod receipts;
+pub mod register;
 pub mod requests;
 pub mod sheets;
 pub mod tenants;
