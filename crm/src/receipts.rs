@@ -46,22 +46,53 @@ impl Event {
 pub struct Signer {
     key: Ed25519KeyPair,
     kid: String,
+    /// Keys that signed receipts before a rotation: published so that those receipts still
+    /// verify, never used to sign.
+    retired: Vec<Value>,
+}
+
+/// The published form (JWK) of an Ed25519 public key, and its RFC 7638 thumbprint.
+fn public_jwk(public: &[u8]) -> (String, Value) {
+    let x = B64.encode(public);
+    let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
+    let kid = B64.encode(ring::digest::digest(
+        &ring::digest::SHA256,
+        canonical.as_bytes(),
+    ));
+    let jwk =
+        json!({ "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": kid, "x": x });
+    (kid, jwk)
+}
+
+fn key_pair(der: &[u8]) -> Result<Ed25519KeyPair> {
+    Ed25519KeyPair::from_pkcs8(der)
+        .or_else(|_| Ed25519KeyPair::from_pkcs8_maybe_unchecked(der))
+        .map_err(|_| Error::Internal("the receipt key is not an Ed25519 PKCS#8 key".into()))
 }
 
 impl Signer {
     /// A key from its PKCS#8 document.
     pub fn from_pkcs8(der: &[u8]) -> Result<Signer> {
-        let key = Ed25519KeyPair::from_pkcs8(der)
-            .or_else(|_| Ed25519KeyPair::from_pkcs8_maybe_unchecked(der))
-            .map_err(|_| Error::Internal("the receipt key is not an Ed25519 PKCS#8 key".into()))?;
+        let key = key_pair(der)?;
         // The key id is the JWK thumbprint (RFC 7638) of the public key.
-        let x = B64.encode(key.public_key().as_ref());
-        let canonical = format!(r#"{{"crv":"Ed25519","kty":"OKP","x":"{x}"}}"#);
-        let kid = B64.encode(ring::digest::digest(
-            &ring::digest::SHA256,
-            canonical.as_bytes(),
-        ));
-        Ok(Signer { key, kid })
+        let (kid, _) = public_jwk(key.public_key().as_ref());
+        Ok(Signer {
+            key,
+            kid,
+            retired: Vec::new(),
+        })
+    }
+
+    /// The same signer publishing also the public halves of `retired` (PKCS#8 documents of
+    /// keys it replaced), so that the receipts they signed still verify.
+    pub fn with_retired(mut self, retired: &[Vec<u8>]) -> Result<Signer> {
+        for der in retired {
+            let (kid, jwk) = public_jwk(key_pair(der)?.public_key().as_ref());
+            if kid != self.kid && !self.retired.iter().any(|j| j["kid"] == kid.as_str()) {
+                self.retired.push(jwk);
+            }
+        }
+        Ok(self)
     }
 
     /// A new PKCS#8 document for [`Signer::from_pkcs8`].
@@ -74,10 +105,11 @@ impl Signer {
 
     /// The published key set (RFC 7517) that verifies receipts.
     pub fn jwks(&self) -> Value {
-        json!({ "keys": [{
-            "kty": "OKP", "crv": "Ed25519", "use": "sig", "alg": "EdDSA", "kid": self.kid,
-            "x": B64.encode(self.key.public_key().as_ref()),
-        }] })
+        let (_, current) = public_jwk(self.key.public_key().as_ref());
+        let keys: Vec<Value> = std::iter::once(current)
+            .chain(self.retired.iter().cloned())
+            .collect();
+        json!({ "keys": keys })
     }
 
     /// `receipt` as a compact JWS.

@@ -221,7 +221,15 @@ fn receipt_signer(config: &Config) -> anyhow::Result<civitas_crm::receipts::Sign
             Signer::generate().map_err(|e| anyhow::anyhow!("{e}"))
         })?,
     };
-    Signer::from_pkcs8(&der).map_err(|e| anyhow::anyhow!("receipt key: {e}"))
+    let retired = config
+        .receipt_old_keys
+        .iter()
+        .map(|k| base64::engine::general_purpose::STANDARD.decode(k))
+        .collect::<Result<Vec<_>, _>>()
+        .context("CIVITAS_RECEIPT_OLD_KEYS must be base64 Ed25519 PKCS#8 keys")?;
+    Signer::from_pkcs8(&der)
+        .and_then(|s| s.with_retired(&retired))
+        .map_err(|e| anyhow::anyhow!("receipt key: {e}"))
 }
 
 /// Seals again, under the current key, every stored secret that is in plain text or under

@@ -51,6 +51,9 @@ pub struct Config {
     /// The consent receipts' Ed25519 key (base64 of its PKCS#8 document); none: one kept in
     /// the data directory (`receipt-key.pk8`).
     pub receipt_key: Option<String>,
+    /// Receipt keys replaced by `receipt_key` (base64 PKCS#8, `CIVITAS_RECEIPT_OLD_KEYS`,
+    /// comma-separated): published in the key set, never used to sign.
+    pub receipt_old_keys: Vec<String>,
     /// The key stored secrets are sealed with (base64 of 32 bytes): `CIVITAS_SECRETS_KEY`,
     /// else the file `secrets_key_file` names; none: one kept in the data directory
     /// (`secrets.key`).
@@ -391,6 +394,15 @@ impl Config {
             notify_poll_ms: file.notify_poll_ms.unwrap_or(1000),
             signing_secret: std::env::var("CIVITAS_SIGNING_SECRET").ok(),
             receipt_key: std::env::var("CIVITAS_RECEIPT_KEY").ok(),
+            receipt_old_keys: std::env::var("CIVITAS_RECEIPT_OLD_KEYS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|k| !k.is_empty())
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default(),
             secrets_key: match std::env::var("CIVITAS_SECRETS_KEY") {
                 Ok(k) => Some(k),
                 Err(_) => file

@@ -133,6 +133,7 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         notify_poll_ms: 200,
         signing_secret: Some("test-signing-secret".into()),
         receipt_key: None,
+        receipt_old_keys: vec![],
         secrets_key: None,
         secrets_old_keys: vec![],
         shutdown_grace_seconds: 5,

@@ -17,10 +17,15 @@ const RECEIPT: &str = "query($k: ConsentKind!, $id: ID!, $e: ReceiptEvent = GRAN
 
 /// Verifies `jws` with the server's published keys through panva/jose; its payload.
 async fn verified(app: &TestApp, jws: &str) -> Result<Value, String> {
+    verified_at(app, &app.url("/receipts/jwks.json"), jws).await
+}
+
+/// Verifies `jws` with the key set at `jwks_url` through panva/jose; its payload.
+async fn verified_at(app: &TestApp, jwks_url: &str, jws: &str) -> Result<Value, String> {
     ensure_npm_packages();
     let jwks = app
         .client
-        .get(app.url("/receipts/jwks.json"))
+        .get(jwks_url)
         .send()
         .await
         .expect("jwks")
@@ -330,4 +335,66 @@ async fn the_citizen_confirms_or_declines_a_collected_consent_in_the_portal(
         json!([{ "purpose": "pratica edilizia", "active": true }]),
         "the confirmed one is in force, the declined one never was"
     );
+}
+
+#[rstest]
+#[tokio::test]
+async fn receipts_signed_before_a_key_rotation_still_verify() {
+    use base64::Engine;
+    use civitas_crm::receipts::Signer;
+    let b64 = |der: Vec<u8>| base64::engine::general_purpose::STANDARD.encode(der);
+    let old = b64(Signer::generate().expect("key"));
+    let new = b64(Signer::generate().expect("key"));
+    let app = TestApp::spawn_with(Sqlite, |c| c.receipt_key = Some(old.clone())).await;
+    app.onboard("beta").await;
+    let op = app.member("beta", "beta-op", Role::Operator).await;
+    app.register(&op, Some(MARIO), "Mario", "Rossi", &[]).await;
+    let p = app
+        .gql(&op, "mutation { recordPrivacyConsent(input: { fiscalCode: \"RSSMRA85T10A562S\", purpose: \"engagement\", textVersion: \"v3\", channel: \"counter\" }) { id } }", json!({}))
+        .await;
+    assert_no_errors(&p);
+    let r = app
+        .gql(
+            &app.citizen(MARIO),
+            RECEIPT,
+            json!({ "k": "PRIVACY", "id": p["data"]["recordPrivacyConsent"]["id"] }),
+        )
+        .await;
+    assert_no_errors(&r);
+    let jws = r["data"]["myConsentReceipt"]["jws"]
+        .as_str()
+        .expect("jws")
+        .to_owned();
+
+    // Rotated: the new key signs, the old one is still published.
+    let rotated = app
+        .replica_with(|c| {
+            c.receipt_key = Some(new.clone());
+            c.receipt_old_keys = vec![old.clone()];
+        })
+        .await;
+    let url = format!("http://{}/receipts/jwks.json", rotated.addr);
+    let keys: Value = app
+        .client
+        .get(&url)
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(keys["keys"].as_array().expect("keys").len(), 2, "{keys}");
+    let payload = verified_at(&app, &url, &jws)
+        .await
+        .expect("old receipt verifies");
+    assert_eq!(
+        payload["services"][0]["purposes"][0]["purpose"],
+        "engagement"
+    );
+    // Once the old key is dropped from the set, its receipts no longer verify.
+    let forgotten = app
+        .replica_with(|c| c.receipt_key = Some(new.clone()))
+        .await;
+    let url = format!("http://{}/receipts/jwks.json", forgotten.addr);
+    assert!(verified_at(&app, &url, &jws).await.is_err());
 }
