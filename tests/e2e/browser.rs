@@ -98,6 +98,26 @@ impl Browser {
         }
     }
 
+    /// Waits until the text of `css` contains `needle` (a page on its way in: the element
+    /// of the page before may be found first, then go stale).
+    pub async fn wait_for_text(&self, css: &str, needle: &str) {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if text.contains(needle) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "{css} never said {needle:?}: {text}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.find(css).await.text().await.expect("text")
     }
