@@ -781,7 +781,9 @@ ALTER TABLE public.counters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.delegations ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.interactions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY known ON public.persons FOR SELECT USING (public.civitas_person_known(id, merged_into));
+CREATE POLICY known ON public.persons FOR SELECT USING (((id = public.civitas_current_person()) OR (merged_into = public.civitas_current_person()) OR (EXISTS ( SELECT 1
+   FROM public.profiles f
+  WHERE ((f.tenant_id = public.civitas_current_tenant()) AND (f.person_id = COALESCE(persons.merged_into, persons.id))))) OR public.civitas_person_known(id, merged_into)));
 ALTER TABLE public.members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notification_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notification_deliveries ENABLE ROW LEVEL SECURITY;
