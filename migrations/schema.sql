@@ -101,6 +101,30 @@ BEGIN
   RETURN true;
 END
 $$;
+CREATE FUNCTION public.civitas_forget_person(p uuid) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+BEGIN
+  IF civitas_current_tenant() IS NOT NULL OR civitas_current_person() IS DISTINCT FROM p THEN
+    RAISE EXCEPTION 'not allowed' USING ERRCODE = '42501';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM erasure_requests r WHERE r.person_id = p
+                 AND r.forgotten_at IS NULL) THEN
+    RETURN false;
+  END IF;
+  IF EXISTS (SELECT 1 FROM profiles f WHERE civitas_is_current_person(f.person_id))
+     OR EXISTS (SELECT 1 FROM cases c WHERE civitas_is_current_person(c.person_id)) THEN
+    RETURN false;
+  END IF;
+  UPDATE persons SET fiscal_code = NULL WHERE id = p OR merged_into = p;
+  DELETE FROM sharing_consents s WHERE civitas_is_current_person(s.person_id);
+  DELETE FROM consent_requests s WHERE civitas_is_current_person(s.person_id);
+  UPDATE erasure_requests SET forgotten_at = civitas_now()
+    WHERE person_id = p AND forgotten_at IS NULL;
+  RETURN true;
+END
+$$;
 CREATE FUNCTION public.civitas_is_current_person(p uuid) RETURNS boolean
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public'
@@ -150,6 +174,12 @@ $$;
 CREATE FUNCTION public.civitas_now() RETURNS timestamp with time zone
     LANGUAGE sql STABLE
     AS $$ SELECT COALESCE(NULLIF(current_setting('app.now', true), '')::timestamptz, now()) $$;
+CREATE FUNCTION public.civitas_open_erasures() RETURNS TABLE(id uuid, person_id uuid)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'public'
+    AS $$
+  SELECT r.id, r.person_id FROM erasure_requests r WHERE r.forgotten_at IS NULL
+$$;
 CREATE FUNCTION public.civitas_person_id(p_code text) RETURNS uuid
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'public'
@@ -319,7 +349,8 @@ CREATE TABLE public.cases (
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
     resolved_at timestamp with time zone,
-    closed_at timestamp with time zone
+    closed_at timestamp with time zone,
+    erase_after timestamp with time zone
 );
 ALTER TABLE ONLY public.cases FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.channel_choices (
@@ -377,6 +408,26 @@ CREATE TABLE public.delegations (
     tutor_issuer text DEFAULT 'civitas-dev'::text NOT NULL
 );
 ALTER TABLE ONLY public.delegations FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.erasure_requests (
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    requested_at timestamp with time zone NOT NULL,
+    requested_by text NOT NULL,
+    channel text NOT NULL,
+    recorded_in_tenant_id uuid,
+    forgotten_at timestamp with time zone
+);
+ALTER TABLE ONLY public.erasure_requests FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.erasure_steps (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    request_id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    done_at timestamp with time zone NOT NULL,
+    erased jsonb NOT NULL,
+    kept jsonb NOT NULL
+);
+ALTER TABLE ONLY public.erasure_steps FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.idempotency_keys (
     tenant_id uuid NOT NULL,
     issuer text NOT NULL,
@@ -528,6 +579,15 @@ CREATE TABLE public.quiet_hours (
     updated_at timestamp with time zone NOT NULL
 );
 ALTER TABLE ONLY public.quiet_hours FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.retention_rules (
+    tenant_id uuid NOT NULL,
+    service_code text NOT NULL,
+    keep_years integer NOT NULL,
+    minimum_years integer NOT NULL,
+    updated_by text NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.retention_rules FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.role_assignments (
     tenant_id uuid NOT NULL,
     member_id uuid NOT NULL,
@@ -646,6 +706,10 @@ ALTER TABLE ONLY public.counters
     ADD CONSTRAINT counters_pkey PRIMARY KEY (tenant_id, name);
 ALTER TABLE ONLY public.delegations
     ADD CONSTRAINT delegations_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.erasure_requests
+    ADD CONSTRAINT erasure_requests_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.erasure_steps
+    ADD CONSTRAINT erasure_steps_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, issuer, subject, key);
 ALTER TABLE ONLY public.identity_providers
@@ -678,6 +742,8 @@ ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.quiet_hours
     ADD CONSTRAINT quiet_hours_pkey PRIMARY KEY (tenant_id, person_id);
+ALTER TABLE ONLY public.retention_rules
+    ADD CONSTRAINT retention_rules_pkey PRIMARY KEY (tenant_id, service_code);
 ALTER TABLE ONLY public.role_assignments
     ADD CONSTRAINT role_assignments_pkey PRIMARY KEY (tenant_id, member_id, role);
 ALTER TABLE ONLY public.seaql_migrations
@@ -711,6 +777,7 @@ CREATE INDEX ix_consent_requests_person ON public.consent_requests USING btree (
 CREATE INDEX ix_contacts_lookup ON public.contacts USING btree (tenant_id, kind, value);
 CREATE INDEX ix_contacts_person_any_tenant ON public.contacts USING btree (person_id);
 CREATE INDEX ix_delegations_tutor ON public.delegations USING btree (tenant_id, tutor_subject, person_id);
+CREATE INDEX ix_erasure_requests_person ON public.erasure_requests USING btree (person_id);
 CREATE INDEX ix_interactions_person ON public.interactions USING btree (tenant_id, person_id, occurred_at);
 CREATE INDEX ix_interactions_person_any_tenant ON public.interactions USING btree (person_id);
 CREATE INDEX ix_notification_attempts_delivery ON public.notification_attempts USING btree (tenant_id, delivery_id);
@@ -731,6 +798,7 @@ CREATE UNIQUE INDEX ux_casbin_rule ON public.casbin_rule USING btree (ptype, v0,
 CREATE UNIQUE INDEX ux_cases_external_ref ON public.cases USING btree (tenant_id, source, external_ref);
 CREATE UNIQUE INDEX ux_cases_number ON public.cases USING btree (tenant_id, number);
 CREATE UNIQUE INDEX ux_contacts_value ON public.contacts USING btree (tenant_id, profile_id, kind, value);
+CREATE UNIQUE INDEX ux_erasure_steps_request ON public.erasure_steps USING btree (tenant_id, request_id);
 CREATE UNIQUE INDEX ux_identity_providers_issuer ON public.identity_providers USING btree (issuer, owner_tenant_id);
 CREATE UNIQUE INDEX ux_members_identity ON public.members USING btree (tenant_id, issuer, subject);
 CREATE UNIQUE INDEX ux_profiles_person ON public.profiles USING btree (tenant_id, person_id);
@@ -779,6 +847,9 @@ CREATE POLICY consented_read ON public.profiles FOR SELECT USING (public.civitas
 ALTER TABLE public.contacts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.counters ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.delegations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.erasure_requests ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.erasure_steps ENABLE ROW LEVEL SECURITY;
+CREATE POLICY filed ON public.erasure_requests FOR INSERT WITH CHECK (((forgotten_at IS NULL) AND (public.civitas_is_current_person(person_id) OR public.civitas_person_known(person_id, NULL::uuid))));
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.interactions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY known ON public.persons FOR SELECT USING (((id = public.civitas_current_person()) OR (merged_into = public.civitas_current_person()) OR (EXISTS ( SELECT 1
@@ -791,6 +862,7 @@ ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own ON public.person_identities FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY parties ON public.consent_requests USING ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()))) WITH CHECK ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant())));
+CREATE POLICY parties ON public.erasure_requests FOR SELECT USING ((public.civitas_is_current_person(person_id) OR public.civitas_person_known(person_id, NULL::uuid)));
 CREATE POLICY parties ON public.sharing_consents USING (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id))) WITH CHECK (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id)));
 ALTER TABLE public.person_identities ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_read ON public.access_log FOR SELECT USING (public.civitas_is_current_person(person_id));
@@ -800,6 +872,7 @@ CREATE POLICY person_read ON public.cases FOR SELECT USING (public.civitas_is_cu
 CREATE POLICY person_read ON public.channel_choices FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.contacts FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.delegations FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.erasure_steps FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.interactions FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.notification_deliveries FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.notifications FOR SELECT USING (public.civitas_is_current_person(person_id));
@@ -814,9 +887,11 @@ ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY public_read ON public.service_sheets FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (state = 'published'::text)));
 CREATE POLICY public_read ON public.services FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
 ALTER TABLE public.quiet_hours ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.retention_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.service_sheets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
+CREATE POLICY settled ON public.erasure_requests FOR UPDATE USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON public.access_log USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.attachments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -827,6 +902,7 @@ CREATE POLICY tenant_isolation ON public.channel_choices USING ((tenant_id = (NU
 CREATE POLICY tenant_isolation ON public.contacts USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.counters USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.delegations USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.erasure_steps USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.interactions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.members USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -838,6 +914,7 @@ CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NUL
 CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.quiet_hours USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.retention_rules USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.role_assignments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.service_sheets USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.services USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -853,12 +930,16 @@ REVOKE ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_
 GRANT ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_enter_tenant(p_tenant uuid, p_now text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_enter_tenant(p_tenant uuid, p_now text) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_forget_person(p uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_forget_person(p uuid) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_is_current_person(p uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_is_current_person(p uuid) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_merge_person(p_source uuid, p_target uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_merge_person(p_source uuid, p_target uuid) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_open_erasures() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_open_erasures() TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_person_id(p_code text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_person_id(p_code text) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_person_known(p_id uuid, p_merged uuid) FROM PUBLIC;
@@ -868,32 +949,35 @@ GRANT ALL ON FUNCTION public.civitas_register_person(p_code text, p_new uuid) TO
 REVOKE ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.access_log TO civitas_app;
-GRANT SELECT,INSERT ON TABLE public.attachments TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.attachments TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.audit_events TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.auth_flows TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.casbin_rule TO civitas_app;
 GRANT USAGE ON SEQUENCE public.casbin_rule_id_seq TO civitas_app;
-GRANT SELECT,INSERT ON TABLE public.case_events TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.cases TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.channel_choices TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.case_events TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.cases TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.channel_choices TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.consent_requests TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.contacts TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.counters TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.delegations TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.delegations TO civitas_app;
+GRANT SELECT,INSERT ON TABLE public.erasure_requests TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.erasure_steps TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.idempotency_keys TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.identity_providers TO civitas_app;
-GRANT SELECT,INSERT ON TABLE public.interactions TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.interactions TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.members TO civitas_app;
-GRANT SELECT,INSERT ON TABLE public.notification_attempts TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.notification_deliveries TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.notifications TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.notification_attempts TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notification_deliveries TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notifications TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.outbox TO civitas_app;
 GRANT SELECT ON TABLE public.person_identities TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.person_sources TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.person_sources TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.persons TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.privacy_consents TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.profiles TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.privacy_consents TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.profiles TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quiet_hours TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.retention_rules TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.role_assignments TO civitas_app;
 GRANT SELECT ON TABLE public.seaql_migrations TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.service_sheets TO civitas_app;

@@ -37,6 +37,9 @@ pub trait BlobStore: Send + Sync {
     async fn put(&self, key: &str, bytes: Vec<u8>) -> std::result::Result<(), String>;
     /// The bytes under `key`.
     async fn get(&self, key: &str) -> std::result::Result<Vec<u8>, String>;
+    /// Deletes what is under `key`; nothing there is not an error (erasure runs again
+    /// after a failure).
+    async fn delete(&self, key: &str) -> std::result::Result<(), String>;
 }
 
 /// The key of a file of `tenant` whose digest is `sha256`.

@@ -272,8 +272,14 @@ async fn build<C: ConnectionTrait>(
     if profile_rows.is_empty() {
         return Err(not_found());
     }
+    // A case restricted after an erasure request is kept, never shown.
+    let open_cases = read
+        .cases
+        .into_iter()
+        .filter(|c| c.erase_after.is_none())
+        .collect();
     let case_rows = label(
-        read.cases,
+        open_cases,
         |r| r.tenant_id,
         own,
         consents,

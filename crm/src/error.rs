@@ -18,6 +18,10 @@ pub enum Error {
     /// The caller is known but may not do this.
     #[error("{0}")]
     Forbidden(Cow<'static, str>),
+    /// The record is restricted (kept under a legal duty after its citizen asked for erasure,
+    /// or restricted by them): no one may use it. FORBIDDEN with the reason `RESTRICTED`.
+    #[error("{0} is restricted: it is kept only as the law requires and may not be used")]
+    Restricted(&'static str),
     /// No valid bearer token came with the request.
     #[error("a valid bearer token is required")]
     Unauthenticated,

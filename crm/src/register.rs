@@ -24,6 +24,8 @@ pub struct Inputs {
     /// Bodies whose records this body reads under live consents, with how many ("every
     /// body" for a consent that names none).
     pub reads_from: Vec<(String, u64)>,
+    /// The body's retention schedule: years per service code (`None`: its default).
+    pub retention: Vec<(Option<String>, u32)>,
     /// Whether browsers reach the platform over HTTPS only (HSTS).
     pub https: bool,
     /// The id of the key that seals stored secrets.
@@ -78,9 +80,38 @@ pub fn host_of(url: &str) -> String {
 fn retention(it: bool) -> String {
     tr(
         it,
-        "Nessun termine configurato: i dati restano finché l'ente non li cancella o il cittadino non ne chiede la cancellazione.",
-        "No retention period configured: the data stay until the body erases them or the citizen asks for erasure.",
+        "Finché servono al servizio; alla richiesta di cancellazione del cittadino i dati sono cancellati, salvo le pratiche che il piano di conservazione dell'ente trattiene (vedi sotto).",
+        "As long as the service needs them; when the citizen asks for erasure they are erased, except the cases the body's retention schedule keeps (below).",
     )
+}
+
+/// The cases' retention: the body's schedule, its default first.
+fn case_retention(it: bool, schedule: &[(Option<String>, u32)]) -> String {
+    let default = schedule
+        .iter()
+        .find(|(code, _)| code.is_none())
+        .map(|(_, y)| *y)
+        .unwrap_or(crate::retention::DEFAULT_KEEP_YEARS);
+    let mut out = tr(
+        it,
+        &format!(
+            "Dopo una richiesta di cancellazione le pratiche sono conservate, con accesso limitato, {default} anni dalla chiusura, poi cancellate"
+        ),
+        &format!(
+            "After an erasure request, cases are kept, restricted, for {default} years after they close, then erased"
+        ),
+    );
+    for (code, years) in schedule {
+        if let Some(code) = code {
+            out.push_str(&tr(
+                it,
+                &format!("; {code}: {years} anni"),
+                &format!("; {code}: {years} years"),
+            ));
+        }
+    }
+    out.push('.');
+    out
 }
 
 /// The processors that deliver the body's notifications, from its settings.
@@ -191,7 +222,7 @@ pub fn build(i: &Inputs, language: &str) -> Register {
                 "bodiesUnderConsent": counted(&i.shares_to),
             },
             "services": i.services.iter().map(|s| json!({ "code": s.code, "name": s.name, "area": s.area, "fields": s.fields })).collect::<Vec<_>>(),
-            "retention": retention(it),
+            "retention": case_retention(it, &i.retention),
         }),
         json!({
             "id": "notifications",

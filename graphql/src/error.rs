@@ -62,6 +62,8 @@ impl Code {
 pub struct ApiError {
     pub code: Code,
     pub message: String,
+    /// Why, where the code alone does not say (`RESTRICTED` with FORBIDDEN).
+    pub reason: Option<&'static str>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -71,6 +73,7 @@ impl ApiError {
         ApiError {
             code,
             message: message.into(),
+            reason: None,
         }
     }
 
@@ -86,7 +89,13 @@ impl ApiError {
 
     pub fn into_graphql(self) -> async_graphql::Error {
         let code = self.code.as_str();
-        async_graphql::Error::new(self.message).extend_with(|_, e| e.set("code", code))
+        let reason = self.reason;
+        async_graphql::Error::new(self.message).extend_with(|_, e| {
+            e.set("code", code);
+            if let Some(r) = reason {
+                e.set("reason", r);
+            }
+        })
     }
 }
 
@@ -130,7 +139,7 @@ impl From<civitas_crm::Error> for ApiError {
             E::Validation(_) => Code::Validation,
             E::NotFound(_) => Code::NotFound,
             E::Conflict(_) => Code::Conflict,
-            E::Forbidden(_) => Code::Forbidden,
+            E::Forbidden(_) | E::Restricted(_) => Code::Forbidden,
             E::Unauthenticated => Code::Unauthenticated,
             E::NoTenant => Code::BadRequest,
         };
@@ -138,6 +147,10 @@ impl From<civitas_crm::Error> for ApiError {
             E::Tenancy(e) => e.into(),
             E::Policy(e) => e.into(),
             E::Internal(m) => ApiError::internal(&m),
+            E::Restricted(_) => ApiError {
+                reason: Some("RESTRICTED"),
+                ..ApiError::new(code, e.to_string())
+            },
             other => ApiError::new(code, other.to_string()),
         }
     }

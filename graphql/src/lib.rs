@@ -10,6 +10,7 @@ mod connections;
 mod consents;
 mod delegations;
 mod deliveries;
+mod erasure;
 mod error;
 pub mod events;
 mod identity;
@@ -41,6 +42,7 @@ pub struct Query(
     sheets::SheetQuery,
     receipts::ReceiptQuery,
     register::RegisterQuery,
+    erasure::ErasureQuery,
     citizens::CitizenQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
@@ -67,6 +69,7 @@ pub struct Mutation(
     delegations::DelegationMutation,
     requests::RequestMutation,
     me::MeMutation,
+    erasure::ErasureMutation,
     webhooks::WebhookMutation,
     deliveries::DeliveryMutation,
 );

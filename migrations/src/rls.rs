@@ -34,6 +34,8 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "quiet_hours",
     "attachments",
     "service_sheets",
+    "retention_rules",
+    "erasure_steps",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

@@ -31,6 +31,7 @@ pub struct App {
     pub documents: crate::document::Documents,
     listener: Option<tokio::task::JoinHandle<()>>,
     sla_job: Option<tokio::task::JoinHandle<()>>,
+    erasure_job: Option<tokio::task::JoinHandle<()>>,
     webhook_worker: Option<tokio::task::JoinHandle<()>>,
     notify_worker: Option<tokio::task::JoinHandle<()>>,
 }
@@ -43,6 +44,7 @@ impl App {
         for task in [
             &self.listener,
             &self.sla_job,
+            &self.erasure_job,
             &self.webhook_worker,
             &self.notify_worker,
         ]
@@ -81,6 +83,28 @@ fn spawn_sla_job(
                     events.committed(notices);
                 }
                 Err(e) => tracing::error!(error = %e, "SLA escalation run failed"),
+            }
+        }
+    }))
+}
+
+/// Acts on erasure requests and erases restricted cases whose retention ended, every
+/// `seconds`, on every replica (a body's step is unique per request: a second replica's
+/// attempt rolls back).
+fn spawn_erasure_job(
+    app: &civitas_crm::app::App,
+    seconds: u64,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if seconds == 0 {
+        return None;
+    }
+    let app = app.clone();
+    Some(tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(seconds));
+        loop {
+            tick.tick().await;
+            if let Err(e) = civitas_crm::app::erasure::run(&app).await {
+                tracing::error!(error = %e, "erasure run failed");
             }
         }
     }))
@@ -364,6 +388,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         crate::invalidation::spawn(&db, consents.clone(), authorizer.clone(), events.clone());
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let sla_job = spawn_sla_job(&db, events, metrics.clone(), config.sla_check_seconds);
+    let erasure_job = spawn_erasure_job(&state, config.erasure_run_seconds);
     let outbound = crate::outbound::Outbound::new(policy, std::time::Duration::from_secs(10))?;
     let webhook_worker = crate::webhooks::spawn(
         &db,
@@ -418,6 +443,7 @@ pub async fn build_with_clock(config: Config, clock: Clock) -> anyhow::Result<Ap
         metrics,
         listener,
         sla_job,
+        erasure_job,
         webhook_worker,
         notify_worker,
     })

@@ -62,6 +62,16 @@ impl BlobStore for DiskStore {
             .await
             .map_err(|e| format!("reading {}: {e}", path.display()))
     }
+
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        let path = self.path(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(format!("deleting {}: {e}", path.display()))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Objects under `<prefix><tenant id>/<sha256>` in one bucket.
@@ -123,6 +133,18 @@ impl BlobStore for S3Store {
             .get(url.as_str(), self.max)
             .await
             .map_err(|e| format!("reading {object}: {e}"))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), String> {
+        let object = format!("{}{key}", self.prefix);
+        let url = self
+            .bucket
+            .delete_object(Some(&self.credentials), &object)
+            .sign(SIGNED_FOR);
+        self.out
+            .delete(url.as_str())
+            .await
+            .map_err(|e| format!("deleting {object}: {e}"))
     }
 }
 

@@ -41,6 +41,8 @@ pub struct Config {
     pub identity_providers: Vec<ProviderRegistration>,
     /// How often overdue cases are escalated; 0 turns the job off.
     pub sla_check_seconds: u64,
+    /// How often erasure requests are acted on and expired retention erased; 0: off.
+    pub erasure_run_seconds: u64,
     /// How often the webhook worker looks for due deliveries; 0 turns it off.
     pub webhook_poll_ms: u64,
     /// How often the notification worker looks for due e-mails; 0 turns it off.
@@ -198,6 +200,7 @@ pub struct FileConfig {
     #[serde(default)]
     pub identity_providers: Vec<FileProvider>,
     pub sla_check_seconds: Option<u64>,
+    pub erasure_run_seconds: Option<u64>,
     pub webhook_poll_ms: Option<u64>,
     pub notify_poll_ms: Option<u64>,
     pub shutdown_grace_seconds: Option<u64>,
@@ -390,6 +393,7 @@ impl Config {
             },
             public_url: std::env::var("CIVITAS_PUBLIC_URL").ok().or(file.public_url),
             sla_check_seconds: file.sla_check_seconds.unwrap_or(60),
+            erasure_run_seconds: file.erasure_run_seconds.unwrap_or(300),
             webhook_poll_ms: file.webhook_poll_ms.unwrap_or(1000),
             notify_poll_ms: file.notify_poll_ms.unwrap_or(1000),
             signing_secret: std::env::var("CIVITAS_SIGNING_SECRET").ok(),

@@ -1,6 +1,9 @@
 //! The `civitas` server: configuration, the HTTP shell around the GraphQL schema, the
 //! development token issuer, telemetry and the demo data set.
 
+// The merged GraphQL root types nest one level per module; their layout needs more.
+#![recursion_limit = "256"]
+
 pub mod app;
 pub mod bench;
 pub mod blobs;

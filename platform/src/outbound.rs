@@ -284,6 +284,23 @@ impl Outbound {
         }
     }
 
+    /// Deletes `url` (an object store's signed URL); an object already gone is no error
+    /// (S3 answers 204 either way, others 404).
+    pub async fn delete(&self, url: &str) -> Result<(), OutboundError> {
+        let url = self.policy.check_url(url)?;
+        let resp = self
+            .client
+            .delete(url)
+            .send()
+            .await
+            .map_err(|e| Self::classify(&e))?;
+        if resp.status().is_success() || resp.status() == reqwest::StatusCode::NOT_FOUND {
+            Ok(())
+        } else {
+            Err(OutboundError::Status(resp.status().as_u16()))
+        }
+    }
+
     /// Gets `url` and reads its answer, up to `max` bytes.
     pub async fn get(&self, url: &str, max: usize) -> Result<Vec<u8>, OutboundError> {
         let url = self.policy.check_url(url)?;

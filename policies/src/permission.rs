@@ -47,6 +47,8 @@ terms!(
         ContactCentre => "contact_centre",
         Delegation => "delegation",
         IdentityProvider => "identity_provider",
+        Retention => "retention",
+        Erasure => "erasure",
     }
 );
 
@@ -154,6 +156,9 @@ permissions!(
     CallerIdentify => (Tenant, ContactCentre, Identify),
     DelegationGrant => (Tenant, Delegation, Grant),
     DelegationRevoke => (Tenant, Delegation, Revoke),
+    RetentionRead => (Tenant, Retention, Read),
+    RetentionManage => (Tenant, Retention, Manage),
+    ErasureRecord => (Tenant, Erasure, Record),
 );
 
 #[cfg(test)]

@@ -297,6 +297,24 @@ const OPS: &[Op] = &[
         allowed: SUPERVISORS,
     },
     Op {
+        name: "read the retention schedule",
+        permission: Permission::RetentionRead,
+        query: "{ retentionRules { edges { cursor } } }",
+        allowed: SUPERVISORS,
+    },
+    Op {
+        name: "set a retention rule",
+        permission: Permission::RetentionManage,
+        query: "mutation { setRetentionRule(input: { keepYears: 12 }) { keepYears } }",
+        allowed: &[Role::TenantAdmin],
+    },
+    Op {
+        name: "record an erasure request",
+        permission: Permission::ErasureRecord,
+        query: "mutation { recordErasureRequest(personId: \"00000000-0000-7000-8000-000000000001\") }",
+        allowed: SUPERVISORS,
+    },
+    Op {
         name: "list tenants",
         permission: Permission::TenantsList,
         query: "{ tenants { slug } }",

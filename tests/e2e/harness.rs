@@ -129,6 +129,7 @@ pub fn test_config(backend: Backend, dir: &std::path::Path, pg: Option<&PgDataba
         public_url: None,
         identity_providers: vec![],
         sla_check_seconds: 0,
+        erasure_run_seconds: 0,
         webhook_poll_ms: 200,
         notify_poll_ms: 200,
         signing_secret: Some("test-signing-secret".into()),

@@ -18,6 +18,7 @@ mod counter_consent;
 mod database_functions;
 mod doc_examples;
 mod email;
+mod erasure;
 mod fairness;
 mod file_request;
 mod gateways;

@@ -332,7 +332,9 @@ pub fn problem_of(e: civitas_crm::Error) -> (StatusCode, Option<String>) {
         E::Validation(m) | E::Tenancy(T::Validation(m)) => (StatusCode::BAD_REQUEST, Some(m)),
         E::Conflict(m) | E::Tenancy(T::Conflict(m)) => (StatusCode::CONFLICT, Some(m)),
         E::NotFound(_) | E::Tenancy(T::NotFound(_)) => (StatusCode::NOT_FOUND, None),
-        E::Forbidden(_) | E::Tenancy(T::Forbidden) => (StatusCode::FORBIDDEN, None),
+        E::Forbidden(_) | E::Restricted(_) | E::Tenancy(T::Forbidden) => {
+            (StatusCode::FORBIDDEN, None)
+        }
         E::Tenancy(T::TenantSuspended(_)) => (StatusCode::FORBIDDEN, None),
         E::Unauthenticated => (StatusCode::UNAUTHORIZED, None),
         E::NoTenant => (StatusCode::BAD_REQUEST, None),

@@ -23,11 +23,17 @@ pub(super) struct Target {
 
 /// Case `c` as the reader sees it; NOT_FOUND when it is another body's or person's.
 async fn case_of(reader: Reader<'_>, c: CaseId) -> Result<case::Model> {
+    let staff = matches!(reader, Reader::Body(_));
     let (q, conn) = reader.find::<case::Entity>();
-    q.filter(case::Column::Id.eq(c.0))
+    let row = q
+        .filter(case::Column::Id.eq(c.0))
         .one(conn)
         .await?
-        .ok_or(Error::NotFound("case"))
+        .ok_or(Error::NotFound("case"))?;
+    if staff && row.erase_after.is_some() {
+        return Err(Error::Restricted("this case"));
+    }
+    Ok(row)
 }
 
 /// Runs `read` where `caller` reads cases: staff in their body's scope once `permission`

@@ -15,6 +15,7 @@ pub mod catalogue;
 pub mod citizens;
 pub mod consents;
 pub mod delegations;
+pub mod erasure;
 pub mod identity;
 pub mod interactions;
 pub mod me;

@@ -49,6 +49,7 @@ pub async fn of_body(app: &App, caller: &Caller, language: &str) -> Result<Regis
     let scope = app.db.scope(tc).await?;
     let services = catalogue::list(&scope).await?;
     let hooks = webhooks::list(&scope).await?;
+    let schedule = crate::retention::rules(&scope).await?;
     // Consents are the person's rows, not a tenant's: the parties' filter is explicit here
     // (and the database's policy shows a body no other rows).
     let live = sharing_consent::Entity::find()
@@ -122,6 +123,10 @@ pub async fn of_body(app: &App, caller: &Caller, language: &str) -> Result<Regis
             .await?
             .into_iter()
             .map(|r| r.issuer)
+            .collect(),
+        retention: schedule
+            .into_iter()
+            .map(|r| (r.service_code, r.keep_years))
             .collect(),
         shares_to: named(app, shares_to, every).await?,
         reads_from: named(app, reads_from, every).await?,

@@ -316,13 +316,18 @@ pub async fn create(
     c.try_into()
 }
 
+/// The case, for a use of it: a case restricted after an erasure request is refused.
 async fn load(scope: &Scope, id: CaseId) -> Result<case::Model> {
-    scope
+    let row = scope
         .find::<case::Entity>()
         .filter(case::Column::Id.eq(id.0))
         .one(scope.conn())
         .await?
-        .ok_or_else(|| Error::NotFound("case"))
+        .ok_or_else(|| Error::NotFound("case"))?;
+    if row.erase_after.is_some() {
+        return Err(Error::Restricted("this case"));
+    }
+    Ok(row)
 }
 
 pub async fn get(scope: &Scope, id: CaseId) -> Result<Case> {
@@ -621,7 +626,9 @@ pub async fn list(
     after: Option<CaseId>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Case>, bool)> {
-    let mut q = scope.find::<case::Entity>();
+    let mut q = scope
+        .find::<case::Entity>()
+        .filter(case::Column::EraseAfter.is_null());
     if !f.statuses.is_empty() {
         q = q.filter(case::Column::Status.is_in(f.statuses.iter().map(|s| s.to_string())));
     }
@@ -700,6 +707,9 @@ pub async fn upsert_from_source(
         .filter(case::Column::ExternalRef.eq(external_ref.clone()))
         .one(scope.conn())
         .await?;
+    if existing.as_ref().is_some_and(|c| c.erase_after.is_some()) {
+        return Err(Error::Restricted("this case"));
+    }
     let service = catalogue::by_code(scope, &upd.service_code).await?;
     catalogue::validate_values(&catalogue::field_defs(&service), &upd.custom_fields)?;
     let title = text("title", &upd.title, 200, true)?;

@@ -30,6 +30,9 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
     pub closed_at: Option<DateTimeUtc>,
+    /// Set when the citizen asked for erasure and a retention duty keeps the case: it is
+    /// restricted (no one may use it) until then, and erased then.
+    pub erase_after: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
