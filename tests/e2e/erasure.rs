@@ -431,3 +431,61 @@ async fn a_run_killed_half_way_is_finished_by_the_next(
     assert_eq!(rs[0]["settled"], true);
     assert_eq!(rs[0]["steps"].as_array().expect("steps").len(), 2);
 }
+
+#[rstest]
+#[tokio::test]
+async fn the_citizen_asks_in_the_portal_and_reads_each_bodys_answer(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    body_with_mario(&app, "roma").await;
+    let (mario, _) = crate::portal::signed_in(&app, MARIO, "/").await;
+    let url = app.url("/erasure");
+    let page = |c: reqwest::Client| {
+        let url = url.clone();
+        async move {
+            let r = c.get(url).send().await.expect("page");
+            assert_eq!(r.status(), 200);
+            r.text().await.expect("html")
+        }
+    };
+    let html = page(mario.clone()).await;
+    assert!(html.contains("Chiedi la cancellazione"), "{html}");
+    let csrf = crate::portal::form_token(&html);
+
+    let unconfirmed = mario
+        .post(app.url("/erasure"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(unconfirmed.status(), 303);
+    let api = app.citizen(MARIO);
+    assert!(
+        requests(&app.gql(&api, MINE, json!({})).await).is_empty(),
+        "not without the tick"
+    );
+
+    let asked = mario
+        .post(app.url("/erasure"))
+        .form(&[("csrf", csrf.as_str()), ("confirm", "yes")])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(asked.status(), 303);
+    let html = page(mario.clone()).await;
+    assert!(html.contains("In corso"), "{html}");
+    assert!(
+        !html.contains("erasure-confirm"),
+        "no second form while one is open"
+    );
+
+    run(&app).await;
+    let html = page(mario.clone()).await;
+    assert!(html.contains("Tutti gli enti hanno risposto"), "{html}");
+    assert!(
+        html.contains("conserva per legge"),
+        "the kept case is listed: {html}"
+    );
+    assert!(html.contains("Piano di conservazione: 10 anni"), "{html}");
+}

@@ -294,10 +294,14 @@ async fn a_citizen_uses_the_portal_in_a_real_browser(#[case] backend: Backend) {
         ("/access-log", "access-log"),
         ("/delegations", "delegations"),
         ("/profile", "profile"),
+        ("/erasure", "erasure"),
         ("/no-such-page", "not-found"),
     ] {
         b.goto(&app.url(path)).await;
         b.check_page(name).await;
+        if path == "/erasure" {
+            assert!(b.text("main h1").await.contains("Cancellazione"));
+        }
     }
     assert!(b.text("main").await.contains("Pagina non trovata"));
 

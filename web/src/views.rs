@@ -33,6 +33,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "access_log.html",
         include_str!("../templates/access_log.html"),
     ),
+    ("erasure.html", include_str!("../templates/erasure.html")),
     (
         "delegations.html",
         include_str!("../templates/delegations.html"),

@@ -1,6 +1,7 @@
 //! The portal's pages, one module per area of the citizen's reserved area.
 
 mod account;
+mod erasure;
 mod inbox;
 mod privacy;
 mod profile;
@@ -62,6 +63,7 @@ pub fn routes() -> Router<Arc<Portal>> {
         )
         .route("/delegations/{id}/revoke", post(privacy::revoke_delegation))
         .route("/my-data.json", get(privacy::export))
+        .route("/erasure", get(erasure::show).post(erasure::ask))
         .route("/profile", get(profile::show))
         .route("/profile/{body}/contacts", post(profile::contacts))
         .route("/profile/{body}/channels", post(profile::channels))
