@@ -568,7 +568,8 @@ CREATE TABLE public.profiles (
     notes text DEFAULT ''::text NOT NULL,
     merged_into uuid,
     created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL
+    updated_at timestamp with time zone NOT NULL,
+    restricted_at timestamp with time zone
 );
 ALTER TABLE ONLY public.profiles FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.quiet_hours (
@@ -579,6 +580,19 @@ CREATE TABLE public.quiet_hours (
     updated_at timestamp with time zone NOT NULL
 );
 ALTER TABLE ONLY public.quiet_hours FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.restrictions (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    purpose text NOT NULL,
+    kind text NOT NULL,
+    reason text NOT NULL,
+    requested_at timestamp with time zone NOT NULL,
+    requested_by text NOT NULL,
+    lifted_at timestamp with time zone,
+    lifted_by text
+);
+ALTER TABLE ONLY public.restrictions FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.retention_rules (
     tenant_id uuid NOT NULL,
     service_code text NOT NULL,
@@ -742,6 +756,8 @@ ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.quiet_hours
     ADD CONSTRAINT quiet_hours_pkey PRIMARY KEY (tenant_id, person_id);
+ALTER TABLE ONLY public.restrictions
+    ADD CONSTRAINT restrictions_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.retention_rules
     ADD CONSTRAINT retention_rules_pkey PRIMARY KEY (tenant_id, service_code);
 ALTER TABLE ONLY public.role_assignments
@@ -790,6 +806,7 @@ CREATE INDEX ix_persons_merged_into ON public.persons USING btree (merged_into);
 CREATE INDEX ix_privacy_consents_person ON public.privacy_consents USING btree (tenant_id, person_id, purpose);
 CREATE INDEX ix_profiles_person_any_tenant ON public.profiles USING btree (person_id);
 CREATE INDEX ix_profiles_search_name ON public.profiles USING btree (tenant_id, search_name);
+CREATE INDEX ix_restrictions_person ON public.restrictions USING btree (tenant_id, person_id, purpose);
 CREATE INDEX ix_services_search ON public.services USING gin (search);
 CREATE INDEX ix_sharing_consents_grantee ON public.sharing_consents USING btree (grantee_tenant_id);
 CREATE INDEX ix_sharing_consents_person ON public.sharing_consents USING btree (person_id, grantee_tenant_id);
@@ -879,6 +896,7 @@ CREATE POLICY person_read ON public.notifications FOR SELECT USING (public.civit
 CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.quiet_hours FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.restrictions FOR SELECT USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civitas_is_current_person(person_id)) WITH CHECK (public.civitas_is_current_person(person_id));
 ALTER TABLE public.persons ENABLE ROW LEVEL SECURITY;
@@ -887,6 +905,7 @@ ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY public_read ON public.service_sheets FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (state = 'published'::text)));
 CREATE POLICY public_read ON public.services FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
 ALTER TABLE public.quiet_hours ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.restrictions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.retention_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.service_sheets ENABLE ROW LEVEL SECURITY;
@@ -914,6 +933,7 @@ CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NUL
 CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.quiet_hours USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.restrictions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.retention_rules USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.role_assignments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.service_sheets USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -977,6 +997,7 @@ GRANT SELECT,INSERT ON TABLE public.persons TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.privacy_consents TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.profiles TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quiet_hours TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.restrictions TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.retention_rules TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.role_assignments TO civitas_app;
 GRANT SELECT ON TABLE public.seaql_migrations TO civitas_app;

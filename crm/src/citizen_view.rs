@@ -261,8 +261,27 @@ async fn build<C: ConnectionTrait>(
         return Err(not_found());
     };
     let consents = read.consents.as_slice();
+    // A body whose handling the citizen restricted shows nothing of them: its own staff
+    // are refused, another body's reader does not see its records.
+    let restricted: BTreeSet<Uuid> = read
+        .profiles
+        .iter()
+        .filter(|p| p.restricted_at.is_some())
+        .map(|p| p.tenant_id)
+        .collect();
+    if restricted.contains(&own.0) {
+        return Err(crate::Error::Restricted(
+            "this citizen's records at your body",
+        ));
+    }
+    let usable = |t: &Uuid| !restricted.contains(t);
+    let profiles: Vec<_> = read
+        .profiles
+        .into_iter()
+        .filter(|p| usable(&p.tenant_id))
+        .collect();
     let profile_rows = label(
-        read.profiles,
+        profiles,
         |p| p.tenant_id,
         own,
         consents,
@@ -276,7 +295,7 @@ async fn build<C: ConnectionTrait>(
     let open_cases = read
         .cases
         .into_iter()
-        .filter(|c| c.erase_after.is_none())
+        .filter(|c| c.erase_after.is_none() && usable(&c.tenant_id))
         .collect();
     let case_rows = label(
         open_cases,
@@ -286,8 +305,13 @@ async fn build<C: ConnectionTrait>(
         ConsentScope::Cases,
         now,
     );
+    let interactions = read
+        .interactions
+        .into_iter()
+        .filter(|i| usable(&i.tenant_id))
+        .collect();
     let interaction_rows = label(
-        read.interactions,
+        interactions,
         |r| r.tenant_id,
         own,
         consents,

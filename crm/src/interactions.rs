@@ -161,6 +161,7 @@ pub async fn identify_caller(
                 .find::<profile::Entity>()
                 .filter(profile::Column::PersonId.is_in(family.iter().copied()))
                 .filter(profile::Column::MergedInto.is_null())
+                .filter(profile::Column::RestrictedAt.is_null())
                 .one(scope.conn())
                 .await?;
             let filter = CaseFilter {

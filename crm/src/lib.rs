@@ -33,6 +33,7 @@ pub mod profiles;
 pub mod public_catalogue;
 pub mod receipts;
 pub mod register;
+pub mod restrictions;
 pub mod retention;
 pub mod sharing;
 pub mod sheets;

@@ -193,6 +193,17 @@ pub(crate) async fn case_message(
 /// Writes a notification, queues it for the channels that reach its citizen, and tells
 /// the citizen's open subscriptions once the transaction commits.
 async fn write(scope: &Scope, row: notification::ActiveModel) -> Result<()> {
+    // A citizen who objected to the body's notifications, or restricted its handling of
+    // their records, gets none.
+    if let sea_orm::ActiveValue::Set(person) = &row.person_id {
+        let me = [*person];
+        if crate::restrictions::in_force(scope, &me, crate::restrictions::Purpose::Notifications)
+            .await?
+            || crate::restrictions::handling_restricted(scope, *person).await?
+        {
+            return Ok(());
+        }
+    }
     let saved = scope.insert(row).await?;
     crate::notify::outbox::enqueue(scope, &saved).await?;
     let event = NotificationEvent {

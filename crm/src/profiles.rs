@@ -481,7 +481,8 @@ pub async fn search(
 ) -> Result<Page> {
     let mut query = scope
         .find::<profile::Entity>()
-        .filter(profile::Column::MergedInto.is_null());
+        .filter(profile::Column::MergedInto.is_null())
+        .filter(profile::Column::RestrictedAt.is_null());
     if let Some(raw) = q.fiscal_code.as_deref() {
         let code = parse_fiscal_code(raw)?;
         let ids: Vec<Uuid> = match persons::id_by_fiscal_code(scope.conn(), &code).await? {

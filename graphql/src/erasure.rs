@@ -125,7 +125,7 @@ pub struct RetentionRuleInput {
 }
 
 /// A page of an in-memory list, by position.
-fn paged<R, T: async_graphql::OutputType>(
+pub(crate) fn paged<R, T: async_graphql::OutputType>(
     rows: Vec<R>,
     first: i32,
     after: Option<String>,

@@ -23,6 +23,7 @@ mod policies;
 mod receipts;
 mod register;
 mod requests;
+mod restrictions;
 mod sheets;
 mod tenants;
 mod types;
@@ -43,6 +44,7 @@ pub struct Query(
     receipts::ReceiptQuery,
     register::RegisterQuery,
     erasure::ErasureQuery,
+    restrictions::RestrictionQuery,
     citizens::CitizenQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
@@ -70,6 +72,7 @@ pub struct Mutation(
     requests::RequestMutation,
     me::MeMutation,
     erasure::ErasureMutation,
+    restrictions::RestrictionMutation,
     webhooks::WebhookMutation,
     deliveries::DeliveryMutation,
 );

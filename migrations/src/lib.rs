@@ -27,6 +27,7 @@ mod m20261201_000020_notification_archive;
 mod m20261201_000021_service_sheets;
 mod m20261201_000022_persons_wall;
 mod m20261201_000023_erasure;
+mod m20261201_000024_restrictions;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000021_service_sheets::Migration),
             Box::new(m20261201_000022_persons_wall::Migration),
             Box::new(m20261201_000023_erasure::Migration),
+            Box::new(m20261201_000024_restrictions::Migration),
         ]
     }
 }

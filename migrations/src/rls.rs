@@ -36,6 +36,7 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "service_sheets",
     "retention_rules",
     "erasure_steps",
+    "restrictions",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

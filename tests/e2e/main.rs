@@ -35,6 +35,7 @@ mod processing_register;
 mod public_catalogue;
 mod realtime;
 mod receipts;
+mod restrictions;
 mod s3;
 mod schema_snapshot;
 mod secrets_at_rest;

@@ -30,8 +30,14 @@ async fn case_of(reader: Reader<'_>, c: CaseId) -> Result<case::Model> {
         .one(conn)
         .await?
         .ok_or(Error::NotFound("case"))?;
-    if staff && row.erase_after.is_some() {
-        return Err(Error::Restricted("this case"));
+    if let (true, Reader::Body(scope)) = (staff, reader) {
+        let restricted = match row.person_id {
+            Some(p) => crate::restrictions::handling_restricted(scope, p).await?,
+            None => false,
+        };
+        if row.erase_after.is_some() || restricted {
+            return Err(Error::Restricted("this case"));
+        }
     }
     Ok(row)
 }

@@ -18,7 +18,7 @@ use crate::sharing::{
 use crate::{Error, Result};
 
 /// The body named `slug` in the argument `field`; VALIDATION when there is none.
-async fn body(app: &App, field: &str, slug: &str) -> Result<Tenant> {
+pub(super) async fn body(app: &App, field: &str, slug: &str) -> Result<Tenant> {
     let slug = TenantSlug::parse(slug)?;
     registry::find_by_slug(&app.db, &slug)
         .await?

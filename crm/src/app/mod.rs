@@ -26,6 +26,7 @@ pub mod policies;
 pub mod receipts;
 pub mod register;
 pub mod requests;
+pub mod restrictions;
 pub mod sheets;
 pub mod tenants;
 pub mod watch;

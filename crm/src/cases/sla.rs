@@ -63,7 +63,7 @@ async fn run(db: &Db, now: DateTime<Utc>) -> Result<(Vec<Case>, Vec<Notice>, Ove
             .find::<case::Entity>()
             .filter(case::Column::DueAt.lt(now))
             .filter(case::Column::Status.is_not_in(open))
-            .filter(case::Column::EraseAfter.is_null())
+            .filter(super::store::usable(&scope))
             .all(scope.conn())
             .await?;
         overdue_by_tenant.insert(ctx.tenant.slug.to_string(), overdue.len() as u64);

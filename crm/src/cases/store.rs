@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{CaseStatus, Priority};
 use crate::catalogue::{self, Service};
 use crate::channels::Channel;
-use crate::entity::{case, case_event};
+use crate::entity::{case, case_event, profile};
 use crate::events::{CaseChange, CaseEventKind, announce};
 use crate::ids::{CaseId, PersonId, ServiceId};
 use crate::lookup::{Lookup, registered_person};
@@ -327,6 +327,11 @@ async fn load(scope: &Scope, id: CaseId) -> Result<case::Model> {
     if row.erase_after.is_some() {
         return Err(Error::Restricted("this case"));
     }
+    if let Some(p) = row.person_id
+        && crate::restrictions::handling_restricted(scope, p).await?
+    {
+        return Err(Error::Restricted("this case"));
+    }
     Ok(row)
 }
 
@@ -618,6 +623,24 @@ pub struct CaseFilter {
     pub overdue: Option<bool>,
 }
 
+/// The cases of the scope's body its staff may use: not restricted after an erasure
+/// request, nor of a citizen who restricted the body's handling of their records.
+pub(crate) fn usable(scope: &Scope) -> sea_orm::Condition {
+    let restricted = sea_orm::sea_query::Query::select()
+        .column(profile::Column::PersonId)
+        .from(profile::Entity)
+        .and_where(profile::Column::TenantId.eq(scope.tenant_id().0))
+        .and_where(profile::Column::RestrictedAt.is_not_null())
+        .to_owned();
+    sea_orm::Condition::all()
+        .add(case::Column::EraseAfter.is_null())
+        .add(
+            sea_orm::Condition::any()
+                .add(case::Column::PersonId.is_null())
+                .add(case::Column::PersonId.not_in_subquery(restricted)),
+        )
+}
+
 /// A page of the body's cases, newest first; `after` is the id of the last case seen.
 pub async fn list(
     scope: &Scope,
@@ -626,9 +649,7 @@ pub async fn list(
     after: Option<CaseId>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<Case>, bool)> {
-    let mut q = scope
-        .find::<case::Entity>()
-        .filter(case::Column::EraseAfter.is_null());
+    let mut q = scope.find::<case::Entity>().filter(usable(scope));
     if !f.statuses.is_empty() {
         q = q.filter(case::Column::Status.is_in(f.statuses.iter().map(|s| s.to_string())));
     }

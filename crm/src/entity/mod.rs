@@ -21,6 +21,7 @@ pub mod person_source;
 pub mod privacy_consent;
 pub mod profile;
 pub mod quiet_hours;
+pub mod restriction;
 pub mod retention_rule;
 pub mod service;
 pub mod service_sheet;

@@ -18,6 +18,9 @@ pub struct Model {
     pub merged_into: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Set while the citizen restricts the body's handling of their records (art. 18):
+    /// the profile and the person's cases are then hidden from the body's staff.
+    pub restricted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
