@@ -18,6 +18,7 @@ pub mod erasure;
 mod error;
 pub mod events;
 pub mod export;
+pub mod export_stream;
 pub mod identity;
 pub mod ids;
 pub mod interactions;

@@ -192,6 +192,31 @@ pub async fn download(
     r
 }
 
+/// `GET /export/my-data.json` with a citizen's bearer token: everything every body holds about
+/// them, streamed (the document `/schemas/personal-data-v1.json` describes).
+pub async fn my_data(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let (caller, _held) = match admitted(&app, &headers).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match civitas_crm::app::me::export_stream(&app.state, &caller).await {
+        Ok(rx) => civitas_web::streamed_json("my-data.json", rx),
+        Err(e) => reject(e.into()),
+    }
+}
+
+/// `GET /schemas/personal-data-v1.json`: the JSON Schema of the export.
+pub async fn personal_data_schema() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/schema+json"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        civitas_crm::export_stream::SCHEMA,
+    )
+        .into_response()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

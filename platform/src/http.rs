@@ -44,6 +44,11 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/attachments/{id}", get(crate::files::download))
         .route("/receipts/jwks.json", get(receipt_keys))
+        .route("/export/my-data.json", get(crate::files::my_data))
+        .route(
+            "/schemas/personal-data-v1.json",
+            get(crate::files::personal_data_schema),
+        )
         .route(
             "/branding/logo",
             axum::routing::put(crate::logo::put)

@@ -26,6 +26,7 @@ mod harness;
 mod isolation;
 mod legacy_citizens;
 mod my_contacts;
+mod my_data_export;
 mod my_delegations;
 mod notifications;
 mod oidc;

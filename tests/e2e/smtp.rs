@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn sink_dir() -> PathBuf {
+pub(crate) fn sink_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/smtp-sink")
 }
 
@@ -46,6 +46,18 @@ impl Received {
     }
 }
 
+/// The Python environment of tests/smtp-sink (aiosmtpd, jsonschema), installed once per
+/// run by scripts/smtp-sink-up (which does nothing when it is complete).
+pub(crate) fn ensure_sink_venv() {
+    static READY: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    READY.get_or_init(|| {
+        let status = Command::new(sink_dir().join("../../scripts/smtp-sink-up"))
+            .status()
+            .expect("scripts/smtp-sink-up installs aiosmtpd and jsonschema for the tests");
+        assert!(status.success(), "scripts/smtp-sink-up failed");
+    });
+}
+
 /// A port nobody listens on (bound, then let go).
 pub fn closed_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -54,13 +66,8 @@ pub fn closed_port() -> u16 {
 
 impl SmtpSink {
     pub fn start() -> Self {
+        ensure_sink_venv();
         let python = sink_dir().join(".venv/bin/python");
-        if !python.exists() {
-            let status = Command::new(sink_dir().join("../../scripts/smtp-sink-up"))
-                .status()
-                .expect("scripts/smtp-sink-up installs aiosmtpd for the e-mail tests");
-            assert!(status.success(), "scripts/smtp-sink-up failed");
-        }
         let dir = tempfile::tempdir().expect("tempdir");
         for _ in 0..5 {
             let port = closed_port();

@@ -111,6 +111,32 @@ impl Portal {
 }
 
 /// The portal's routes (`/`, `/requests`…, and its static assets under `/static`).
+/// A JSON download written as it is produced: the chunks of `rx`, then the end.
+pub fn streamed_json(
+    name: &str,
+    rx: tokio::sync::mpsc::Receiver<bytes::Bytes>,
+) -> axum::response::Response {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let chunks = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::convert::Infallible>(chunk), rx))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        axum::body::Body::from_stream(chunks),
+    )
+        .into_response()
+}
+
 pub fn router(portal: Arc<Portal>) -> Router {
     let hsts = visit::hsts(portal.settings.https);
     pages::routes()

@@ -79,6 +79,21 @@ pub async fn export(app: &App, caller: &Caller) -> Result<Value> {
     Ok(json!({ "exportedAt": app.now(), "bodies": bodies, "data": value }))
 }
 
+/// Everything every body holds about the signed-in citizen, streamed as it is read (the
+/// document `export_stream::SCHEMA` describes): chunks on the receiver, in bounded memory
+/// however long the lists.
+pub async fn export_stream(
+    app: &App,
+    caller: &Caller,
+) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
+    let scope = own_scope(app, caller).await?;
+    Ok(crate::export_stream::start(
+        app.db.clone(),
+        scope,
+        app.now(),
+    ))
+}
+
 pub async fn profiles(app: &App, caller: &Caller) -> Result<Vec<Profile>> {
     let scope = own_scope(app, caller).await?;
     let v = export::profiles_of(&scope).await?;

@@ -306,13 +306,10 @@ pub async fn revoke_delegation(
     }
 }
 
-/// Everything every body holds about the citizen, as the JSON `exportMyData` gives.
+/// Everything every body holds about the citizen, streamed (`/schemas/personal-data-v1.json`).
 pub async fn export(Citizen(visit): Citizen, State(portal): State<Arc<Portal>>) -> Response {
-    match me::export(&portal.app, &visit.caller).await {
-        Ok(v) => download_json(
-            "my-data.json",
-            serde_json::to_vec_pretty(&v).unwrap_or_default(),
-        ),
+    match me::export_stream(&portal.app, &visit.caller).await {
+        Ok(rx) => crate::streamed_json("my-data.json", rx),
         Err(e) => visit.problem(&portal, e),
     }
 }
