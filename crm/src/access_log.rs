@@ -52,13 +52,34 @@ pub async fn every_access_to_person(scope: &PersonScope) -> Result<Vec<AccessEnt
         .collect())
 }
 
+/// Which reads a citizen wants to see: by the reading body, and in a period.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AccessFilter {
+    pub reader: Option<TenantId>,
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive.
+    pub to: Option<DateTime<Utc>>,
+}
+
 /// Cross-body reads about the scope's person, newest first: a page, and whether more follow.
 pub async fn access_log_of_person(
     scope: &PersonScope,
+    filter: AccessFilter,
     first: u64,
     after: Option<Uuid>,
 ) -> Result<(Vec<AccessEntry>, bool)> {
-    page(scope.conn(), scope.find(), first, after).await
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let mut q = scope.find::<access_log::Entity>();
+    if let Some(r) = filter.reader {
+        q = q.filter(access_log::Column::TenantId.eq(r.0));
+    }
+    if let Some(f) = filter.from {
+        q = q.filter(access_log::Column::OccurredAt.gte(f));
+    }
+    if let Some(t) = filter.to {
+        q = q.filter(access_log::Column::OccurredAt.lt(t));
+    }
+    page(scope.conn(), q, first, after).await
 }
 
 async fn page<C: sea_orm::ConnectionTrait>(

@@ -98,15 +98,20 @@ impl ConsentQuery {
     }
 
     /// Reads of the signed-in citizen's data by another body, newest first, as a Relay
-    /// connection.
+    /// connection; only those by the body `body` (a slug) and in `[from, to)` when given.
     async fn my_access_entries(
         &self,
         ctx: &Context<'_>,
         #[graphql(default = 20)] first: i32,
         after: Option<String>,
+        body: Option<String>,
+        from: Option<chrono::DateTime<chrono::Utc>>,
+        to: Option<chrono::DateTime<chrono::Utc>>,
     ) -> ApiResult<Conn<AccessEntry>> {
         let page = page_args(first, after)?;
-        let found = me::access_log(state(ctx), caller(ctx), page).await?;
+        let found =
+            me::access_log_filtered(state(ctx), caller(ctx), body.as_deref(), from, to, page)
+                .await?;
         Ok(AccessEntry::connection(found, page.after.is_some()))
     }
 

@@ -192,6 +192,25 @@ async fn every_list_pages_as_a_relay_connection_within_its_body(
         read_ids,
         "the citizen sees every read"
     );
+    // Filtered by the reading body and by period.
+    let filtered = |args: &str| {
+        let q = format!("{{ myAccessEntries({args}) {{ edges {{ node {{ id }} }} }} }}");
+        let token = app.citizen(MARIO);
+        let app = &app;
+        async move { app.gql(&token, &q, json!({})).await }
+    };
+    let by_beta = filtered("body: \"beta\"").await;
+    assert_eq!(nodes(&by_beta["data"]["myAccessEntries"]).len(), 3);
+    let by_alfa = filtered("body: \"alfa\"").await;
+    assert!(nodes(&by_alfa["data"]["myAccessEntries"]).is_empty());
+    let later = filtered("from: \"2999-01-01T00:00:00Z\"").await;
+    assert!(nodes(&later["data"]["myAccessEntries"]).is_empty());
+    let until_now = filtered("from: \"2000-01-01T00:00:00Z\", to: \"2999-01-01T00:00:00Z\"").await;
+    assert_eq!(nodes(&until_now["data"]["myAccessEntries"]).len(), 3);
+    let backwards = filtered("from: \"2999-01-01T00:00:00Z\", to: \"2000-01-01T00:00:00Z\"").await;
+    assert_eq!(error_code(&backwards), "VALIDATION");
+    let nowhere = filtered("body: \"nowhere\"").await;
+    assert_eq!(error_code(&nowhere), "VALIDATION");
     let cases = walk(&app, &op, "cases", "", "id", json!({})).await;
     distinct("cases", &cases, 3);
 

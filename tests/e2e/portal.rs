@@ -295,12 +295,16 @@ async fn a_citizen_uses_the_portal_in_a_real_browser(#[case] backend: Backend) {
         ("/delegations", "delegations"),
         ("/profile", "profile"),
         ("/erasure", "erasure"),
+        ("/restrictions", "restrictions"),
         ("/no-such-page", "not-found"),
     ] {
         b.goto(&app.url(path)).await;
         b.check_page(name).await;
         if path == "/erasure" {
             assert!(b.text("main h1").await.contains("Cancellazione"));
+        }
+        if path == "/restrictions" {
+            assert!(b.text("main h1").await.contains("Limitazione"));
         }
     }
     assert!(b.text("main").await.contains("Pagina non trovata"));

@@ -284,3 +284,79 @@ async fn restrictions_refuse_what_they_must(#[values(Sqlite, Postgres)] backend:
         "nothing written"
     );
 }
+
+#[rstest]
+#[tokio::test]
+async fn the_citizen_restricts_and_lifts_in_the_portal(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (roma, _, _) = two_bodies(&app).await;
+    let (mario, _) = crate::portal::signed_in(&app, MARIO, "/").await;
+    let page = || async {
+        let r = mario
+            .get(app.url("/restrictions"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(r.status(), 200);
+        r.text().await.expect("html")
+    };
+    let html = page().await;
+    assert!(
+        html.contains("value=\"roma\""),
+        "a body that knows him: {html}"
+    );
+    assert!(!html.contains("value=\"gamma\""));
+    let csrf = crate::portal::form_token(&html);
+    let asked = mario
+        .post(app.url("/restrictions"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "roma"),
+            ("purpose", "case_handling"),
+            ("kind", "restriction"),
+            ("reason", "dati inesatti"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(asked.status(), 303);
+    let html = page().await;
+    assert!(html.contains("In vigore dal"), "{html}");
+    let fc = json!({ "fc": MARIO });
+    let refused = app.gql(&roma, VIEW, fc.clone()).await;
+    assert_eq!(refused["errors"][0]["extensions"]["reason"], "RESTRICTED");
+
+    let lift = html
+        .split("action=\"/restrictions/")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .expect("a lift form")
+        .to_owned();
+    let lifted = mario
+        .post(app.url(&format!("/restrictions/{lift}")))
+        .form(&[("csrf", crate::portal::form_token(&html))])
+        .send()
+        .await
+        .expect("lift");
+    assert_eq!(lifted.status(), 303);
+    assert!(page().await.contains("Revocata il"));
+    assert_no_errors(&app.gql(&roma, VIEW, fc).await);
+
+    let bad = mario
+        .post(app.url("/restrictions"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("body", "roma"),
+            ("purpose", "nonsense"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        bad.status(),
+        400,
+        "an unknown purpose is the citizen's mistake"
+    );
+}

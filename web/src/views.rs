@@ -35,6 +35,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("erasure.html", include_str!("../templates/erasure.html")),
     (
+        "restrictions.html",
+        include_str!("../templates/restrictions.html"),
+    ),
+    (
         "delegations.html",
         include_str!("../templates/delegations.html"),
     ),

@@ -34,8 +34,33 @@ pub async fn access_log(
     caller: &Caller,
     page: Page<Uuid>,
 ) -> Result<(Vec<AccessEntry>, bool)> {
+    access_log_filtered(app, caller, None, None, None, page).await
+}
+
+/// As [`access_log`], only reads by the body `reader` (a slug) and in `[from, to)`.
+/// VALIDATION for a body that does not exist or a period that ends before it starts.
+pub async fn access_log_filtered(
+    app: &App,
+    caller: &Caller,
+    reader: Option<&str>,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    page: Page<Uuid>,
+) -> Result<(Vec<AccessEntry>, bool)> {
+    if let (Some(f), Some(t)) = (from, to)
+        && t <= f
+    {
+        return Err(Error::Validation(
+            "to: the period ends before it starts".into(),
+        ));
+    }
+    let reader = match reader {
+        Some(slug) => Some(super::consents::body(app, "body", slug).await?.id),
+        None => None,
+    };
+    let filter = access_log::AccessFilter { reader, from, to };
     let scope = own_scope(app, caller).await?;
-    let found = access_log::access_log_of_person(&scope, page.first, page.after).await?;
+    let found = access_log::access_log_of_person(&scope, filter, page.first, page.after).await?;
     scope.commit().await?;
     Ok(found)
 }

@@ -6,6 +6,7 @@ mod inbox;
 mod privacy;
 mod profile;
 mod requests;
+mod restrictions;
 mod services;
 
 use std::collections::HashMap;
@@ -64,6 +65,11 @@ pub fn routes() -> Router<Arc<Portal>> {
         .route("/delegations/{id}/revoke", post(privacy::revoke_delegation))
         .route("/my-data.json", get(privacy::export))
         .route("/erasure", get(erasure::show).post(erasure::ask))
+        .route(
+            "/restrictions",
+            get(restrictions::show).post(restrictions::ask),
+        )
+        .route("/restrictions/{id}/lift", post(restrictions::lift))
         .route("/profile", get(profile::show))
         .route("/profile/{body}/contacts", post(profile::contacts))
         .route("/profile/{body}/channels", post(profile::channels))
