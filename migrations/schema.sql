@@ -869,9 +869,7 @@ ALTER TABLE public.erasure_steps ENABLE ROW LEVEL SECURITY;
 CREATE POLICY filed ON public.erasure_requests FOR INSERT WITH CHECK (((forgotten_at IS NULL) AND (public.civitas_is_current_person(person_id) OR public.civitas_person_known(person_id, NULL::uuid))));
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.interactions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY known ON public.persons FOR SELECT USING (((id = public.civitas_current_person()) OR (merged_into = public.civitas_current_person()) OR (EXISTS ( SELECT 1
-   FROM public.profiles f
-  WHERE ((f.tenant_id = public.civitas_current_tenant()) AND (f.person_id = COALESCE(persons.merged_into, persons.id))))) OR public.civitas_person_known(id, merged_into)));
+CREATE POLICY known ON public.persons FOR SELECT USING (public.civitas_person_known(id, merged_into));
 ALTER TABLE public.members ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notification_attempts ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notification_deliveries ENABLE ROW LEVEL SECURITY;

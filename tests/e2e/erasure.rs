@@ -3,7 +3,6 @@
 //! cases are refused to operators (FORBIDDEN, reason RESTRICTED) and erased when their
 //! retention ends; a run killed half-way leaves each body done or untouched.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -13,6 +12,7 @@ use civitas_tenants::Role;
 use rstest::rstest;
 use serde_json::{Value, json};
 
+use crate::attachments::files;
 use crate::harness::*;
 
 const MARIO: &str = "RSSMRA85T10A562S";
@@ -87,21 +87,6 @@ async fn upload(app: &TestApp, token: &str, case: &str, bytes: &[u8]) {
         .await
         .expect("upload");
     assert!(r.status().is_success(), "upload: {}", r.status());
-}
-
-fn files(dir: &Path) -> Vec<PathBuf> {
-    let mut out = vec![];
-    if let Ok(entries) = std::fs::read_dir(dir) {
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                out.extend(files(&p));
-            } else {
-                out.push(p);
-            }
-        }
-    }
-    out
 }
 
 fn requests(v: &Value) -> Vec<Value> {
