@@ -49,6 +49,15 @@ pub async fn upsert_person(
         },
         (None, None) => None,
     };
+    // A citizen who restricted the body's handling of their records is not written to by
+    // its legacy systems either.
+    if let Some(p) = &existing
+        && crate::restrictions::handling_restricted(scope, p.person_id).await?
+    {
+        return Err(crate::Error::Restricted(
+            "this citizen's records at your body",
+        ));
+    }
     let (profile, changed) = match existing {
         Some(current) if !profiles::differs(&current, &input)? => (current, false),
         Some(current) => (

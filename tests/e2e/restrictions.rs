@@ -360,3 +360,37 @@ async fn the_citizen_restricts_and_lifts_in_the_portal(
         "an unknown purpose is the citizen's mistake"
     );
 }
+
+#[rstest]
+#[tokio::test]
+async fn legacy_systems_do_not_write_to_a_restricted_citizen(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    two_bodies(&app).await;
+    let sys = app.member("roma", "roma-sys", Role::Integrator).await;
+    let citizen = "mutation { upsertCitizenFromSource(source: \"anagrafe\", externalRef: \"A-1\", \
+      input: { fiscalCode: \"RSSMRA85T10A562S\", givenName: \"Mario\", familyName: \"Bianchi\" }) { changed } }";
+    let case = "mutation { upsertCaseFromSource(source: \"sap\", externalRef: \"4711\", \
+      input: { serviceCode: \"CERT\", fiscalCode: \"RSSMRA85T10A562S\", title: \"Ritiro\", status: NEW }) { changed } }";
+    let mario = app.citizen(MARIO);
+    let r = app
+        .gql(
+            &mario,
+            RESTRICT,
+            json!({ "b": "roma", "p": "CASE_HANDLING" }),
+        )
+        .await;
+    assert_no_errors(&r);
+    for q in [citizen, case] {
+        let refused = app.gql(&sys, q, json!({})).await;
+        assert_eq!(error_code(&refused), "FORBIDDEN", "{refused}");
+        assert_eq!(refused["errors"][0]["extensions"]["reason"], "RESTRICTED");
+    }
+    let id = r["data"]["restrictProcessing"]["id"].clone();
+    let lift = "mutation($id: ID!) { liftRestriction(id: $id) { id } }";
+    assert_no_errors(&app.gql(&mario, lift, json!({ "id": id })).await);
+    for q in [citizen, case] {
+        assert_no_errors(&app.gql(&sys, q, json!({})).await);
+    }
+}

@@ -728,7 +728,13 @@ pub async fn upsert_from_source(
         .filter(case::Column::ExternalRef.eq(external_ref.clone()))
         .one(scope.conn())
         .await?;
-    if existing.as_ref().is_some_and(|c| c.erase_after.is_some()) {
+    if let Some(c) = &existing
+        && (c.erase_after.is_some()
+            || match c.person_id {
+                Some(p) => crate::restrictions::handling_restricted(scope, p).await?,
+                None => false,
+            })
+    {
         return Err(Error::Restricted("this case"));
     }
     let service = catalogue::by_code(scope, &upd.service_code).await?;
@@ -750,6 +756,11 @@ pub async fn upsert_from_source(
             ),
             None => None,
         };
+        if let Some(p) = person
+            && crate::restrictions::handling_restricted(scope, p).await?
+        {
+            return Err(Error::Restricted("this citizen's records at your body"));
+        }
         let year = now.format("%Y").to_string();
         let number = format!(
             "{year}-{:06}",
