@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use civitas_tenants::{
-    Db, Identity, PersonScope, Scope, TenantContext, TenantId, TenantOwned, audit, registry,
+    Db, PersonScope, Scope, TenantContext, TenantId, TenantOwned, audit, registry,
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
@@ -686,9 +686,4 @@ async fn forget_on_sqlite<C: ConnectionTrait>(
 /// shown rather than a second one filed.
 pub fn unsettled(requests: &[Request]) -> Option<&Request> {
     requests.iter().find(|r| !r.settled())
-}
-
-/// The value stored for an operator who recorded a request.
-pub fn recorded_by(by: &Identity) -> String {
-    format!("{}|{}", by.issuer, by.subject)
 }

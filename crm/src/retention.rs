@@ -134,7 +134,7 @@ pub async fn set(
         service_code: Set(code.to_owned()),
         keep_years: Set(keep_years as i32),
         minimum_years: Set(minimum as i32),
-        updated_by: Set(format!("{}|{}", by.issuer, by.subject)),
+        updated_by: Set(by.stored()),
         updated_at: Set(now),
     };
     retention_rule::Entity::insert(row)

@@ -48,6 +48,11 @@ impl Identity {
             subject: subject.into(),
         }
     }
+
+    /// The identity in one text column (`issuer|subject`), where a record keeps who acted.
+    pub fn stored(&self) -> String {
+        format!("{}|{}", self.issuer, self.subject)
+    }
 }
 
 impl Principal {

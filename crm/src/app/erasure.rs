@@ -22,7 +22,7 @@ pub async fn request_mine(app: &App, caller: &Caller) -> Result<Request> {
     let subject = caller.principal()?.subject.clone();
     let family = me.family();
     let now = app.now();
-    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
+    let scope = super::me::own_scope(app, caller).await?;
     if erasure::unsettled(&erasure::of_person(&scope).await?).is_none() {
         erasure::file(scope.conn(), me.person_id, "citizen", "web", None, now).await?;
     }
@@ -53,8 +53,7 @@ pub async fn request_mine(app: &App, caller: &Caller) -> Result<Request> {
 
 /// The signed-in citizen's erasure requests, newest first, with what each body did.
 pub async fn mine(app: &App, caller: &Caller) -> Result<Vec<Request>> {
-    let me = caller.citizen()?;
-    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
+    let scope = super::me::own_scope(app, caller).await?;
     let found = erasure::of_person(&scope).await?;
     scope.commit().await?;
     Ok(found)
@@ -78,7 +77,7 @@ pub async fn record(app: &App, caller: &Caller, person: PersonId, channel: &str)
     let id = erasure::file(
         scope.conn(),
         person.0,
-        &erasure::recorded_by(&by),
+        &by.stored(),
         &channel.to_string(),
         Some(tc.tenant.id),
         app.now(),

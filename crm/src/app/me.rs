@@ -22,7 +22,7 @@ use crate::sharing::SharingConsent;
 use crate::{Error, Result};
 
 /// The signed-in citizen's own scope: every body, only their records.
-async fn own_scope(app: &App, caller: &Caller) -> Result<PersonScope> {
+pub(super) async fn own_scope(app: &App, caller: &Caller) -> Result<PersonScope> {
     let me = caller.citizen()?;
     Ok(app.db.person_scope(me.person_id, &me.merged).await?)
 }

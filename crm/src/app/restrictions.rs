@@ -26,7 +26,7 @@ pub async fn restrict_mine(
     let family = me.family();
     let tc = TenantContext::for_citizen(super::consents::body(app, "body", slug).await?, p);
     let scope = app.db.scope(&tc).await?;
-    let by = format!("{}|{}", tc.principal.issuer, tc.principal.subject);
+    let by = tc.identity().stored();
     let r = restrictions::restrict(&scope, &family, purpose, kind, reason, &by, app.now()).await?;
     audit::record(
         &scope,
@@ -45,7 +45,7 @@ pub async fn lift_mine(app: &App, caller: &Caller, id: Uuid) -> Result<Restricti
     let me = caller.citizen()?;
     let p = caller.principal()?.clone();
     let family = me.family();
-    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
+    let scope = super::me::own_scope(app, caller).await?;
     let found = scope
         .find::<restriction::Entity>()
         .filter(restriction::Column::Id.eq(id))
@@ -61,7 +61,7 @@ pub async fn lift_mine(app: &App, caller: &Caller, id: Uuid) -> Result<Restricti
     .ok_or(Error::NotFound("restriction"))?;
     let tc = TenantContext::for_citizen(body, p);
     let scope = app.db.scope(&tc).await?;
-    let by = format!("{}|{}", tc.principal.issuer, tc.principal.subject);
+    let by = tc.identity().stored();
     let r = restrictions::lift(&scope, &family, id, &by, app.now()).await?;
     audit::record(
         &scope,
@@ -77,8 +77,7 @@ pub async fn lift_mine(app: &App, caller: &Caller, id: Uuid) -> Result<Restricti
 
 /// The citizen's restrictions at every body, newest first.
 pub async fn mine(app: &App, caller: &Caller) -> Result<Vec<Restriction>> {
-    let me = caller.citizen()?;
-    let scope = app.db.person_scope(me.person_id, &me.merged).await?;
+    let scope = super::me::own_scope(app, caller).await?;
     let found = restrictions::of_person(&scope).await?;
     scope.commit().await?;
     Ok(found)
