@@ -30,15 +30,51 @@ BEGIN
     SELECT x.id, false FROM persons x WHERE x.merged_into = root;
 END
 $$;
-CREATE FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) RETURNS TABLE(family text, consents text, profile_rows text, contact_rows text, case_rows text, interaction_rows text)
+CREATE FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean, p_entry uuid, p_reader text, p_purpose text, p_case uuid) RETURNS TABLE(family text, consents text, profile_rows text, contact_rows text, case_rows text, interaction_rows text, purpose text)
     LANGUAGE plpgsql
     SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 #variable_conflict use_column
 DECLARE
   entered boolean;
+  v_label text;
+  v_basis text;
 BEGIN
   entered := civitas_enter_tenant(p_tenant, p_now);
+  -- The declared purpose must be one of the body's; a case gives its own, and must be one
+  -- of this person's at the body, in use. Without one, nothing is read.
+  IF p_case IS NOT NULL THEN
+    SELECT COALESCE(ap.label, 'Istruttoria di una pratica') || ' (' || c.number || ')',
+           COALESCE(ap.legal_basis, 'Art. 6(1)(e) GDPR')
+      INTO v_label, v_basis
+      FROM cases c
+      LEFT JOIN access_purposes ap ON ap.tenant_id = p_tenant AND ap.code = 'case_handling'
+     WHERE c.tenant_id = p_tenant AND c.id = p_case AND c.erase_after IS NULL
+       AND c.person_id IN (SELECT id FROM persons WHERE id = p_person OR merged_into = p_person);
+  ELSE
+    SELECT ap.label, ap.legal_basis INTO v_label, v_basis
+      FROM access_purposes ap
+     WHERE ap.tenant_id = p_tenant AND ap.code = p_purpose AND ap.retired_at IS NULL;
+  END IF;
+  IF v_label IS NULL THEN
+    RETURN QUERY SELECT NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,
+                        NULL::text, NULL::text;
+    RETURN;
+  END IF;
+  -- The body's own records: logged when the view will show them, that is when the person
+  -- (not a record merged into another) has a profile here and none of them is restricted.
+  INSERT INTO access_log (tenant_id, id, occurred_at, person_id, reader, source_tenant_id,
+                          scopes, consent_id, purpose, basis, action, case_id, legal_basis)
+  SELECT p_tenant, p_entry, COALESCE(NULLIF(p_now, '')::timestamptz, now()), p_person,
+         p_reader, p_tenant,
+         concat_ws(',', 'profile', CASE WHEN p_cases THEN 'cases' END,
+                   CASE WHEN p_interactions THEN 'interactions' END),
+         NULL, v_label, 'legal_basis', 'citizen_view', p_case, v_basis
+   WHERE EXISTS (SELECT 1 FROM persons WHERE id = p_person AND merged_into IS NULL)
+     AND (SELECT bool_and(p.restricted_at IS NULL) FROM profiles p
+           WHERE p.tenant_id = p_tenant AND p.merged_into IS NULL
+             AND p.person_id IN (SELECT id FROM persons
+                                  WHERE id = p_person OR merged_into = p_person));
   RETURN QUERY
     WITH fam AS MATERIALIZED (
       SELECT id, fiscal_code, oidc_subject, merged_into, created_at
@@ -71,7 +107,8 @@ BEGIN
         (SELECT json_agg(i)::text FROM interactions i
          WHERE i.person_id = ANY ((SELECT v FROM ids)::uuid[])
            AND (i.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies)))
-      END AS interaction_rows;
+      END AS interaction_rows,
+      json_build_object('label', v_label, 'legal_basis', v_basis)::text AS purpose;
 END
 $$;
 CREATE FUNCTION public.civitas_current_person() RETURNS uuid
@@ -149,11 +186,12 @@ DECLARE
 BEGIN
   entered := civitas_enter_tenant(p_tenant, p_now);
   INSERT INTO access_log (tenant_id, id, occurred_at, person_id, reader, source_tenant_id,
-                          scopes, consent_id, purpose)
+                          scopes, consent_id, purpose, basis, action, case_id, legal_basis)
   SELECT p_tenant, r.id, r.occurred_at, r.person_id, r.reader, r.source_tenant_id, r.scopes,
-         r.consent_id, r.purpose
+         r.consent_id, r.purpose, r.basis, r.action, r.case_id, r.legal_basis
   FROM jsonb_to_recordset(p_rows) AS r(id uuid, occurred_at timestamptz, person_id uuid,
-       reader text, source_tenant_id uuid, scopes text, consent_id uuid, purpose text);
+       reader text, source_tenant_id uuid, scopes text, consent_id uuid, purpose text,
+       basis text, action text, case_id uuid, legal_basis text);
 END
 $$;
 CREATE FUNCTION public.civitas_merge_person(p_source uuid, p_target uuid) RETURNS void
@@ -260,10 +298,25 @@ CREATE TABLE public.access_log (
     reader text NOT NULL,
     source_tenant_id uuid NOT NULL,
     scopes text NOT NULL,
-    consent_id uuid NOT NULL,
-    purpose text NOT NULL
+    consent_id uuid,
+    purpose text NOT NULL,
+    basis text DEFAULT 'consent'::text NOT NULL,
+    action text DEFAULT 'citizen_view'::text NOT NULL,
+    case_id uuid,
+    legal_basis text
 );
 ALTER TABLE ONLY public.access_log FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.access_purposes (
+    tenant_id uuid NOT NULL,
+    code text NOT NULL,
+    label text NOT NULL,
+    legal_basis text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    retired_at timestamp with time zone
+);
+ALTER TABLE ONLY public.access_purposes FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.attachments (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -698,6 +751,8 @@ CREATE TABLE public.webhooks (
 ALTER TABLE ONLY public.webhooks FORCE ROW LEVEL SECURITY;
 ALTER TABLE ONLY public.access_log
     ADD CONSTRAINT access_log_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.access_purposes
+    ADD CONSTRAINT access_purposes_pkey PRIMARY KEY (tenant_id, code);
 ALTER TABLE ONLY public.attachments
     ADD CONSTRAINT attachments_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.audit_events
@@ -850,6 +905,7 @@ ALTER TABLE ONLY public.sharing_consents
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT fk_tenants_parent FOREIGN KEY (parent_id) REFERENCES public.tenants(id);
 ALTER TABLE public.access_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.access_purposes ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.attachments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.case_events ENABLE ROW LEVEL SECURITY;
@@ -911,6 +967,7 @@ ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
 CREATE POLICY settled ON public.erasure_requests FOR UPDATE USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON public.access_log USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.access_purposes USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.attachments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.audit_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.case_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -944,8 +1001,8 @@ ALTER TABLE public.webhooks ENABLE ROW LEVEL SECURITY;
 GRANT USAGE ON SCHEMA public TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_citizen_sign_in(p_issuer text, p_subject text, p_code text, p_new uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_citizen_sign_in(p_issuer text, p_subject text, p_code text, p_new uuid) TO civitas_app;
-REVOKE ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) FROM PUBLIC;
-GRANT ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean) TO civitas_app;
+REVOKE ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean, p_entry uuid, p_reader text, p_purpose text, p_case uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean, p_entry uuid, p_reader text, p_purpose text, p_case uuid) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_enter_tenant(p_tenant uuid, p_now text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_enter_tenant(p_tenant uuid, p_now text) TO civitas_app;
 REVOKE ALL ON FUNCTION public.civitas_forget_person(p uuid) FROM PUBLIC;
@@ -967,6 +1024,7 @@ GRANT ALL ON FUNCTION public.civitas_register_person(p_code text, p_new uuid) TO
 REVOKE ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.access_log TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.access_purposes TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.attachments TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.audit_events TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.auth_flows TO civitas_app;

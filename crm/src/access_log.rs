@@ -1,5 +1,6 @@
-//! The access log: every read of one body's records by another body, as the citizen and
-//! the reading body's administrators see it.
+//! The access log: every read of a citizen's records by a body's staff (of the body's own
+//! records, on a legal basis, and of other bodies' records, under a consent), as the citizen
+//! and the reading body's administrators see it.
 
 use chrono::{DateTime, Utc};
 use civitas_tenants::{PersonScope, Scope, TenantId};
@@ -10,7 +11,59 @@ use uuid::Uuid;
 use crate::Result;
 use crate::entity::access_log;
 
-/// One cross-body read, as the citizen and the reading body's administrators see it.
+/// What allowed a read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Basis {
+    /// A consent of the citizen's (named by the entry).
+    Consent,
+    /// The law: the body's own records, read for one of its declared purposes.
+    LegalBasis,
+}
+
+impl Basis {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Basis::Consent => "consent",
+            Basis::LegalBasis => "legal_basis",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "legal_basis" {
+            Basis::LegalBasis
+        } else {
+            Basis::Consent
+        }
+    }
+}
+
+/// What kind of access an entry records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    CitizenView,
+    CallerRecognition,
+}
+
+impl Action {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Action::CitizenView => "citizen_view",
+            Action::CallerRecognition => "caller_recognition",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        if s == "caller_recognition" {
+            Action::CallerRecognition
+        } else {
+            Action::CitizenView
+        }
+    }
+}
+
+/// One read, as the citizen and the reading body's administrators see it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct AccessEntry {
     pub id: Uuid,
@@ -20,8 +73,67 @@ pub struct AccessEntry {
     pub person_id: Uuid,
     pub source_tenant_id: TenantId,
     pub scopes: Vec<String>,
-    pub consent_id: Uuid,
+    pub action: Action,
+    /// The purpose the reader declared (or the case they were handling).
     pub purpose: String,
+    pub basis: Basis,
+    /// For [`Basis::Consent`]: the consent.
+    pub consent_id: Option<Uuid>,
+    /// For [`Basis::LegalBasis`]: the article or law.
+    pub legal_basis: Option<String>,
+    /// The case whose handling was the purpose.
+    pub case_id: Option<Uuid>,
+}
+
+/// Who read, about whom, why: what every entry of one access shares.
+#[derive(Clone, Debug)]
+pub struct Access<'a> {
+    pub reader_tenant: TenantId,
+    pub reader: &'a str,
+    pub person_id: Uuid,
+    pub action: Action,
+    pub purpose: &'a str,
+    pub case_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+impl Access<'_> {
+    /// The entry for a read of `source`'s records in `scopes`, allowed by `consent` or,
+    /// without one, by `legal_basis`.
+    pub fn entry(
+        &self,
+        id: Uuid,
+        source: Uuid,
+        scopes: &[&str],
+        consent: Option<Uuid>,
+        legal_basis: Option<&str>,
+    ) -> access_log::Model {
+        access_log::Model {
+            tenant_id: self.reader_tenant.0,
+            id,
+            occurred_at: self.at,
+            person_id: self.person_id,
+            reader: self.reader.to_owned(),
+            source_tenant_id: source,
+            scopes: scopes.join(","),
+            consent_id: consent,
+            purpose: self.purpose.to_owned(),
+            basis: if consent.is_some() {
+                Basis::Consent
+            } else {
+                Basis::LegalBasis
+            }
+            .as_str()
+            .to_owned(),
+            action: self.action.as_str().to_owned(),
+            case_id: self.case_id,
+            legal_basis: if consent.is_some() {
+                None
+            } else {
+                legal_basis.map(str::to_owned)
+            },
+        }
+    }
 }
 
 impl From<access_log::Model> for AccessEntry {
@@ -34,13 +146,17 @@ impl From<access_log::Model> for AccessEntry {
             person_id: m.person_id,
             source_tenant_id: TenantId(m.source_tenant_id),
             scopes: m.scopes.split(',').map(str::to_owned).collect(),
-            consent_id: m.consent_id,
+            action: Action::parse(&m.action),
             purpose: m.purpose,
+            basis: Basis::parse(&m.basis),
+            consent_id: m.consent_id,
+            legal_basis: m.legal_basis,
+            case_id: m.case_id,
         }
     }
 }
 
-/// Every cross-body read about the scope's person, newest first (for the export).
+/// Every read about the scope's person, newest first (for the export).
 pub async fn every_access_to_person(scope: &PersonScope) -> Result<Vec<AccessEntry>> {
     Ok(scope
         .find::<access_log::Entity>()
@@ -61,7 +177,7 @@ pub struct AccessFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// Cross-body reads about the scope's person, newest first: a page, and whether more follow.
+/// Reads about the scope's person, newest first: a page, and whether more follow.
 pub async fn access_log_of_person(
     scope: &PersonScope,
     filter: AccessFilter,
@@ -93,7 +209,7 @@ async fn page<C: sea_orm::ConnectionTrait>(
     Ok((rows.into_iter().map(Into::into).collect(), more))
 }
 
-/// The cross-body reads the scope's body made, newest first: a page, and whether more
+/// The reads of citizens' records the scope's body made, newest first: a page, and whether more
 /// follow.
 pub async fn access_log_of_tenant(
     scope: &Scope,

@@ -1,6 +1,7 @@
 //! The citizen view: what the reader's body holds about a person, plus what other bodies
 //! hold that an active sharing consent lets it read, each labelled with its owner and the
-//! consent. Every cross-body read is written to the access log.
+//! consent. The reader declares why (one of the body's purposes, or a case); every read,
+//! of the body's own records as of other bodies', is written to the access log.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -12,6 +13,8 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::Result;
+use crate::access_log::{Access, Action};
+use crate::access_purposes::{self, Declared, Reason};
 use crate::cases::Case;
 use crate::entity::{access_log, case, contact, interaction, profile};
 use crate::interactions::Interaction;
@@ -199,11 +202,13 @@ async fn shared<E: TenantOwned + PersonOwned>(
         .await?)
 }
 
-/// Builds the view for the body of `ctx`; parts not in `parts` are left empty. A person of
-/// whom the body can see nothing is NOT_FOUND, exactly like a person who does not exist.
-/// On PostgreSQL the reads are one call (`one_call`), and the access log, when other bodies'
-/// records were read, a second; elsewhere, and for the consent lists, the reads and the log
-/// share one scope.
+/// Builds the view for the body of `ctx`, read for `reason`; parts not in `parts` are left
+/// empty. A person of whom the body can see nothing is NOT_FOUND, exactly like a person who
+/// does not exist; a purpose the body does not have, or a case not the person's, is
+/// VALIDATION and nothing is read. On PostgreSQL the reads and the entry for the body's own
+/// records are one call (`one_call`), and the entries for other bodies' records, when there
+/// are some, a second; elsewhere, and for the consent lists, the reads and the log share one
+/// scope.
 pub async fn view(
     db: &Db,
     ctx: &TenantContext,
@@ -211,23 +216,34 @@ pub async fn view(
     now: DateTime<Utc>,
     lookup: Lookup,
     parts: Parts,
+    reason: &Reason,
 ) -> Result<CitizenView> {
     let id = person_id(db.global(), lookup)
         .await?
         .ok_or_else(not_found)?;
-    let reader = ctx.actor();
-    if let Some(read) = one_call::read(db, ctx, id, parts).await? {
-        let (view, log) = build(db.global(), read, ctx.tenant.id, &reader, now).await?;
-        // The log is written before anything is returned: no log, no disclosure.
-        if !log.is_empty() {
-            one_call::log(db, ctx, &log).await?;
+    // Who read, as issuer and subject: a subject alone may name someone else elsewhere.
+    let reader = ctx.identity().stored();
+    let own_entry = Uuid::now_v7();
+    if let Some((read, declared)) =
+        one_call::read(db, ctx, id, parts, reason, own_entry, &reader).await?
+    {
+        let declared = declared.ok_or_else(|| reason.refused())?;
+        let why = Why::new(&reader, &declared, reason);
+        let (view, log) = build(db.global(), read, ctx.tenant.id, &why, parts, now).await?;
+        // The function wrote the entry for the body's own records; the log is written before
+        // anything is returned: no log, no disclosure.
+        let others: Vec<_> = log.into_iter().filter(|e| e.consent_id.is_some()).collect();
+        if !others.is_empty() {
+            one_call::log(db, ctx, &others).await?;
         }
         return Ok(view);
     }
     let scope = db.scope(ctx).await?;
     let read = read_apart(&scope, cache, id, parts, now).await?;
     let family: Vec<Uuid> = read.members.iter().map(|p| p.id).collect();
-    let (mut view, log) = build(scope.conn(), read, ctx.tenant.id, &reader, now).await?;
+    let declared = access_purposes::declare(&scope, reason, &family).await?;
+    let why = Why::new(&reader, &declared, reason);
+    let (mut view, log) = build(scope.conn(), read, ctx.tenant.id, &why, parts, now).await?;
     write_log(&scope, log).await?;
     if parts.privacy_consents {
         view.privacy_consents = privacy::history(&scope, &family).await?;
@@ -240,6 +256,27 @@ pub async fn view(
     Ok(view)
 }
 
+/// Who reads and why, for the view's access-log entries.
+struct Why<'a> {
+    reader: &'a str,
+    declared: &'a Declared,
+    case: Option<Uuid>,
+}
+
+impl<'a> Why<'a> {
+    fn new(reader: &'a str, declared: &'a Declared, reason: &Reason) -> Self {
+        let case = match reason {
+            Reason::Case(c) => Some(c.0),
+            Reason::Purpose(_) => None,
+        };
+        Why {
+            reader,
+            declared,
+            case,
+        }
+    }
+}
+
 async fn write_log(scope: &Scope, log: Vec<access_log::Model>) -> Result<()> {
     for row in log {
         scope.insert(row.into_active_model()).await?;
@@ -249,12 +286,15 @@ async fn write_log(scope: &Scope, log: Vec<access_log::Model>) -> Result<()> {
 
 /// Labels the rows of `read` for the reader's body `own`, drops what no active consent
 /// covers, and gives the view (without its consent lists) and the access-log entries its
-/// disclosure calls for: one per other body and consent, naming the scopes read.
+/// disclosure calls for: one for the body's own records, naming the parts asked for (as
+/// `civitas_citizen_view` writes it), and one per other body and consent, naming the
+/// scopes read.
 async fn build<C: ConnectionTrait>(
     conn: &C,
     read: Rows,
     own: TenantId,
-    reader: &str,
+    why: &Why<'_>,
+    parts: Parts,
     now: DateTime<Utc>,
 ) -> Result<(CitizenView, Vec<access_log::Model>)> {
     let Some(person) = read.members.first().cloned() else {
@@ -334,27 +374,31 @@ async fn build<C: ConnectionTrait>(
     interaction_rows
         .iter()
         .for_each(|(r, c)| note(r.tenant_id, *c, ConsentScope::Interactions));
-    let log = reads
-        .into_iter()
-        .map(|((tenant, consent_id), scopes)| {
-            let purpose = consents
-                .iter()
-                .find(|c| c.id == consent_id)
-                .map(|c| c.purpose.clone())
-                .unwrap_or_default();
-            access_log::Model {
-                tenant_id: own.0,
-                id: Uuid::now_v7(),
-                occurred_at: now,
-                person_id: person.id,
-                reader: reader.to_owned(),
-                source_tenant_id: tenant,
-                scopes: scopes.into_iter().collect::<Vec<_>>().join(","),
-                consent_id,
-                purpose,
-            }
-        })
-        .collect();
+    let access = Access {
+        reader_tenant: own,
+        reader: why.reader,
+        person_id: person.id,
+        action: Action::CitizenView,
+        purpose: &why.declared.label,
+        case_id: why.case,
+        at: now,
+    };
+    let mut log = Vec::new();
+    if profile_rows.iter().any(|(_, c)| c.is_none()) {
+        let mut scopes = vec![ConsentScope::Profile.as_str()];
+        if parts.cases {
+            scopes.push(ConsentScope::Cases.as_str());
+        }
+        if parts.interactions {
+            scopes.push(ConsentScope::Interactions.as_str());
+        }
+        let basis = Some(why.declared.legal_basis.as_str());
+        log.push(access.entry(Uuid::now_v7(), own.0, &scopes, None, basis));
+    }
+    for ((tenant, consent_id), scopes) in reads {
+        let scopes: Vec<&str> = scopes.into_iter().collect();
+        log.push(access.entry(Uuid::now_v7(), tenant, &scopes, Some(consent_id), None));
+    }
 
     let (rows, labels): (Vec<_>, Vec<_>) = profile_rows
         .into_iter()

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use civitas_tenants::{Identity, Scope, TenantId, audit};
-use sea_orm::{ActiveValue::Set, ColumnTrait, QueryFilter, QueryOrder};
+use sea_orm::{ActiveValue::Set, ColumnTrait, IntoActiveModel, QueryFilter, QueryOrder};
 use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::access_log::{Access, Action};
 use crate::cases::{Actor, Case, CaseFilter, CaseStatus};
 use crate::channels::ContactKind;
 use crate::entity::{contact, interaction, profile};
@@ -128,6 +129,9 @@ pub async fn page_of_person(
     Ok((rows.into_iter().map(Into::into).collect(), more))
 }
 
+/// The purpose a caller recognition is logged with.
+const RECOGNITION_PURPOSE: &str = "Riconoscimento del chiamante";
+
 /// Who is calling, for the contact centre: only when the caller gave this body the
 /// caller-recognition consent. Each look-up is audited, found or not.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -156,7 +160,7 @@ pub async fn identify_caller(
     {
         let root = &members[0];
         let family: Vec<Uuid> = members.iter().map(|p| p.id).collect();
-        if privacy::is_given(scope, &family, CALLER_RECOGNITION).await? {
+        if let Some(consent) = privacy::given(scope, &family, CALLER_RECOGNITION).await? {
             let p = scope
                 .find::<profile::Entity>()
                 .filter(profile::Column::PersonId.is_in(family.iter().copied()))
@@ -164,21 +168,43 @@ pub async fn identify_caller(
                 .filter(profile::Column::RestrictedAt.is_null())
                 .one(scope.conn())
                 .await?;
-            let filter = CaseFilter {
-                statuses: CaseStatus::ALL
-                    .iter()
-                    .copied()
-                    .filter(|s| s.is_open())
-                    .collect(),
-                person_id: Some(PersonId(root.id)),
-                ..Default::default()
-            };
-            let (open_cases, _) = crate::cases::list(scope, &filter, 20, None, now).await?;
-            result = p.map(|p| RecognisedCaller {
-                person_id: root.id,
-                greeting_name: format!("{} {}", p.given_name, p.family_name),
-                open_cases,
-            });
+            if let Some(p) = p {
+                let filter = CaseFilter {
+                    statuses: CaseStatus::ALL
+                        .iter()
+                        .copied()
+                        .filter(|s| s.is_open())
+                        .collect(),
+                    person_id: Some(PersonId(root.id)),
+                    ..Default::default()
+                };
+                let (open_cases, _) = crate::cases::list(scope, &filter, 20, None, now).await?;
+                // The greeting and the open requests are a read of the citizen's records:
+                // on record for them, under the consent that allowed it.
+                let reader = actor.stored();
+                let access = Access {
+                    reader_tenant: scope.tenant_id(),
+                    reader: &reader,
+                    person_id: root.id,
+                    action: Action::CallerRecognition,
+                    purpose: RECOGNITION_PURPOSE,
+                    case_id: None,
+                    at: now,
+                };
+                let entry = access.entry(
+                    Uuid::now_v7(),
+                    scope.tenant_id().0,
+                    &["profile", "cases"],
+                    Some(consent.id),
+                    None,
+                );
+                scope.insert(entry.into_active_model()).await?;
+                result = Some(RecognisedCaller {
+                    person_id: root.id,
+                    greeting_name: format!("{} {}", p.given_name, p.family_name),
+                    open_cases,
+                });
+            }
         }
     }
     let outcome = if result.is_some() {

@@ -4,6 +4,7 @@
 //! for a citizen reading about themselves, a [`civitas_tenants::PersonScope`]).
 
 pub mod access_log;
+pub mod access_purposes;
 pub mod app;
 pub mod attachments;
 pub mod branding;

@@ -1,5 +1,5 @@
-//! Onboarding a new body: the tenant, its default roles and policies, and its first tenant
-//! administrator, in one transaction.
+//! Onboarding a new body: the tenant, its default roles, policies and access purposes, and
+//! its first tenant administrator, in one transaction.
 
 use civitas_policies::{Authorizer, install_tenant_defaults};
 use civitas_tenants::members::{self, Member, MemberProfile};
@@ -34,6 +34,7 @@ pub async fn onboard(
 ) -> Result<Onboarded> {
     let (scope, tenant) = registry::begin_onboarding(db, &new).await?;
     install_tenant_defaults(scope.conn(), &tenant.id.to_string()).await?;
+    crate::access_purposes::install_defaults(&scope, db.clock().now()).await?;
     let admin = members::grant(
         &scope,
         &actor.subject,

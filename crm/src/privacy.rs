@@ -156,10 +156,20 @@ pub async fn history(scope: &Scope, persons: &[Uuid]) -> Result<Vec<PrivacyConse
 
 /// Whether `persons` has an active consent for `purpose` in the scope's body.
 pub async fn is_given(scope: &Scope, persons: &[Uuid], purpose: &str) -> Result<bool> {
+    Ok(given(scope, persons, purpose).await?.is_some())
+}
+
+/// The consent for `purpose` that one of `persons` gave the scope's body and has not
+/// withdrawn.
+pub async fn given(
+    scope: &Scope,
+    persons: &[Uuid],
+    purpose: &str,
+) -> Result<Option<PrivacyConsent>> {
     Ok(history(scope, persons)
         .await?
-        .iter()
-        .any(|c| c.purpose == purpose && c.withdrawn_at.is_none()))
+        .into_iter()
+        .find(|c| c.purpose == purpose && c.withdrawn_at.is_none()))
 }
 
 /// A consent by id among the person's own, whichever body holds it.

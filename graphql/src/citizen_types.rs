@@ -305,18 +305,45 @@ impl From<sharing::SharingConsent> for SharingConsent {
     }
 }
 
-/// One read of a person's data by another body.
+/// What allowed a read.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "civitas_crm::access_log::Basis")]
+pub enum AccessBasis {
+    /// A consent of the citizen's (`consentId`).
+    Consent,
+    /// The law (`legalBasis`): the body's own records, read for one of its purposes.
+    LegalBasis,
+}
+
+/// What kind of access an entry records.
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "civitas_crm::access_log::Action")]
+pub enum AccessAction {
+    CitizenView,
+    CallerRecognition,
+}
+
+/// One read of a person's records by a body's staff: of the body's own records, on a legal
+/// basis, or of another body's, under the citizen's consent.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct AccessEntry {
     pub id: ID,
     pub occurred_at: DateTime<Utc>,
-    /// Who read (the operator's subject).
+    /// Who read, as `issuer|subject` (entries written before 2026-12 name the subject only).
     pub reader: String,
     pub person_id: ID,
     pub scopes: Vec<String>,
-    pub consent_id: ID,
+    pub action: AccessAction,
+    /// The purpose the reader declared, or the case they were handling.
     pub purpose: String,
+    pub basis: AccessBasis,
+    /// The consent that allowed the read (`basis` CONSENT).
+    pub consent_id: Option<ID>,
+    /// The article or law that allowed the read (`basis` LEGAL_BASIS).
+    pub legal_basis: Option<String>,
+    /// The case whose handling was the purpose.
+    pub case_id: Option<ID>,
     #[graphql(skip)]
     pub reader_tenant_id: TenantId,
     #[graphql(skip)]
@@ -354,8 +381,12 @@ impl From<civitas_crm::access_log::AccessEntry> for AccessEntry {
             reader: e.reader,
             person_id: id(e.person_id),
             scopes: e.scopes,
-            consent_id: id(e.consent_id),
+            action: e.action.into(),
             purpose: e.purpose,
+            basis: e.basis.into(),
+            consent_id: e.consent_id.map(id),
+            legal_basis: e.legal_basis,
+            case_id: e.case_id.map(id),
             reader_tenant_id: e.reader_tenant_id,
             source_tenant_id: e.source_tenant_id,
         }

@@ -2,6 +2,7 @@
 //! view across bodies. A translation of [`civitas_crm::app::citizens`].
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use civitas_crm::access_purposes::Reason;
 use civitas_crm::app::Page;
 use civitas_crm::app::citizens as uc;
 use civitas_crm::citizen_view::Parts;
@@ -115,14 +116,29 @@ impl CitizenQuery {
     }
 
     /// What the caller's body holds about a citizen, plus what other bodies hold that the
-    /// citizen's consent lets it read, each labelled with its body and the consent. Every
-    /// read of another body's records is written to the citizen's access log.
+    /// citizen's consent lets it read, each labelled with its body and the consent. The
+    /// reader declares why: `purpose`, one of the body's `accessPurposes`, or `caseId`, a
+    /// case of the citizen's at the body that they are handling. Every read (the body's own
+    /// records included) is written to the citizen's access log with it.
     async fn citizen_view(
         &self,
         ctx: &Context<'_>,
         fiscal_code: Option<String>,
         person_id: Option<ID>,
+        purpose: Option<String>,
+        case_id: Option<ID>,
     ) -> ApiResult<CitizenView> {
+        let reason = match (purpose, case_id) {
+            (Some(code), None) => Reason::Purpose(code),
+            (None, Some(case)) => Reason::Case(parse("caseId", &case)?),
+            _ => {
+                return Err(ApiError::new(
+                    Code::Validation,
+                    "declare why you open this citizen's records: give exactly one of \
+                     purpose (one of accessPurposes) and caseId",
+                ));
+            }
+        };
         let lookup = match (fiscal_code, person_id) {
             (Some(fc), None) => Lookup::FiscalCode(fc),
             (None, Some(id)) => Lookup::Person(parse_id("personId", &id)?),
@@ -140,13 +156,13 @@ impl CitizenQuery {
             privacy_consents: asked.field("privacyConsents").exists(),
             sharing_consents: asked.field("sharingConsents").exists(),
         };
-        Ok(uc::view(state(ctx), caller(ctx), lookup, parts)
+        Ok(uc::view(state(ctx), caller(ctx), lookup, parts, &reason)
             .await?
             .into())
     }
 
-    /// The reads of other bodies' records that the caller's body made, newest first, as a
-    /// Relay connection.
+    /// The reads of citizens' records that the caller's body made (of its own records and,
+    /// under consent, of other bodies'), newest first, as a Relay connection.
     async fn access_entries(
         &self,
         ctx: &Context<'_>,
@@ -158,7 +174,7 @@ impl CitizenQuery {
         Ok(AccessEntry::connection(found, page.after.is_some()))
     }
 
-    /// The reads of other bodies' records that the caller's body made, newest first.
+    /// The reads of citizens' records that the caller's body made, newest first.
     #[graphql(
         deprecation = "Use `accessEntries`, a Relay connection; this field goes in the next release."
     )]

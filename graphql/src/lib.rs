@@ -1,6 +1,7 @@
 //! The GraphQL API: a thin adapter over the use cases of [`civitas_crm::app`]. A resolver
 //! reads its arguments, calls one use case with the request's caller, and maps the result.
 
+mod access_purposes;
 mod caller;
 mod cases;
 mod catalogue;
@@ -46,6 +47,7 @@ pub struct Query(
     erasure::ErasureQuery,
     restrictions::RestrictionQuery,
     citizens::CitizenQuery,
+    access_purposes::AccessPurposeQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
     cases::CaseQuery,
@@ -64,6 +66,7 @@ pub struct Mutation(
     catalogue::CatalogueMutation,
     sheets::SheetMutation,
     citizens::CitizenMutation,
+    access_purposes::AccessPurposeMutation,
     consents::ConsentMutation,
     identity::IdentityMutation,
     cases::CaseMutation,

@@ -29,7 +29,7 @@ const REPLACED: &[&str] = &[
     "civitas_citizen_view(uuid, text, uuid, boolean, boolean)",
 ];
 
-const FUNCTIONS: &str = r#"
+const ENTER_FUNCTION: &str = r#"
 CREATE FUNCTION civitas_enter_tenant(p_tenant uuid, p_now text) RETURNS boolean
   LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -50,7 +50,10 @@ BEGIN
   RETURN true;
 END
 $$;
+"#;
 
+/// The view as this migration wrote it (and migration 25 restores it when rolled back).
+pub(crate) const VIEW_FUNCTION: &str = r#"
 CREATE FUNCTION civitas_citizen_view(
     p_tenant uuid, p_now text, p_person uuid, p_cases boolean, p_interactions boolean)
   RETURNS TABLE (family text, consents text, profile_rows text, contact_rows text,
@@ -96,7 +99,10 @@ BEGIN
       END AS interaction_rows;
 END
 $$;
+"#;
 
+/// As this migration wrote it (and migration 25 restores it when rolled back).
+pub(crate) const LOG_FUNCTION: &str = r#"
 CREATE OR REPLACE FUNCTION civitas_log_access(p_tenant uuid, p_now text, p_rows jsonb)
   RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -120,7 +126,9 @@ impl MigrationTrait for Migration {
             return Ok(());
         }
         rls::exec_all(m, &rls::drop_functions(REPLACED)).await?;
-        m.get_connection().execute_unprepared(FUNCTIONS).await?;
+        for f in [ENTER_FUNCTION, VIEW_FUNCTION, LOG_FUNCTION] {
+            m.get_connection().execute_unprepared(f).await?;
+        }
         rls::exec_all(m, &rls::grant_execute(v8::ROLE_GRANTS)).await
     }
 

@@ -37,6 +37,7 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "retention_rules",
     "erasure_steps",
     "restrictions",
+    "access_purposes",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

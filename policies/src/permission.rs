@@ -49,6 +49,7 @@ terms!(
         IdentityProvider => "identity_provider",
         Retention => "retention",
         Erasure => "erasure",
+        AccessPurpose => "access_purpose",
     }
 );
 
@@ -159,6 +160,8 @@ permissions!(
     RetentionRead => (Tenant, Retention, Read),
     RetentionManage => (Tenant, Retention, Manage),
     ErasureRecord => (Tenant, Erasure, Record),
+    AccessPurposeRead => (Tenant, AccessPurpose, Read),
+    AccessPurposeManage => (Tenant, AccessPurpose, Manage),
 );
 
 #[cfg(test)]

@@ -157,7 +157,7 @@ const OPS: &[Op] = &[
     Op {
         name: "the citizen view",
         permission: Permission::CitizenViewRead,
-        query: "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\") { personId } }",
+        query: "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\", purpose: \"citizen_contact\") { personId } }",
         allowed: &[
             Role::TenantAdmin,
             Role::Supervisor,
@@ -306,6 +306,23 @@ const OPS: &[Op] = &[
         name: "set a retention rule",
         permission: Permission::RetentionManage,
         query: "mutation { setRetentionRule(input: { keepYears: 12 }) { keepYears } }",
+        allowed: &[Role::TenantAdmin],
+    },
+    Op {
+        name: "list the access purposes",
+        permission: Permission::AccessPurposeRead,
+        query: "{ accessPurposes { edges { node { code } } } }",
+        allowed: &[
+            Role::TenantAdmin,
+            Role::Supervisor,
+            Role::Operator,
+            Role::Tutor,
+        ],
+    },
+    Op {
+        name: "define an access purpose",
+        permission: Permission::AccessPurposeManage,
+        query: "mutation { defineAccessPurpose(input: { code: \"audit_check\", label: \"Audit\", legalBasis: \"Art. 6(1)(c) GDPR\" }) { code } }",
         allowed: &[Role::TenantAdmin],
     },
     Op {

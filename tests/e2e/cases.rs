@@ -573,7 +573,7 @@ async fn cases_and_contacts_follow_the_consent_and_stay_in_their_body(
         .gql(&b_op, "{ cases { edges { node { id } } } }", json!({}))
         .await;
     assert_eq!(list["data"]["cases"]["edges"], json!([]));
-    let view = "query { citizenView(fiscalCode: \"RSSMRA85T10A562S\") { cases { shared case { number tenant { slug } } } interactions { shared interaction { channel } } } }";
+    let view = "query { citizenView(fiscalCode: \"RSSMRA85T10A562S\", purpose: \"citizen_contact\") { cases { shared case { number tenant { slug } } } interactions { shared interaction { channel } } } }";
     let before = app.gql(&b_op, view, json!({})).await;
     assert_eq!(before["data"]["citizenView"]["cases"], json!([]));
 
@@ -582,7 +582,7 @@ async fn cases_and_contacts_follow_the_consent_and_stay_in_their_body(
     let g = app.gql(&citizen, "mutation { grantSharingConsent(input: { grantee: \"beta\", scopes: [CASES], purpose: \"sportello\" }) { id } }", json!({})).await;
     assert_no_errors(&g);
     // A view that does not ask for cases does not read them: nothing disclosed, nothing logged.
-    let names = "query { citizenView(fiscalCode: \"RSSMRA85T10A562S\") { profiles { shared } } }";
+    let names = "query { citizenView(fiscalCode: \"RSSMRA85T10A562S\", purpose: \"citizen_contact\") { profiles { shared } } }";
     assert_no_errors(&app.gql(&b_op, names, json!({})).await);
     let after = app.gql(&b_op, view, json!({})).await;
     assert_eq!(after["data"]["citizenView"]["cases"][0]["shared"], true);
@@ -591,7 +591,7 @@ async fn cases_and_contacts_follow_the_consent_and_stay_in_their_body(
         "alfa"
     );
     assert_eq!(after["data"]["citizenView"]["interactions"], json!([]));
-    let mine = app.gql(&citizen, "{ me { citizen { cases { number tenant { slug } } interactions { channel } } } myAccessLog { scopes } }", json!({})).await;
+    let mine = app.gql(&citizen, "{ me { citizen { cases { number tenant { slug } } interactions { channel } } } myAccessLog { scopes basis } }", json!({})).await;
     assert_eq!(
         mine["data"]["me"]["citizen"]["cases"]
             .as_array()
@@ -602,10 +602,17 @@ async fn cases_and_contacts_follow_the_consent_and_stay_in_their_body(
         mine["data"]["me"]["citizen"]["interactions"][0]["channel"],
         "whatsapp"
     );
+    let all = ["profile", "cases", "interactions"];
     assert_eq!(
         mine["data"]["myAccessLog"],
-        json!([{ "scopes": ["cases"] }]),
-        "one read, by the view that asked for cases"
+        json!([
+            { "scopes": ["cases"], "basis": "CONSENT" },
+            { "scopes": all, "basis": "LEGAL_BASIS" },
+            { "scopes": ["profile"], "basis": "LEGAL_BASIS" },
+            { "scopes": all, "basis": "LEGAL_BASIS" },
+        ]),
+        "alfa's records read once, by the view that asked for cases; each of beta's three \
+         views of its own records on record too, naming the parts asked for"
     );
 }
 

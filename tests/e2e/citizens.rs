@@ -273,14 +273,14 @@ async fn another_body_cannot_find_or_touch_a_citizen(#[values(Sqlite, Postgres)]
     let view = app
         .gql(
             &b,
-            "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\") { personId } }",
+            "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\", purpose: \"citizen_contact\") { personId } }",
             json!({}),
         )
         .await;
     let none = app
         .gql(
             &b,
-            "{ citizenView(fiscalCode: \"VRDGPP80A01H501U\") { personId } }",
+            "{ citizenView(fiscalCode: \"VRDGPP80A01H501U\", purpose: \"citizen_contact\") { personId } }",
             json!({}),
         )
         .await;

@@ -117,7 +117,7 @@ async fn every_list_pages_as_a_relay_connection_within_its_body(
         let view = app
             .gql(
                 &beta_op,
-                "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\") { personId } }",
+                "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\", purpose: \"citizen_contact\") { personId } }",
                 json!({}),
             )
             .await;

@@ -70,7 +70,7 @@ impl Model {
 
 async fn observed(app: &TestApp, op: &str, person: &str) -> Option<BTreeSet<String>> {
     let body = app
-        .gql(op, "query($fc: String) { citizenView(fiscalCode: $fc) { profiles { profile { tenant { slug } } } } }", json!({ "fc": person }))
+        .gql(op, "query($fc: String) { citizenView(fiscalCode: $fc, purpose: \"citizen_contact\") { profiles { profile { tenant { slug } } } } }", json!({ "fc": person }))
         .await;
     if body.get("errors").is_some() {
         assert_eq!(error_code(&body), "NOT_FOUND", "{body}");

@@ -8,7 +8,9 @@ use serde_json::{Value, json};
 use crate::harness::*;
 
 const MARIO: &str = "RSSMRA85T10A562S";
-const VIEW: &str = "query($fc: String) { citizenView(fiscalCode: $fc) { personId profiles { shared consentId profile { givenName phones tenant { slug } } } sharingConsents { id active } } }";
+/// The label of the default purpose the views below declare.
+const CONTACT_PURPOSE: &str = "Risposta al cittadino che si rivolge all'ente";
+const VIEW: &str = "query($fc: String) { citizenView(fiscalCode: $fc, purpose: \"citizen_contact\") { personId profiles { shared consentId profile { givenName phones tenant { slug } } } sharingConsents { id active } } }";
 const GRANT: &str = "mutation($i: GrantSharingConsentInput!) { grantSharingConsent(input: $i) { id scopes purpose channel collectorKind collectedBy active source { slug } grantee { slug } collectedIn { slug } } }";
 const REVOKE: &str = "mutation($id: ID!) { revokeSharingConsent(id: $id) { id active revokedBy } }";
 
@@ -105,22 +107,67 @@ async fn an_operator_sees_other_bodies_only_under_consent(
     assert_eq!(shared.len(), 1);
     assert_eq!(shared[0]["consentId"], receipt["id"]);
 
-    // Every cross-body read is logged, for the reading body and for the citizen.
-    let log = app.gql(&app.admin_of("beta"), "{ accessLog { reader purpose consentId sourceTenant { slug } readerTenant { slug } } }", json!({})).await;
+    // Every read is logged, for the reading body and for the citizen: alfa's records under
+    // the consent, with the purpose beta's operator declared; beta's own on a legal basis.
+    let log = app.gql(&app.admin_of("beta"), "{ accessLog { reader purpose basis consentId legalBasis sourceTenant { slug } readerTenant { slug } } }", json!({})).await;
+    let newest = &log["data"]["accessLog"][0];
+    assert!(
+        newest["reader"]
+            .as_str()
+            .is_some_and(|r| r.ends_with("|beta-op")),
+        "issuer and subject: {newest}"
+    );
     assert_eq!(
-        log["data"]["accessLog"][0],
-        json!({ "reader": "beta-op", "purpose": "pratica edilizia", "consentId": receipt["id"], "sourceTenant": { "slug": "alfa" }, "readerTenant": { "slug": "beta" } })
+        (
+            &newest["purpose"],
+            &newest["basis"],
+            &newest["consentId"],
+            &newest["legalBasis"]
+        ),
+        (
+            &json!(CONTACT_PURPOSE),
+            &json!("CONSENT"),
+            &receipt["id"],
+            &Value::Null
+        )
+    );
+    assert_eq!(newest["sourceTenant"]["slug"], "alfa");
+    assert_eq!(newest["readerTenant"]["slug"], "beta");
+    let own = &log["data"]["accessLog"][1];
+    assert_eq!(
+        (
+            &own["basis"],
+            &own["consentId"],
+            &own["sourceTenant"]["slug"]
+        ),
+        (&json!("LEGAL_BASIS"), &Value::Null, &json!("beta"))
+    );
+    assert!(
+        own["legalBasis"]
+            .as_str()
+            .is_some_and(|b| b.contains("GDPR")),
+        "{own}"
     );
     let mine = app
         .gql(
             &app.citizen(MARIO),
-            "{ myAccessLog { reader sourceTenant { slug } readerTenant { slug } } }",
+            "{ myAccessLog { basis sourceTenant { slug } readerTenant { slug } } }",
             json!({}),
         )
         .await;
+    let by = |basis: &str| {
+        mine["data"]["myAccessLog"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["basis"] == basis)
+            .count()
+    };
+    assert_eq!(by("CONSENT"), 2, "two views with the consent: {mine}");
     assert_eq!(
-        mine["data"]["myAccessLog"].as_array().map(Vec::len),
-        Some(2)
+        by("LEGAL_BASIS"),
+        4,
+        "and every view of a body's own records: {mine}"
     );
 
     // Revoked: gone on the very next request.
@@ -167,7 +214,7 @@ async fn a_consent_on_a_merged_record_still_opens_the_view(
     let by_record = app
         .gql(
             &beta,
-            "query($id: ID) { citizenView(personId: $id) { personId profiles { profile { tenant { slug } } } } }",
+            "query($id: ID) { citizenView(personId: $id, purpose: \"citizen_contact\") { personId profiles { profile { tenant { slug } } } } }",
             json!({ "id": caller["personId"] }),
         )
         .await;
@@ -310,10 +357,13 @@ async fn the_citizen_sees_everything_about_themselves_and_withdraws_as_easily(
     assert_eq!(data["profiles"].as_array().map(Vec::len), Some(3));
     assert_eq!(data["sharing_consents"].as_array().map(Vec::len), Some(1));
     assert_eq!(data["privacy_consents"].as_array().map(Vec::len), Some(2));
-    assert!(
-        data["access_log"].as_array().is_some_and(|l| l.len() == 2),
-        "{data}"
-    );
+    let under_consent = data["access_log"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["basis"] == "consent")
+        .count();
+    assert_eq!(under_consent, 2, "{data}");
     let bodies = &export["data"]["exportMyData"]["bodies"];
     assert_eq!(
         bodies.as_object().map(|b| b.len()),

@@ -10,7 +10,7 @@ use crate::harness::*;
 
 const MARIO: &str = "RSSMRA85T10A562S";
 const GRANT: &str = "mutation($i: GrantSharingConsentInput!) { grantSharingConsent(input: $i) { id status active collectedBy collectedIn { slug } } }";
-const VIEW: &str = "query($fc: String!) { citizenView(fiscalCode: $fc) { profiles { profile { tenant { slug } } } } }";
+const VIEW: &str = "query($fc: String!) { citizenView(fiscalCode: $fc, purpose: \"citizen_contact\") { profiles { profile { tenant { slug } } } } }";
 const REQUESTS: &str = "query($all: Boolean! = false) { consentRequests(all: $all) { edges { node { id status collectedBy source { slug } } } pageInfo { hasNextPage } } }";
 const MINE: &str = "query($all: Boolean! = false) { myConsentRequests(all: $all) { edges { node { id status purpose collectedBy collectedIn { slug } } } } }";
 

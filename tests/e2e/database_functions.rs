@@ -83,7 +83,10 @@ async fn the_newest_database_functions_roll_back_and_forward() {
     );
     assert_eq!(newest.enter.as_deref(), Some("boolean"));
     let view = newest.view.clone().expect("view");
-    assert!(view.contains("contact_rows text"), "{view}");
+    assert!(
+        view.contains("contact_rows text, case_rows text, interaction_rows text, purpose text"),
+        "{view}"
+    );
     assert_eq!(
         newest.view_settings.as_deref(),
         Some("plan_cache_mode=force_generic_plan")
@@ -91,13 +94,20 @@ async fn the_newest_database_functions_roll_back_and_forward() {
 
     assert!(newest.person_compared_first);
 
-    // The migrations after 11 (identities bound to their issuer, consent requests, legacy
-    // references to citizens, notifications) change no function.
-    let after_11 = Migrator::migrations().len() as u32 - 11;
+    // Migration 25 (access purposes) gives the view its purpose; rolled back, the old one.
+    Migrator::down(&owner, Some(1)).await.expect("down to 24");
+    let v24 = functions(&owner).await;
+    let view = v24.view.clone().expect("view");
+    assert!(view.ends_with("interaction_rows text)"), "{view}");
+    assert_eq!(v24.view_settings, newest.view_settings);
+
+    // The migrations from 12 to 24 (identities bound to their issuer, consent requests,
+    // legacy references to citizens, notifications, ...) change no function.
+    let after_11 = Migrator::migrations().len() as u32 - 12;
     Migrator::down(&owner, Some(after_11))
         .await
         .expect("down to 11");
-    assert_eq!(functions(&owner).await, newest);
+    assert_eq!(functions(&owner).await, v24);
     Migrator::down(&owner, Some(1)).await.expect("down to 10");
     let v10 = functions(&owner).await;
     assert!(!v10.person_compared_first);
@@ -108,7 +118,7 @@ async fn the_newest_database_functions_roll_back_and_forward() {
     assert_eq!(v9.view_settings, None);
     assert_eq!(
         (v9.enter.as_deref(), v9.view.as_deref()),
-        (newest.enter.as_deref(), newest.view.as_deref())
+        (v24.enter.as_deref(), v24.view.as_deref())
     );
 
     Migrator::down(&owner, Some(1)).await.expect("down to 8");
@@ -183,7 +193,8 @@ async fn a_function_that_enters_a_tenant_binds_only_its_own_statement() {
     let view = conn
         .query_one_raw(Statement::from_sql_and_values(
             backend,
-            "SELECT * FROM civitas_citizen_view($1::uuid, '', gen_random_uuid(), true, true)",
+            "SELECT * FROM civitas_citizen_view($1::uuid, '', gen_random_uuid(), true, true, \
+             gen_random_uuid(), 'probe', 'citizen_contact', NULL)",
             [alfa.clone().into()],
         ))
         .await
@@ -201,7 +212,28 @@ async fn a_function_that_enters_a_tenant_binds_only_its_own_statement() {
     );
 }
 
-/// How many rows each JSON part of a call of the view holds (`None`: the part is absent).
+/// How many access-log entries `tenant` holds, and how many of them are reads of its own
+/// records on a legal basis.
+async fn entries(owner: &DatabaseConnection, tenant: &str) -> (i64, i64) {
+    let row = owner
+        .query_one_raw(Statement::from_sql_and_values(
+            owner.get_database_backend(),
+            "SELECT count(*) AS n, count(*) FILTER (WHERE basis = 'legal_basis' \
+             AND consent_id IS NULL AND legal_basis LIKE 'Art. 6%') AS lawful \
+             FROM access_log WHERE tenant_id = $1::uuid",
+            [tenant.into()],
+        ))
+        .await
+        .expect("count")
+        .expect("row");
+    (
+        row.try_get("", "n").expect("n"),
+        row.try_get("", "lawful").expect("lawful"),
+    )
+}
+
+/// How many rows each JSON part of a call of the view holds (`None`: the part is absent),
+/// read for the body's default purpose `citizen_contact`.
 async fn view_parts(
     conn: &DatabaseConnection,
     tenant: &str,
@@ -209,15 +241,34 @@ async fn view_parts(
     cases: bool,
     interactions: bool,
 ) -> Vec<Option<usize>> {
+    view_parts_for(
+        conn,
+        tenant,
+        person,
+        (cases, interactions),
+        "citizen_contact",
+    )
+    .await
+}
+
+async fn view_parts_for(
+    conn: &DatabaseConnection,
+    tenant: &str,
+    person: &str,
+    (cases, interactions): (bool, bool),
+    purpose: &str,
+) -> Vec<Option<usize>> {
     let row = conn
         .query_one_raw(Statement::from_sql_and_values(
             conn.get_database_backend(),
-            "SELECT * FROM civitas_citizen_view($1::uuid, '', $2::uuid, $3, $4)",
+            "SELECT * FROM civitas_citizen_view($1::uuid, '', $2::uuid, $3, $4, \
+             gen_random_uuid(), 'probe', $5, NULL)",
             [
                 tenant.into(),
                 person.into(),
                 cases.into(),
                 interactions.into(),
+                purpose.into(),
             ],
         ))
         .await
@@ -289,6 +340,17 @@ async fn the_view_function_reads_only_the_parts_asked_for_in_the_body_it_enters(
         [None, None, None, None],
         "beta holds nothing about Mario and has no consent"
     );
+
+    // Each of alfa's calls put one entry on record; beta's, none (nothing of its own read).
+    let owner = app.owner().await;
+    assert_eq!(entries(&owner, &alfa).await, (24, 24));
+    assert_eq!(entries(&owner, &beta).await, (0, 0));
+    // A purpose the body does not have reads nothing and writes nothing.
+    assert_eq!(
+        view_parts_for(&conn, &alfa, person, (true, true), "curiosity").await,
+        [None, None, None, None]
+    );
+    assert_eq!(entries(&owner, &alfa).await, (24, 24));
 }
 
 #[rstest]

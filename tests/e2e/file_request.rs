@@ -133,7 +133,7 @@ async fn a_citizen_files_a_request_with_a_body_that_did_not_know_them(
     );
 
     // Beta now knows Mario (the same person alfa knows), with his consent to the handling.
-    let known = app.gql(&beta_op, "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\") { personId profiles { profile { givenName preferredChannel } } privacyConsents { purpose textVersion channel active } } }", json!({})).await;
+    let known = app.gql(&beta_op, "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\", purpose: \"citizen_contact\") { personId profiles { profile { givenName preferredChannel } } privacyConsents { purpose textVersion channel active } } }", json!({})).await;
     assert_no_errors(&known);
     let view = &known["data"]["citizenView"];
     assert_eq!(view["personId"], case["personId"]);
@@ -158,7 +158,7 @@ async fn a_citizen_files_a_request_with_a_body_that_did_not_know_them(
         count(
             &app,
             &beta_op,
-            "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\") { privacyConsents { id } } }",
+            "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\", purpose: \"citizen_contact\") { privacyConsents { id } } }",
             &["citizenView", "privacyConsents"]
         )
         .await,

@@ -8,7 +8,7 @@ use crate::harness::*;
 
 const MARIO: &str = "RSSMRA85T10A562S";
 const CORRECT: &str = "mutation($t: String!, $i: MyContactsInput!) { correctMyContacts(tenant: $t, input: $i) { givenName emails phones preferredChannel language tenant { slug } } }";
-const SEEN: &str = "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\") { profiles { shared profile { givenName emails phones preferredChannel language } } } }";
+const SEEN: &str = "{ citizenView(fiscalCode: \"RSSMRA85T10A562S\", purpose: \"citizen_contact\") { profiles { shared profile { givenName emails phones preferredChannel language } } } }";
 
 #[rstest]
 #[tokio::test]

@@ -12,7 +12,7 @@ use crate::browser::Browser;
 use crate::harness::*;
 
 const MARIO: &str = "RSSMRA85T10A562S";
-const VIEW: &str = "query($fc: String) { citizenView(fiscalCode: $fc) { profiles { profile { tenant { slug } } } } }";
+const VIEW: &str = "query($fc: String) { citizenView(fiscalCode: $fc, purpose: \"citizen_contact\") { profiles { profile { tenant { slug } } } } }";
 
 /// Two bodies: `alfa` offers a service with a custom field on the web; `beta` knows Mario.
 /// Returns the tokens of an operator of each.

@@ -12,7 +12,7 @@ use crate::harness::*;
 const MARIO: &str = "RSSMRA85T10A562S";
 const RESTRICT: &str = "mutation($b: String!, $p: RestrictionPurpose!, $k: RestrictionKind) { \
   restrictProcessing(input: { body: $b, purpose: $p, kind: $k, reason: \"dati inesatti\" }) { id purpose kind liftedAt tenant { slug } } }";
-const VIEW: &str = "query($fc: String) { citizenView(fiscalCode: $fc) { profiles { profile { tenant { slug } } } cases { case { number } } } }";
+const VIEW: &str = "query($fc: String) { citizenView(fiscalCode: $fc, purpose: \"citizen_contact\") { profiles { profile { tenant { slug } } } cases { case { number } } } }";
 const INBOX: &str = "{ myNotifications { edges { node { id tenant { slug } } } } }";
 
 /// Roma and beta both know Mario; Roma has a case of his; Mario lets beta read Roma's

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::{App, Caller, Page};
 use crate::access_log::{self, AccessEntry};
+use crate::access_purposes::Reason;
 use crate::citizen_view::{self, CitizenView, Parts};
 use crate::ids::{PersonId, ProfileId};
 use crate::lookup::Lookup;
@@ -37,13 +38,19 @@ pub async fn search(
 }
 
 /// What the caller's body holds about a citizen, plus what other bodies hold that the
-/// citizen's consent lets it read; every read of another body's records is logged.
-pub async fn view(app: &App, caller: &Caller, lookup: Lookup, parts: Parts) -> Result<CitizenView> {
+/// citizen's consent lets it read, read for `reason`; every read is logged.
+pub async fn view(
+    app: &App,
+    caller: &Caller,
+    lookup: Lookup,
+    parts: Parts,
+    reason: &Reason,
+) -> Result<CitizenView> {
     let tc = caller.authorize(app, Permission::CitizenViewRead).await?;
-    citizen_view::view(&app.db, tc, &app.consents, app.now(), lookup, parts).await
+    citizen_view::view(&app.db, tc, &app.consents, app.now(), lookup, parts, reason).await
 }
 
-/// The reads of other bodies' records that the caller's body made, newest first.
+/// The reads of citizens' records that the caller's body made, newest first.
 pub async fn access_log(
     app: &App,
     caller: &Caller,

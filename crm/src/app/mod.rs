@@ -7,6 +7,7 @@
 //! pages next — reads its arguments, calls one use case and shows the result: it never
 //! checks a permission, opens a scope or commits.
 
+pub mod access_purposes;
 pub mod attachments;
 pub mod branding;
 mod caller;

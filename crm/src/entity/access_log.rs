@@ -1,7 +1,9 @@
 use sea_orm::entity::prelude::*;
 
-/// One cross-body read: who, from which body (`tenant_id`), about whom, of which body's
-/// data, under which consent. Append-only.
+/// One read of a citizen's records: who, from which body (`tenant_id`), about whom, of
+/// which body's data, for which declared purpose, and what allowed it: a consent
+/// (`basis` "consent", `consent_id`) or a legal basis (`basis` "legal_basis", named in
+/// `legal_basis`). Append-only.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Serialize)]
 #[sea_orm(table_name = "access_log")]
 pub struct Model {
@@ -14,8 +16,12 @@ pub struct Model {
     pub reader: String,
     pub source_tenant_id: Uuid,
     pub scopes: String,
-    pub consent_id: Uuid,
+    pub consent_id: Option<Uuid>,
     pub purpose: String,
+    pub basis: String,
+    pub action: String,
+    pub case_id: Option<Uuid>,
+    pub legal_basis: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

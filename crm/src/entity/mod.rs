@@ -1,6 +1,7 @@
 //! sea-orm entities of the domain, kept apart from the behaviour written around them.
 
 pub mod access_log;
+pub mod access_purpose;
 pub mod attachment;
 pub mod case;
 pub mod case_event;

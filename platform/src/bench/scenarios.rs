@@ -216,7 +216,7 @@ fn body(query: &str, variables: serde_json::Value) -> String {
     json!({ "query": query, "variables": variables }).to_string()
 }
 
-pub const CITIZEN_VIEW: &str = "query View($p: ID!) { citizenView(personId: $p) { personId fiscalCode \
+pub const CITIZEN_VIEW: &str = "query View($p: ID!) { citizenView(personId: $p, purpose: \"citizen_contact\") { personId fiscalCode \
     profiles { consentId shared profile { givenName familyName phones emails tenant { slug } } } \
     cases { consentId shared case { number title status dueAt tenant { slug } } } \
     interactions { consentId interaction { channel summary occurredAt } } } }";

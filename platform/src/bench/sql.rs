@@ -13,8 +13,9 @@
 //! own database function; keep the others in step with the code by hand: the smoke test runs
 //! each one against a generated data set.
 
-/// The citizen view: one call of the server's database function and, under consent, a call
-/// of the one that writes the access-log entry, as the server makes them.
+/// The citizen view: one call of the server's database function (which checks the declared
+/// purpose and writes the entry for the body's own records) and, under consent, a call of
+/// the one that writes the entry for the other body's, as the server makes them.
 pub fn citizen_view() -> String {
     CITIZEN_VIEW.replace("{function}", civitas_crm::citizen_view::VIEW_FUNCTION)
 }
@@ -24,9 +25,9 @@ const CITIZEN_VIEW: &str = r#"\set p random(0, :persons - 1)
 \set t (:p + :k * :stride) % :tenants
 \set shared (:k = 0) and (:p % :every = 0) and (:p / :every < :consents)
 \set src (:p + :stride) % :tenants
-SELECT * FROM {function}((SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:t::int::text, 4, '0')), now()::text, ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, true, true);
+SELECT * FROM {function}((SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:t::int::text, 4, '0')), now()::text, ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, true, true, gen_random_uuid(), 'civitas-dev|bench-operator', 'citizen_contact', NULL);
 \if :shared
-SELECT * FROM civitas_log_access((SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:t::int::text, 4, '0')), now()::text, jsonb_build_array(jsonb_build_object('id', gen_random_uuid(), 'occurred_at', now(), 'person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, 'reader', 'bench-operator', 'source_tenant_id', (SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:src::int::text, 4, '0')), 'scopes', 'profile,cases,interactions', 'consent_id', gen_random_uuid(), 'purpose', 'Assistenza allo sportello')));
+SELECT * FROM civitas_log_access((SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:t::int::text, 4, '0')), now()::text, jsonb_build_array(jsonb_build_object('id', gen_random_uuid(), 'occurred_at', now(), 'person_id', ('00000000-0000-4000-8000-' || lpad(to_hex(:p::bigint), 12, '0'))::uuid, 'reader', 'bench-operator', 'source_tenant_id', (SELECT id FROM tenants WHERE slug = 'bench-' || lpad(:src::int::text, 4, '0')), 'scopes', 'profile,cases,interactions', 'consent_id', gen_random_uuid(), 'purpose', 'Risposta al cittadino', 'basis', 'consent', 'action', 'citizen_view')));
 \endif
 "#;
 

@@ -167,11 +167,17 @@ my-data-intro = Download everything every body keeps about you, as a JSON file.
 my-data-download = Download my data
 
 access-log-title = Who looked at my data
-access-log-intro = Each time a body reads the data another body keeps about you, it is written here.
+access-log-intro = Each time the staff of a body read your data (the records that body keeps or, with your consent, those another body keeps) it is written here, with the purpose they declared and what allowed it.
 access-log-when = When
 access-log-reader = Who
 access-log-source = Data of
-access-log-none = No body has read your data held by another body.
+access-log-none = No one has read your data yet.
+access-log-own = its own records
+access-log-action = What
+access-log-action-citizen_view = Opened your record
+access-log-action-caller_recognition = Recognised you on the phone
+access-log-basis = Allowed by
+access-log-basis-consent = Your consent
 
 delegations-title = Delegations
 delegations-intro = Who may act for you at a body.

@@ -167,11 +167,17 @@ my-data-intro = Scarica tutto ciò che ogni ente conserva su di te, in un file J
 my-data-download = Scarica i miei dati
 
 access-log-title = Chi ha visto i miei dati
-access-log-intro = Ogni volta che un ente legge i dati che un altro ente conserva su di te, resta scritto qui.
+access-log-intro = Ogni volta che il personale di un ente legge i tuoi dati (quelli che l'ente conserva o, con il tuo consenso, quelli di un altro ente) resta scritto qui, con lo scopo dichiarato e ciò che lo consentiva.
 access-log-when = Quando
 access-log-reader = Chi
 access-log-source = Dati di
-access-log-none = Nessun ente ha letto i tuoi dati di un altro ente.
+access-log-none = Nessuno ha ancora letto i tuoi dati.
+access-log-own = dati propri
+access-log-action = Cosa
+access-log-action-citizen_view = Ha aperto la tua scheda
+access-log-action-caller_recognition = Ti ha riconosciuto al telefono
+access-log-basis = Consentito da
+access-log-basis-consent = Il tuo consenso
 
 delegations-title = Deleghe
 delegations-intro = Chi può agire per te presso un ente.

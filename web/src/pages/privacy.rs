@@ -220,10 +220,15 @@ pub async fn access_log(
             context! {
                 at => e.occurred_at.to_rfc3339(),
                 reader_body => names.get(&e.reader_tenant_id),
-                reader => e.reader,
+                // The subject, for reading; the export keeps the issuer too.
+                reader => e.reader.rsplit('|').next().unwrap_or(&e.reader),
                 source => names.get(&e.source_tenant_id),
+                own => e.source_tenant_id == e.reader_tenant_id,
                 scopes => e.scopes,
+                action => e.action,
                 purpose => e.purpose,
+                basis => e.basis,
+                legal_basis => e.legal_basis,
             }
         })
         .collect();
