@@ -97,7 +97,7 @@ impl ConsentQuery {
         Ok(requests_page(rows, page.after.is_some(), more))
     }
 
-    /// Reads of the signed-in citizen's data by another body, newest first, as a Relay
+    /// Reads of the signed-in citizen's records by any body's staff, newest first, as a Relay
     /// connection; only those by the body `body` (a slug) and in `[from, to)` when given.
     async fn my_access_entries(
         &self,
@@ -115,7 +115,8 @@ impl ConsentQuery {
         Ok(AccessEntry::connection(found, page.after.is_some()))
     }
 
-    /// Every read of the signed-in citizen's data by another body, newest first.
+    /// Every read of the signed-in citizen's records by a body's staff (their own body's and
+    /// other bodies'), newest first, with the purpose declared and what allowed it.
     #[graphql(
         deprecation = "Use `myAccessEntries`, a Relay connection; this field goes in the next release."
     )]

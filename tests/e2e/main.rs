@@ -1,6 +1,7 @@
 //! End-to-end tests: the real router (and the real binary) against real SQLite and
 //! PostgreSQL databases, one fresh database per test. One test binary, many modules.
 
+mod access_purposes;
 mod attachments;
 mod authz;
 mod bad_input;
