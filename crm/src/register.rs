@@ -24,6 +24,9 @@ pub struct Inputs {
     /// Bodies whose records this body reads under live consents, with how many ("every
     /// body" for a consent that names none).
     pub reads_from: Vec<(String, u64)>,
+    /// The purposes the body's staff may declare when they open a citizen's records, each
+    /// with the law it names: `(code, label, legal basis)`.
+    pub access_purposes: Vec<(String, String, String)>,
     /// The body's retention schedule: years per service code (`None`: its default).
     pub retention: Vec<(Option<String>, u32)>,
     /// Whether browsers reach the platform over HTTPS only (HSTS).
@@ -271,7 +274,8 @@ pub fn build(i: &Inputs, language: &str) -> Register {
             "purpose": tr(it, "Dimostrare chi ha fatto cosa e chi ha letto i dati di chi (art. 5(2) GDPR)", "Showing who did what and who read whose data (GDPR art. 5(2))"),
             "legalBasis": tr(it, "Art. 6(1)(c) GDPR: obbligo di legge", "GDPR art. 6(1)(c): a legal obligation"),
             "dataSubjects": tr(it, "Cittadini e personale dell'ente", "Citizens and the body's staff"),
-            "dataCategories": [tr(it, "Chi, quando, quale ente, quali dati, con quale consenso", "Who, when, which body, which data, under which consent")],
+            "dataCategories": [tr(it, "Chi, quando, quale ente, quali dati, per quale scopo dichiarato, con quale consenso o base giuridica", "Who, when, which body, which data, for which declared purpose, under which consent or legal basis")],
+            "accessPurposes": i.access_purposes.iter().map(|(code, label, basis)| format!("{label} (`{code}`): {basis}")).collect::<Vec<_>>(),
             "recipients": { "staff": tr(it, "Amministratori dell'ente; il cittadino vede gli accessi ai propri dati", "The body's administrators; citizens see the reads of their own data") },
             "retention": tr(it, "Registro di sola aggiunta, non modificabile dall'applicazione", "Append-only, the application cannot change it"),
         }),
@@ -298,8 +302,8 @@ pub fn build(i: &Inputs, language: &str) -> Register {
         ),
         tr(
             it,
-            "Registro delle attività di sola aggiunta; registro di ogni lettura tra enti, visibile al cittadino",
-            "Append-only audit log; every read across bodies logged and shown to the citizen",
+            "Registro delle attività di sola aggiunta; registro di ogni consultazione dei dati di un cittadino, con lo scopo dichiarato, visibile al cittadino",
+            "Append-only audit log; every read of a citizen's records logged with its declared purpose and shown to the citizen",
         ),
         tr(
             it,
@@ -403,7 +407,7 @@ fn markdown(d: &Value, it: bool) -> String {
         tr(it, "Generato il", "Generated at"),
         d["generatedAt"].as_str().unwrap_or("")
     ));
-    let labels: [(&str, String); 6] = [
+    let labels: [(&str, String); 7] = [
         ("purpose", tr(it, "Finalità", "Purpose")),
         ("legalBasis", tr(it, "Base giuridica", "Legal basis")),
         ("dataSubjects", tr(it, "Interessati", "Data subjects")),
@@ -416,6 +420,14 @@ fn markdown(d: &Value, it: bool) -> String {
             tr(it, "Enti da cui si leggono dati", "Bodies read from"),
         ),
         ("retention", tr(it, "Conservazione", "Retention")),
+        (
+            "accessPurposes",
+            tr(
+                it,
+                "Scopi dichiarabili per consultare i dati",
+                "Purposes staff may declare to read records",
+            ),
+        ),
     ];
     let recipient_labels: [(&str, String); 5] = [
         ("staff", tr(it, "Personale", "Staff")),

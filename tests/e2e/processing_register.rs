@@ -135,6 +135,8 @@ async fn the_register_follows_the_bodys_configuration(
         "Responsabili del trattamento: Gateway SMS: sms.example",
         "Enti, su consenso: Ente beta (1)",
         "RIF Ritiro ingombranti (Rifiuti)",
+        "Scopi dichiarabili per consultare i dati",
+        "Controlli d'ufficio sulle dichiarazioni (`verification`): Art. 6(1)(c) GDPR",
         "## Misure di sicurezza",
     ] {
         assert!(md.contains(needle), "{needle} not in\n{md}");

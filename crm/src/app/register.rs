@@ -50,6 +50,7 @@ pub async fn of_body(app: &App, caller: &Caller, language: &str) -> Result<Regis
     let services = catalogue::list(&scope).await?;
     let hooks = webhooks::list(&scope).await?;
     let schedule = crate::retention::rules(&scope).await?;
+    let purposes = crate::access_purposes::list(&scope, false).await?;
     // Consents are the person's rows, not a tenant's: the parties' filter is explicit here
     // (and the database's policy shows a body no other rows).
     let live = sharing_consent::Entity::find()
@@ -114,6 +115,10 @@ pub async fn of_body(app: &App, caller: &Caller, language: &str) -> Result<Regis
             })
             .collect(),
         notifications: NotificationSettings::of(&tc.tenant.settings)?,
+        access_purposes: purposes
+            .into_iter()
+            .map(|p| (p.code, p.label, p.legal_basis))
+            .collect(),
         webhooks: hooks
             .iter()
             .filter(|h| h.active)
