@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use civitas_tenants::{PersonScope, Scope, TenantId};
-use sea_orm::QueryOrder;
+use sea_orm::{IntoActiveModel, QueryOrder};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -44,6 +44,8 @@ impl Basis {
 pub enum Action {
     CitizenView,
     CallerRecognition,
+    /// One case opened by its id, with its history.
+    CaseRead,
 }
 
 impl Action {
@@ -51,14 +53,15 @@ impl Action {
         match self {
             Action::CitizenView => "citizen_view",
             Action::CallerRecognition => "caller_recognition",
+            Action::CaseRead => "case_read",
         }
     }
 
     fn parse(s: &str) -> Self {
-        if s == "caller_recognition" {
-            Action::CallerRecognition
-        } else {
-            Action::CitizenView
+        match s {
+            "caller_recognition" => Action::CallerRecognition,
+            "case_read" => Action::CaseRead,
+            _ => Action::CitizenView,
         }
     }
 }
@@ -154,6 +157,38 @@ impl From<access_log::Model> for AccessEntry {
             case_id: m.case_id,
         }
     }
+}
+
+/// Puts on record that `reader` opened case `case` (number `number`) of `person` at the
+/// scope's body, for the case's own purpose.
+pub async fn record_case_read(
+    scope: &Scope,
+    reader: &str,
+    person: Uuid,
+    case: Uuid,
+    number: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let declared = crate::access_purposes::for_case(scope, number).await?;
+    let access = Access {
+        reader_tenant: scope.tenant_id(),
+        reader,
+        person_id: person,
+        action: Action::CaseRead,
+        purpose: &declared.label,
+        case_id: Some(case),
+        at: now,
+    };
+    let own = scope.tenant_id().0;
+    let entry = access.entry(
+        Uuid::now_v7(),
+        own,
+        &["cases"],
+        None,
+        Some(&declared.legal_basis),
+    );
+    scope.insert(entry.into_active_model()).await?;
+    Ok(())
 }
 
 /// Every read about the scope's person, newest first (for the export).

@@ -321,6 +321,8 @@ pub enum AccessBasis {
 pub enum AccessAction {
     CitizenView,
     CallerRecognition,
+    /// One case opened by its id.
+    CaseRead,
 }
 
 /// One read of a person's records by a body's staff: of the body's own records, on a legal

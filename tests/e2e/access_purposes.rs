@@ -317,3 +317,51 @@ async fn a_caller_recognition_is_on_record_under_its_consent(
         )
     );
 }
+
+#[rstest]
+#[tokio::test]
+async fn opening_a_case_is_on_record_for_its_own_purpose(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    let (op, _, person) = roma(&app).await;
+    let c = app
+        .gql(
+            &op,
+            "mutation($p: ID) { createCase(input: { serviceCode: \"CERT\", title: \"Residenza\", personId: $p }) { id number } }",
+            json!({ "p": person }),
+        )
+        .await;
+    assert_no_errors(&c);
+    let case = &c["data"]["createCase"];
+    assert!(mine(&app).await.is_empty(), "creating is not reading");
+    let read = app
+        .gql(
+            &op,
+            "query($id: ID!) { case(id: $id) { number history { kind } } }",
+            json!({ "id": case["id"] }),
+        )
+        .await;
+    assert_no_errors(&read);
+    let log = mine(&app).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    let number = case["number"].as_str().expect("number");
+    assert_eq!(
+        (
+            &log[0]["action"],
+            &log[0]["caseId"],
+            &log[0]["basis"],
+            &log[0]["scopes"]
+        ),
+        (
+            &json!("CASE_READ"),
+            &case["id"],
+            &json!("LEGAL_BASIS"),
+            &json!(["cases"])
+        )
+    );
+    assert_eq!(
+        log[0]["purpose"],
+        format!("Istruttoria di una pratica ({number})")
+    );
+}

@@ -8,6 +8,7 @@ use civitas_tenants::TenantContext;
 
 use super::{App, Caller, Page};
 use crate::Result;
+use crate::access_log;
 use crate::cases::stats::{self, CaseStats};
 use crate::cases::{self, Actor, Case, CaseEvent, CaseFilter, CaseStatus, NewCase, SourceUpdate};
 use crate::catalogue;
@@ -64,6 +65,11 @@ pub async fn get(app: &App, caller: &Caller, id: CaseId) -> Result<Case> {
     let tc = caller.authorize(app, Permission::CaseRead).await?;
     let scope = app.db.scope(tc).await?;
     let c = cases::get(&scope, id).await?;
+    // Opening one citizen's case is a read of their records: on record for them.
+    if let Some(person) = c.person_id {
+        let reader = tc.identity().stored();
+        access_log::record_case_read(&scope, &reader, person.0, id.0, &c.number, app.now()).await?;
+    }
     app.commit(scope).await?;
     Ok(c)
 }

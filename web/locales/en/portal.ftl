@@ -176,6 +176,7 @@ access-log-own = its own records
 access-log-action = What
 access-log-action-citizen_view = Opened your record
 access-log-action-caller_recognition = Recognised you on the phone
+access-log-action-case_read = Opened one of your cases
 access-log-basis = Allowed by
 access-log-basis-consent = Your consent
 

@@ -176,6 +176,7 @@ access-log-own = dati propri
 access-log-action = Cosa
 access-log-action-citizen_view = Ha aperto la tua scheda
 access-log-action-caller_recognition = Ti ha riconosciuto al telefono
+access-log-action-case_read = Ha aperto una tua pratica
 access-log-basis = Consentito da
 access-log-basis-consent = Il tuo consenso
 
