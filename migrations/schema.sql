@@ -37,10 +37,20 @@ CREATE FUNCTION public.civitas_citizen_view(p_tenant uuid, p_now text, p_person 
 #variable_conflict use_column
 DECLARE
   entered boolean;
+  v_family text;
+  v_ids uuid[];
+  v_root boolean;
   v_label text;
   v_basis text;
 BEGIN
   entered := civitas_enter_tenant(p_tenant, p_now);
+  -- The person and the records merged into it, read once: each read of persons checks its
+  -- policy per row.
+  SELECT json_agg(f)::text, array_agg(f.id),
+         COALESCE(bool_or(f.id = p_person AND f.merged_into IS NULL), false)
+    INTO v_family, v_ids, v_root
+    FROM (SELECT id, fiscal_code, oidc_subject, merged_into, created_at FROM persons
+           WHERE id = p_person OR merged_into = p_person) f;
   -- The declared purpose must be one of the body's; a case gives its own, and must be one
   -- of this person's at the body, in use. Without one, nothing is read.
   IF p_case IS NOT NULL THEN
@@ -50,7 +60,7 @@ BEGIN
       FROM cases c
       LEFT JOIN access_purposes ap ON ap.tenant_id = p_tenant AND ap.code = 'case_handling'
      WHERE c.tenant_id = p_tenant AND c.id = p_case AND c.erase_after IS NULL
-       AND c.person_id IN (SELECT id FROM persons WHERE id = p_person OR merged_into = p_person);
+       AND c.person_id = ANY (v_ids);
   ELSE
     SELECT ap.label, ap.legal_basis INTO v_label, v_basis
       FROM access_purposes ap
@@ -63,49 +73,44 @@ BEGIN
   END IF;
   -- The body's own records: logged when the view will show them, that is when the person
   -- (not a record merged into another) has a profile here and none of them is restricted.
-  INSERT INTO access_log (tenant_id, id, occurred_at, person_id, reader, source_tenant_id,
-                          scopes, consent_id, purpose, basis, action, case_id, legal_basis)
-  SELECT p_tenant, p_entry, COALESCE(NULLIF(p_now, '')::timestamptz, now()), p_person,
-         p_reader, p_tenant,
-         concat_ws(',', 'profile', CASE WHEN p_cases THEN 'cases' END,
-                   CASE WHEN p_interactions THEN 'interactions' END),
-         NULL, v_label, 'legal_basis', 'citizen_view', p_case, v_basis
-   WHERE EXISTS (SELECT 1 FROM persons WHERE id = p_person AND merged_into IS NULL)
-     AND (SELECT bool_and(p.restricted_at IS NULL) FROM profiles p
-           WHERE p.tenant_id = p_tenant AND p.merged_into IS NULL
-             AND p.person_id IN (SELECT id FROM persons
-                                  WHERE id = p_person OR merged_into = p_person));
+  IF v_root AND (SELECT bool_and(p.restricted_at IS NULL) FROM profiles p
+                  WHERE p.tenant_id = p_tenant AND p.merged_into IS NULL
+                    AND p.person_id = ANY (v_ids)) THEN
+    INSERT INTO access_log (tenant_id, id, occurred_at, person_id, reader, source_tenant_id,
+                            scopes, consent_id, purpose, basis, action, case_id, legal_basis)
+    VALUES (p_tenant, p_entry, COALESCE(NULLIF(p_now, '')::timestamptz, now()), p_person,
+            p_reader, p_tenant,
+            concat_ws(',', 'profile', CASE WHEN p_cases THEN 'cases' END,
+                      CASE WHEN p_interactions THEN 'interactions' END),
+            NULL, v_label, 'legal_basis', 'citizen_view', p_case, v_basis);
+  END IF;
   RETURN QUERY
-    WITH fam AS MATERIALIZED (
-      SELECT id, fiscal_code, oidc_subject, merged_into, created_at
-      FROM persons WHERE id = p_person OR merged_into = p_person),
-    con AS MATERIALIZED (
+    WITH con AS MATERIALIZED (
       SELECT sc.* FROM sharing_consents sc
-      WHERE sc.person_id = ANY ((SELECT array_agg(id) FROM fam)::uuid[])
+      WHERE sc.person_id = ANY (v_ids)
         AND sc.grantee_tenant_id = p_tenant AND sc.revoked_at IS NULL),
-    ids AS (SELECT array_agg(id) AS v FROM fam),
     bodies AS (
       SELECT p_tenant || array_agg(source_tenant_id) FILTER (WHERE source_tenant_id IS NOT NULL) AS v,
              COALESCE(bool_or(source_tenant_id IS NULL), false) AS every
       FROM con)
     SELECT
-      (SELECT json_agg(fam)::text FROM fam) AS family,
+      v_family AS family,
       (SELECT json_agg(con)::text FROM con) AS consents,
       (SELECT json_agg(p ORDER BY p.tenant_id, p.id)::text FROM profiles p
-       WHERE p.person_id = ANY ((SELECT v FROM ids)::uuid[])
+       WHERE p.person_id = ANY (v_ids)
          AND (p.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies))
          AND p.merged_into IS NULL) AS profile_rows,
       (SELECT json_agg(c ORDER BY c.id)::text FROM contacts c
-       WHERE c.person_id = ANY ((SELECT v FROM ids)::uuid[])
+       WHERE c.person_id = ANY (v_ids)
          AND (c.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies))) AS contact_rows,
       CASE WHEN p_cases THEN
         (SELECT json_agg(c)::text FROM cases c
-         WHERE c.person_id = ANY ((SELECT v FROM ids)::uuid[])
+         WHERE c.person_id = ANY (v_ids)
            AND (c.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies)))
       END AS case_rows,
       CASE WHEN p_interactions THEN
         (SELECT json_agg(i)::text FROM interactions i
-         WHERE i.person_id = ANY ((SELECT v FROM ids)::uuid[])
+         WHERE i.person_id = ANY (v_ids)
            AND (i.tenant_id = ANY ((SELECT v FROM bodies)::uuid[]) OR (SELECT every FROM bodies)))
       END AS interaction_rows,
       json_build_object('label', v_label, 'legal_basis', v_basis)::text AS purpose;
