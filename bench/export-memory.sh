@@ -6,6 +6,8 @@
 # number of cases.
 #   bench/export-memory.sh <civitas binary> <owner db url> <data dir> [sizes...]
 # The data set comes from `civitas bench generate`; the cases added are removed at the end.
+# APP_DB: the URL the server uses (the application role, as in production); default: the
+# owner's.
 set -euo pipefail
 bin=$1 db=$2 data=$3
 shift 3
@@ -20,7 +22,7 @@ id_of="('00000000-0000-4000-8000-' || lpad(to_hex(b.p), 12, '0'))::uuid"
 read -r fc subject model < <(q "SELECT b.fiscal_code, b.subject, c.id FROM bench_citizens b
   JOIN cases c ON c.person_id = $id_of ORDER BY b.p LIMIT 1" | tr '|' ' ')
 cols=$(q "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
-  FROM information_schema.columns WHERE table_name = 'cases' AND column_name NOT IN ('id', 'number')")
+  FROM information_schema.columns WHERE table_name = 'cases' AND column_name NOT IN ('id', 'number', 'external_ref')")
 ecols=$(q "SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position)
   FROM information_schema.columns WHERE table_name = 'case_events' AND column_name NOT IN ('id', 'case_id')")
 eprefixed=$(q "SELECT string_agg('e.' || quote_ident(column_name), ', ' ORDER BY ordinal_position)
@@ -45,7 +47,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin" --config bench/server.toml --data-dir "$data" --database-url "$db" \
+"$bin" --config bench/server.toml --data-dir "$data" --database-url "${APP_DB:-$db}" \
   serve --dev --listen "127.0.0.1:$port" >"$data/export-memory.log" 2>&1 &
 pid=$!
 sleep 3
