@@ -19,7 +19,7 @@ use civitas_tenants::{
 };
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, Statement,
+    QueryOrder, QuerySelect, Statement,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -134,15 +134,17 @@ pub async fn of_person(scope: &PersonScope) -> Result<Vec<Request>> {
         .into_iter()
         .map(|p| p.tenant_id)
         .collect();
-    holding.extend(
-        scope
-            .find::<case::Entity>()
-            .filter(case::Column::EraseAfter.is_null())
-            .all(scope.conn())
-            .await?
-            .into_iter()
-            .map(|c| c.tenant_id),
-    );
+    // The bodies only: a citizen may have thousands of cases (the export calls this).
+    let with_cases: Vec<Uuid> = scope
+        .find::<case::Entity>()
+        .filter(case::Column::EraseAfter.is_null())
+        .select_only()
+        .column(case::Column::TenantId)
+        .distinct()
+        .into_tuple()
+        .all(scope.conn())
+        .await?;
+    holding.extend(with_cases);
     requests
         .into_iter()
         .map(|r| {
