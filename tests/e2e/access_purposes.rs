@@ -40,6 +40,19 @@ async fn roma(app: &TestApp) -> (String, String, Value) {
     (op, admin, mario["personId"].clone())
 }
 
+/// A new case of `person` at Roma: its id and number.
+async fn new_case(app: &TestApp, op: &str, person: &Value) -> Value {
+    let c = app
+        .gql(
+            op,
+            "mutation($p: ID) { createCase(input: { serviceCode: \"CERT\", title: \"Residenza\", personId: $p }) { id number } }",
+            json!({ "p": person }),
+        )
+        .await;
+    assert_no_errors(&c);
+    c["data"]["createCase"].clone()
+}
+
 #[rstest]
 #[tokio::test]
 async fn a_reader_declares_why_and_the_citizen_sees_it(
@@ -103,15 +116,7 @@ async fn a_reader_declares_why_and_the_citizen_sees_it(
     );
 
     // A case gives its own purpose, naming it; another citizen's case does not.
-    let c = app
-        .gql(
-            &op,
-            "mutation($p: ID) { createCase(input: { serviceCode: \"CERT\", title: \"Residenza\", personId: $p }) { id number } }",
-            json!({ "p": person }),
-        )
-        .await;
-    assert_no_errors(&c);
-    let case = &c["data"]["createCase"];
+    let case = &new_case(&app, &op, &person).await;
     let by_case = app
         .gql(&op, VIEW, json!({ "fc": MARIO, "case": case["id"] }))
         .await;
@@ -325,15 +330,7 @@ async fn opening_a_case_is_on_record_for_its_own_purpose(
 ) {
     let app = TestApp::spawn(backend).await;
     let (op, _, person) = roma(&app).await;
-    let c = app
-        .gql(
-            &op,
-            "mutation($p: ID) { createCase(input: { serviceCode: \"CERT\", title: \"Residenza\", personId: $p }) { id number } }",
-            json!({ "p": person }),
-        )
-        .await;
-    assert_no_errors(&c);
-    let case = &c["data"]["createCase"];
+    let case = &new_case(&app, &op, &person).await;
     assert!(mine(&app).await.is_empty(), "creating is not reading");
     let read = app
         .gql(
