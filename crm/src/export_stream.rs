@@ -2,6 +2,7 @@
 //! long lists (cases with their history and files, interactions, notifications, the access
 //! log) a page at a time, each page sent before the next is read, through a bounded
 //! channel. However many cases a citizen has, the server holds one page and one buffer.
+//! The consents' signed receipts are made before the stream starts (a few per consent).
 //! The document's shape is published as a JSON Schema (`SCHEMA`).
 
 use std::collections::BTreeSet;
@@ -16,6 +17,7 @@ use tokio::sync::mpsc;
 use uuid::Uuid;
 
 use crate::access_log::AccessEntry;
+use crate::app::receipts::ExportedReceipt;
 use crate::attachments::Attachment;
 use crate::cases::{Case, CaseEvent};
 use crate::delegations::Delegation;
@@ -89,7 +91,12 @@ impl Out {
 
 /// Starts writing the export of the scope's person; the chunks come on the receiver. An
 /// error ends the stream early (the document is then incomplete JSON) and is logged.
-pub fn start(db: Db, scope: PersonScope, now: DateTime<Utc>) -> mpsc::Receiver<Bytes> {
+pub fn start(
+    db: Db,
+    scope: PersonScope,
+    now: DateTime<Utc>,
+    receipts: Vec<ExportedReceipt>,
+) -> mpsc::Receiver<Bytes> {
     let (tx, rx) = mpsc::channel(4);
     tokio::spawn(async move {
         let mut out = Out {
@@ -98,7 +105,7 @@ pub fn start(db: Db, scope: PersonScope, now: DateTime<Utc>) -> mpsc::Receiver<B
             bodies: BTreeSet::new(),
             first: true,
         };
-        match write(&db, &scope, now, &mut out).await {
+        match write(&db, &scope, now, &receipts, &mut out).await {
             Ok(()) => {
                 if let Err(e) = scope.commit().await {
                     tracing::warn!(error = %e, "ending the export's transaction");
@@ -110,7 +117,13 @@ pub fn start(db: Db, scope: PersonScope, now: DateTime<Utc>) -> mpsc::Receiver<B
     rx
 }
 
-async fn write(db: &Db, scope: &PersonScope, now: DateTime<Utc>, out: &mut Out) -> Result<()> {
+async fn write(
+    db: &Db,
+    scope: &PersonScope,
+    now: DateTime<Utc>,
+    receipts: &[ExportedReceipt],
+    out: &mut Out,
+) -> Result<()> {
     out.raw(&format!(
         "{{\"format\":\"{FORMAT}\",\"schema\":\"/schemas/personal-data-v1.json\",\"exportedAt\":"
     ));
@@ -134,6 +147,9 @@ async fn write(db: &Db, scope: &PersonScope, now: DateTime<Utc>, out: &mut Out) 
     }
     out.raw(",\"sharing_consents\":");
     out.value(&sharing)?;
+    // Each grant and withdrawal, signed: verifiable with /receipts/jwks.json.
+    out.raw(",\"consent_receipts\":");
+    out.value(&receipts)?;
     let delegations: Vec<Delegation> = scope
         .find::<delegation::Entity>()
         .order_by_asc(delegation::Column::Id)

@@ -112,8 +112,45 @@ async fn the_export_holds_everything_and_matches_its_schema(
         .await;
     assert_no_errors(&r);
 
+    // A privacy consent given at the counter, then withdrawn by Mario: two receipts.
+    let pc = app.gql(&op, "mutation { recordPrivacyConsent(input: { fiscalCode: \"RSSMRA85T10A562S\", purpose: \"caller_recognition\", textVersion: \"v1\", channel: \"phone\" }) { id } }", json!({})).await;
+    assert_no_errors(&pc);
+    let consent = pc["data"]["recordPrivacyConsent"]["id"].clone();
+    let w = app
+        .gql(
+            &mario,
+            "mutation($id: ID!) { withdrawPrivacyConsent(id: $id) { active } }",
+            json!({ "id": consent }),
+        )
+        .await;
+    assert_no_errors(&w);
+
     let (doc, _) = export(&app, &mario).await;
     check_against_schema(&app, &doc).await;
+    let receipts = doc["data"]["consent_receipts"]
+        .as_array()
+        .expect("receipts");
+    let events: Vec<(&Value, &Value, &Value)> = receipts
+        .iter()
+        .map(|r| (&r["consent_id"], &r["kind"], &r["event"]))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            (&consent, &json!("privacy"), &json!("granted")),
+            (&consent, &json!("privacy"), &json!("withdrawn")),
+        ]
+    );
+    for r in receipts {
+        let jws = r["jws"].as_str().expect("jws");
+        let payload = crate::receipts::verified(&app, jws)
+            .await
+            .expect("verifies with the published key");
+        assert!(
+            payload.to_string().contains(consent.as_str().expect("id")),
+            "{payload}"
+        );
+    }
     let data = &doc["data"];
     let cases = data["cases"].as_array().expect("cases");
     assert_eq!(cases.len(), 1);

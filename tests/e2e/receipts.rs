@@ -16,7 +16,7 @@ const RECEIPT: &str = "query($k: ConsentKind!, $id: ID!, $e: ReceiptEvent = GRAN
   myConsentReceipt(kind: $k, consentId: $id, event: $e) { receipt jws } }";
 
 /// Verifies `jws` with the server's published keys through panva/jose; its payload.
-async fn verified(app: &TestApp, jws: &str) -> Result<Value, String> {
+pub(crate) async fn verified(app: &TestApp, jws: &str) -> Result<Value, String> {
     verified_at(app, &app.url("/receipts/jwks.json"), jws).await
 }
 

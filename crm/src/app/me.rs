@@ -111,11 +111,18 @@ pub async fn export_stream(
     app: &App,
     caller: &Caller,
 ) -> Result<tokio::sync::mpsc::Receiver<bytes::Bytes>> {
+    // A few per consent: signed before the stream starts, and written after the consents.
+    let receipts = match super::receipts::all_mine(app, caller, "it").await {
+        // A receipt names the codice fiscale: a citizen signed in without one gets none.
+        Err(crate::Error::Forbidden(_)) => vec![],
+        found => found?,
+    };
     let scope = own_scope(app, caller).await?;
     Ok(crate::export_stream::start(
         app.db.clone(),
         scope,
         app.now(),
+        receipts,
     ))
 }
 
