@@ -182,10 +182,12 @@ pub struct ExportedReceipt {
 /// and of each withdrawal, in `language`.
 pub async fn all_mine(app: &App, caller: &Caller, language: &str) -> Result<Vec<ExportedReceipt>> {
     let principal = principal_of(caller)?;
+    let privacy = me::privacy_consents(app, caller).await?;
+    let sharing = me::sharing_consents(app, caller).await?;
     let mut out = Vec::new();
     for event in [Event::Granted, Event::Withdrawn] {
-        for c in me::privacy_consents(app, caller).await? {
-            if let Some(r) = privacy_receipt(app, &principal, &c, event, language).await? {
+        for c in &privacy {
+            if let Some(r) = privacy_receipt(app, &principal, c, event, language).await? {
                 out.push(ExportedReceipt {
                     consent_id: c.id,
                     kind: "privacy",
@@ -194,8 +196,8 @@ pub async fn all_mine(app: &App, caller: &Caller, language: &str) -> Result<Vec<
                 });
             }
         }
-        for c in me::sharing_consents(app, caller).await? {
-            if let Some(r) = sharing_receipt(app, &principal, &c, event, language).await? {
+        for c in &sharing {
+            if let Some(r) = sharing_receipt(app, &principal, c, event, language).await? {
                 out.push(ExportedReceipt {
                     consent_id: c.id,
                     kind: "sharing",
