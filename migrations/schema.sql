@@ -328,6 +328,16 @@ CREATE TABLE public.access_purposes (
     retired_at timestamp with time zone
 );
 ALTER TABLE ONLY public.access_purposes FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.api_keys (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    name text NOT NULL,
+    secret_hash text NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone
+);
+ALTER TABLE ONLY public.api_keys FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.attachments (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -414,7 +424,14 @@ CREATE TABLE public.cases (
     updated_at timestamp with time zone NOT NULL,
     resolved_at timestamp with time zone,
     closed_at timestamp with time zone,
-    erase_after timestamp with time zone
+    erase_after timestamp with time zone,
+    latitude double precision,
+    longitude double precision,
+    address text,
+    location_note text,
+    media_url text,
+    published boolean DEFAULT false NOT NULL,
+    reported_to uuid
 );
 ALTER TABLE ONLY public.cases FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.channel_choices (
@@ -674,10 +691,34 @@ CREATE TABLE public.role_assignments (
     granted_at timestamp with time zone NOT NULL
 );
 ALTER TABLE ONLY public.role_assignments FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.routing_rules (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    service_code text NOT NULL,
+    target_tenant_id uuid NOT NULL,
+    "position" integer NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.routing_rules FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.seaql_migrations (
     version character varying NOT NULL,
     applied_at bigint NOT NULL
 );
+CREATE TABLE public.service_areas (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    name text NOT NULL,
+    geojson text NOT NULL,
+    min_lat double precision NOT NULL,
+    min_lon double precision NOT NULL,
+    max_lat double precision NOT NULL,
+    max_lon double precision NOT NULL,
+    vertices integer NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.service_areas FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.service_sheets (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -764,6 +805,8 @@ ALTER TABLE ONLY public.access_log
     ADD CONSTRAINT access_log_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.access_purposes
     ADD CONSTRAINT access_purposes_pkey PRIMARY KEY (tenant_id, code);
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT api_keys_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.attachments
     ADD CONSTRAINT attachments_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.audit_events
@@ -828,8 +871,12 @@ ALTER TABLE ONLY public.retention_rules
     ADD CONSTRAINT retention_rules_pkey PRIMARY KEY (tenant_id, service_code);
 ALTER TABLE ONLY public.role_assignments
     ADD CONSTRAINT role_assignments_pkey PRIMARY KEY (tenant_id, member_id, role);
+ALTER TABLE ONLY public.routing_rules
+    ADD CONSTRAINT routing_rules_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.seaql_migrations
     ADD CONSTRAINT seaql_migrations_pkey PRIMARY KEY (version);
+ALTER TABLE ONLY public.service_areas
+    ADD CONSTRAINT service_areas_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.service_sheets
     ADD CONSTRAINT service_sheets_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.services
@@ -853,6 +900,8 @@ CREATE INDEX ix_attachments_person ON public.attachments USING btree (person_id,
 CREATE INDEX ix_audit_events_time ON public.audit_events USING btree (tenant_id, occurred_at);
 CREATE INDEX ix_case_events_case ON public.case_events USING btree (tenant_id, case_id, occurred_at);
 CREATE INDEX ix_cases_person_any_tenant ON public.cases USING btree (person_id);
+CREATE INDEX ix_cases_place ON public.cases USING btree (tenant_id, latitude, longitude);
+CREATE INDEX ix_cases_published ON public.cases USING btree (published, created_at);
 CREATE INDEX ix_cases_status_due ON public.cases USING btree (tenant_id, status, due_at);
 CREATE INDEX ix_consent_requests_collected_in ON public.consent_requests USING btree (collected_in_tenant_id, requested_at);
 CREATE INDEX ix_consent_requests_person ON public.consent_requests USING btree (person_id);
@@ -877,6 +926,8 @@ CREATE INDEX ix_services_search ON public.services USING gin (search);
 CREATE INDEX ix_sharing_consents_grantee ON public.sharing_consents USING btree (grantee_tenant_id);
 CREATE INDEX ix_sharing_consents_person ON public.sharing_consents USING btree (person_id, grantee_tenant_id);
 CREATE INDEX ix_webhook_deliveries_due ON public.webhook_deliveries USING btree (tenant_id, status, next_attempt_at);
+CREATE UNIQUE INDEX ux_api_keys_name ON public.api_keys USING btree (tenant_id, name);
+CREATE UNIQUE INDEX ux_api_keys_secret ON public.api_keys USING btree (secret_hash);
 CREATE UNIQUE INDEX ux_casbin_rule ON public.casbin_rule USING btree (ptype, v0, v1, v2, v3, v4, v5);
 CREATE UNIQUE INDEX ux_cases_external_ref ON public.cases USING btree (tenant_id, source, external_ref);
 CREATE UNIQUE INDEX ux_cases_number ON public.cases USING btree (tenant_id, number);
@@ -885,8 +936,12 @@ CREATE UNIQUE INDEX ux_erasure_steps_request ON public.erasure_steps USING btree
 CREATE UNIQUE INDEX ux_identity_providers_issuer ON public.identity_providers USING btree (issuer, owner_tenant_id);
 CREATE UNIQUE INDEX ux_members_identity ON public.members USING btree (tenant_id, issuer, subject);
 CREATE UNIQUE INDEX ux_profiles_person ON public.profiles USING btree (tenant_id, person_id);
+CREATE UNIQUE INDEX ux_routing_rules_target ON public.routing_rules USING btree (tenant_id, service_code, target_tenant_id);
+CREATE UNIQUE INDEX ux_service_areas_name ON public.service_areas USING btree (tenant_id, name);
 CREATE UNIQUE INDEX ux_service_sheets_code ON public.service_sheets USING btree (tenant_id, service_code, language, state);
 CREATE UNIQUE INDEX ux_services_code ON public.services USING btree (tenant_id, code);
+ALTER TABLE ONLY public.api_keys
+    ADD CONSTRAINT fk_api_keys_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 ALTER TABLE ONLY public.audit_events
     ADD CONSTRAINT fk_audit_events_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 ALTER TABLE ONLY public.consent_requests
@@ -909,6 +964,12 @@ ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT fk_profiles_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 ALTER TABLE ONLY public.role_assignments
     ADD CONSTRAINT fk_role_assignments_member FOREIGN KEY (tenant_id, member_id) REFERENCES public.members(tenant_id, id) ON DELETE CASCADE;
+ALTER TABLE ONLY public.routing_rules
+    ADD CONSTRAINT fk_routing_rules_target FOREIGN KEY (target_tenant_id) REFERENCES public.tenants(id);
+ALTER TABLE ONLY public.routing_rules
+    ADD CONSTRAINT fk_routing_rules_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
+ALTER TABLE ONLY public.service_areas
+    ADD CONSTRAINT fk_service_areas_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 ALTER TABLE ONLY public.services
     ADD CONSTRAINT fk_services_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 ALTER TABLE ONLY public.sharing_consents
@@ -917,6 +978,7 @@ ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT fk_tenants_parent FOREIGN KEY (parent_id) REFERENCES public.tenants(id);
 ALTER TABLE public.access_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.access_purposes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.api_keys ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.attachments ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.case_events ENABLE ROW LEVEL SECURITY;
@@ -967,18 +1029,23 @@ CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civ
 ALTER TABLE public.persons ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+CREATE POLICY public_read ON public.cases FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND published));
+CREATE POLICY public_read ON public.service_areas FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
 CREATE POLICY public_read ON public.service_sheets FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (state = 'published'::text)));
 CREATE POLICY public_read ON public.services FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
 ALTER TABLE public.quiet_hours ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.restrictions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.retention_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.role_assignments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.routing_rules ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.service_areas ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.service_sheets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
 CREATE POLICY settled ON public.erasure_requests FOR UPDATE USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON public.access_log USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.access_purposes USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.api_keys USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.attachments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.audit_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.case_events USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -1002,6 +1069,8 @@ CREATE POLICY tenant_isolation ON public.quiet_hours USING ((tenant_id = (NULLIF
 CREATE POLICY tenant_isolation ON public.restrictions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.retention_rules USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.role_assignments USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.routing_rules USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.service_areas USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.service_sheets USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.services USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.webhook_deliveries USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -1036,6 +1105,7 @@ REVOKE ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) FR
 GRANT ALL ON FUNCTION public.civitas_shared(p uuid, source uuid, scope text) TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.access_log TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.access_purposes TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.api_keys TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.attachments TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.audit_events TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.auth_flows TO civitas_app;
@@ -1067,7 +1137,9 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quiet_hours TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.restrictions TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.retention_rules TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.role_assignments TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.routing_rules TO civitas_app;
 GRANT SELECT ON TABLE public.seaql_migrations TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.service_areas TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.service_sheets TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.services TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.sessions TO civitas_app;

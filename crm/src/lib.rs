@@ -5,7 +5,9 @@
 
 pub mod access_log;
 pub mod access_purposes;
+pub mod api_keys;
 pub mod app;
+pub mod areas;
 pub mod attachments;
 pub mod branding;
 pub mod cases;
@@ -30,6 +32,7 @@ pub mod notify;
 pub mod onboarding;
 pub mod paging;
 pub mod persons;
+pub mod places;
 pub mod privacy;
 pub mod profiles;
 pub mod public_catalogue;
@@ -37,6 +40,8 @@ pub mod receipts;
 pub mod register;
 pub mod restrictions;
 pub mod retention;
+pub mod routing;
+pub mod routing_rules;
 pub mod sharing;
 pub mod sheets;
 pub mod sources;

@@ -16,6 +16,7 @@ use crate::connections::{Conn, connection, page};
 use crate::error::{ApiError, ApiResult};
 use crate::ids::{parse, parse_opt};
 use crate::loaders::{TenantRef, tenant_ref};
+use crate::places::{Location, LocationInput};
 
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 #[graphql(remote = "civitas_crm::cases::CaseStatus")]
@@ -69,6 +70,12 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Where it is, for a report about a place.
+    pub location: Option<Location>,
+    /// A picture or video of it, by URL, as a reporting app sent it.
+    pub media_url: Option<String>,
+    /// Came in through Open311 and is listed in the public feed.
+    pub published: bool,
     #[graphql(skip)]
     pub tenant_id: TenantId,
     #[graphql(skip)]
@@ -190,6 +197,9 @@ impl From<cases::Case> for Case {
             updated_at: c.updated_at,
             resolved_at: c.resolved_at,
             closed_at: c.closed_at,
+            location: c.place.map(Location::from),
+            media_url: c.media_url,
+            published: c.published,
             tenant_id: c.tenant_id,
         }
     }
@@ -278,6 +288,9 @@ pub struct CreateCaseInput {
     pub channel: String,
     /// For tutors: the citizen who delegated them.
     pub on_behalf_of: Option<ID>,
+    /// Where it is; the body must serve the point (one of its areas holds it, or it has
+    /// none).
+    pub location: Option<LocationInput>,
 }
 
 #[derive(InputObject)]
@@ -385,6 +398,8 @@ impl CaseMutation {
                 custom_fields: json_or_null(input.custom_fields),
                 assigned_team: input.assigned_team,
                 assigned_to: input.assigned_to,
+                place: input.location.map(LocationInput::place).transpose()?,
+                ..Default::default()
             },
             channel: channel(&input.channel)?,
             on_behalf_of: parse_opt("onBehalfOf", input.on_behalf_of.as_ref())?,

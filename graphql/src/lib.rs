@@ -20,6 +20,7 @@ mod interactions;
 mod loaders;
 mod me;
 mod members;
+mod places;
 mod policies;
 mod receipts;
 mod register;
@@ -48,6 +49,7 @@ pub struct Query(
     restrictions::RestrictionQuery,
     citizens::CitizenQuery,
     access_purposes::AccessPurposeQuery,
+    places::PlacesQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
     cases::CaseQuery,
@@ -67,6 +69,7 @@ pub struct Mutation(
     sheets::SheetMutation,
     citizens::CitizenMutation,
     access_purposes::AccessPurposeMutation,
+    places::PlacesMutation,
     consents::ConsentMutation,
     identity::IdentityMutation,
     cases::CaseMutation,

@@ -38,6 +38,9 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "erasure_steps",
     "restrictions",
     "access_purposes",
+    "service_areas",
+    "routing_rules",
+    "api_keys",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

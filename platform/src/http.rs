@@ -61,6 +61,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/auth/callback", get(browser::callback))
         .route("/auth/logout", get(browser::logout).post(browser::logout))
         .with_state(app.clone())
+        .merge(crate::open311::router(app.clone()))
         .merge(crate::portal::router(app))
 }
 

@@ -23,6 +23,7 @@ mod logo;
 pub mod mailer;
 pub mod metrics;
 pub mod notify;
+mod open311;
 pub mod outbound;
 mod passes;
 mod portal;

@@ -50,6 +50,9 @@ terms!(
         Retention => "retention",
         Erasure => "erasure",
         AccessPurpose => "access_purpose",
+        ServiceArea => "service_area",
+        RoutingRule => "routing_rule",
+        ApiKey => "api_key",
     }
 );
 
@@ -162,6 +165,11 @@ permissions!(
     ErasureRecord => (Tenant, Erasure, Record),
     AccessPurposeRead => (Tenant, AccessPurpose, Read),
     AccessPurposeManage => (Tenant, AccessPurpose, Manage),
+    ServiceAreaRead => (Tenant, ServiceArea, Read),
+    ServiceAreaManage => (Tenant, ServiceArea, Manage),
+    RoutingRuleRead => (Tenant, RoutingRule, Read),
+    RoutingRuleManage => (Tenant, RoutingRule, Manage),
+    ApiKeyManage => (Tenant, ApiKey, Manage),
 );
 
 #[cfg(test)]

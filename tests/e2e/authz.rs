@@ -326,6 +326,41 @@ const OPS: &[Op] = &[
         allowed: &[Role::TenantAdmin],
     },
     Op {
+        name: "list the areas of competence",
+        permission: Permission::ServiceAreaRead,
+        query: "{ serviceAreas { edges { cursor } } }",
+        allowed: &[
+            Role::TenantAdmin,
+            Role::Supervisor,
+            Role::Operator,
+            Role::Integrator,
+        ],
+    },
+    Op {
+        name: "remove an area of competence",
+        permission: Permission::ServiceAreaManage,
+        query: "mutation { removeServiceArea(id: \"00000000-0000-7000-8000-000000000001\") { id } }",
+        allowed: &[Role::TenantAdmin],
+    },
+    Op {
+        name: "list the routing rules",
+        permission: Permission::RoutingRuleRead,
+        query: "{ routingRules { edges { cursor } } }",
+        allowed: OPERATORS,
+    },
+    Op {
+        name: "remove a routing rule",
+        permission: Permission::RoutingRuleManage,
+        query: "mutation { removeRoutingRule(id: \"00000000-0000-7000-8000-000000000001\") }",
+        allowed: &[Role::TenantAdmin],
+    },
+    Op {
+        name: "revoke an Open311 key",
+        permission: Permission::ApiKeyManage,
+        query: "mutation { revokeApiKey(id: \"00000000-0000-7000-8000-000000000001\") { id } }",
+        allowed: &[Role::TenantAdmin],
+    },
+    Op {
         name: "record an erasure request",
         permission: Permission::ErasureRecord,
         query: "mutation { recordErasureRequest(personId: \"00000000-0000-7000-8000-000000000001\") }",

@@ -31,6 +31,7 @@ mod my_data_export;
 mod my_delegations;
 mod notifications;
 mod oidc;
+mod open311;
 mod persons_wall;
 mod portal;
 mod processing_register;

@@ -108,8 +108,7 @@ pub async fn file(app: &App, caller: &Caller, input: FileRequest) -> Result<Case
         description: input.description,
         priority: None,
         custom_fields: input.custom_fields,
-        assigned_team: None,
-        assigned_to: None,
+        ..Default::default()
     };
     let c = cases::create(&scope, &actor, new, now).await?;
     app.commit(scope).await?;

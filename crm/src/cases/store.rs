@@ -17,6 +17,7 @@ use crate::entity::{case, case_event, profile};
 use crate::events::{CaseChange, CaseEventKind, announce};
 use crate::ids::{CaseId, PersonId, ServiceId};
 use crate::lookup::{Lookup, registered_person};
+use crate::places::Place;
 use crate::{Error, Result};
 
 /// Who makes a change, on whose behalf (a tutor for a citizen), through which channel.
@@ -52,6 +53,12 @@ pub struct Case {
     pub updated_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub closed_at: Option<DateTime<Utc>>,
+    /// Where it is, for a report about a place.
+    pub place: Option<Place>,
+    /// A picture or video of it a reporting app sent, by URL.
+    pub media_url: Option<String>,
+    /// Came in through Open311 and is listed in its public feed.
+    pub published: bool,
 }
 
 /// Who answers for a case at each escalation level.
@@ -104,6 +111,17 @@ impl TryFrom<case::Model> for Case {
             updated_at: m.updated_at,
             resolved_at: m.resolved_at,
             closed_at: m.closed_at,
+            place: match (m.latitude, m.longitude) {
+                (Some(latitude), Some(longitude)) => Some(Place {
+                    latitude,
+                    longitude,
+                    address: m.address,
+                    note: m.location_note,
+                }),
+                _ => None,
+            },
+            media_url: m.media_url,
+            published: m.published,
         })
     }
 }
@@ -149,6 +167,16 @@ pub struct NewCase {
     pub custom_fields: Value,
     pub assigned_team: Option<String>,
     pub assigned_to: Option<String>,
+    /// Where it is; the body must serve the point (one of its areas holds it, or it has
+    /// none).
+    pub place: Option<Place>,
+    pub media_url: Option<String>,
+    /// Listed in the public Open311 feed.
+    pub published: bool,
+    /// How the case reached this body (routing from a parent), for its history.
+    pub routing: Option<Value>,
+    /// The jurisdiction an Open311 report was sent to, when another body takes it.
+    pub reported_to: Option<TenantId>,
 }
 
 fn invalid(m: impl Into<String>) -> Error {
@@ -259,6 +287,18 @@ pub async fn create(
     let title = text("title", &new.title, 200, true)?;
     let description = text("description", &new.description, 10_000, false)?;
     catalogue::validate_values(&catalogue::field_defs(&service), &new.custom_fields)?;
+    if let Some(p) = &new.place
+        && !crate::areas::serves(scope, p.latitude, p.longitude).await?
+    {
+        return Err(invalid(format!(
+            "the point ({}, {}) is outside the areas this body serves",
+            p.latitude, p.longitude
+        )));
+    }
+    let media_url = match new.media_url {
+        Some(u) => Some(media_url(&u)?),
+        None => None,
+    };
     let person = match new.person_id {
         Some(p) => Some(registered_person(scope, Lookup::Person(p.0)).await?.0),
         None => None,
@@ -300,20 +340,43 @@ pub async fn create(
         updated_at: Set(now),
         resolved_at: Set(None),
         closed_at: Set(None),
+        latitude: Set(new.place.as_ref().map(|p| p.latitude)),
+        longitude: Set(new.place.as_ref().map(|p| p.longitude)),
+        address: Set(new.place.as_ref().and_then(|p| p.address.clone())),
+        location_note: Set(new.place.as_ref().and_then(|p| p.note.clone())),
+        media_url: Set(media_url),
+        published: Set(new.published),
+        reported_to: Set(new.reported_to.map(|t| t.0)),
         ..Default::default()
     };
     let c = scope.insert(row).await?;
+    let mut detail = json!({ "service": service.code });
+    if let Some(r) = new.routing {
+        detail["routing"] = r;
+    }
     record(
         scope,
         &c,
         actor,
         CaseEventKind::Created,
         (None, Some(status)),
-        json!({ "service": service.code }),
+        detail,
         now,
     )
     .await?;
     c.try_into()
+}
+
+/// An http(s) URL of at most 2,000 characters: it is shown to others, never fetched.
+fn media_url(u: &str) -> Result<String> {
+    let u = u.trim();
+    let scheme_ok = u.starts_with("https://") || u.starts_with("http://");
+    if !scheme_ok || u.len() > 2_000 || u.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid(
+            "media_url must be an http or https URL of at most 2000 characters",
+        ));
+    }
+    Ok(u.to_owned())
 }
 
 /// The case, for a use of it: a case restricted after an erasure request is refused.

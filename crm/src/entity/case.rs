@@ -33,6 +33,17 @@ pub struct Model {
     /// Set when the citizen asked for erasure and a retention duty keeps the case: it is
     /// restricted (no one may use it) until then, and erased then.
     pub erase_after: Option<DateTimeUtc>,
+    /// Where the report is (WGS84).
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub address: Option<String>,
+    pub location_note: Option<String>,
+    /// A picture or video the reporting app sent, by URL.
+    pub media_url: Option<String>,
+    /// Came in through Open311 and is listed in its public feed.
+    pub published: bool,
+    /// The jurisdiction an Open311 report was sent to, when another body took it.
+    pub reported_to: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

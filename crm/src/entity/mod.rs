@@ -2,6 +2,7 @@
 
 pub mod access_log;
 pub mod access_purpose;
+pub mod api_key;
 pub mod attachment;
 pub mod case;
 pub mod case_event;
@@ -24,7 +25,9 @@ pub mod profile;
 pub mod quiet_hours;
 pub mod restriction;
 pub mod retention_rule;
+pub mod routing_rule;
 pub mod service;
+pub mod service_area;
 pub mod service_sheet;
 pub mod sharing_consent;
 pub mod webhook;
