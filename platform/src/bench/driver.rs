@@ -155,9 +155,13 @@ async fn send(http: &reqwest::Client, url: &str, req: &Request) -> Result<(), St
         (AUTHORIZATION, format!("Bearer {}", req.token))
     };
     let auth = HeaderValue::from_str(&auth).map_err(|_| "token")?;
-    let sent = match &req.get {
-        Some(path) => http.get(format!("{url}{path}")),
-        None => http
+    let sent = match (&req.get, &req.form) {
+        (Some(path), _) => http.get(format!("{url}{path}")),
+        (None, Some((path, form))) => http
+            .post(format!("{url}{path}"))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(form.clone()),
+        (None, None) => http
             .post(format!("{url}/graphql"))
             .header(CONTENT_TYPE, "application/json")
             .body(req.body.clone()),
@@ -173,7 +177,7 @@ async fn send(http: &reqwest::Client, url: &str, req: &Request) -> Result<(), St
         .await
         .map_err(|e| format!("transport: {}", short(&e)))?;
     // A file is the answer itself; a GraphQL answer may carry errors with 200.
-    let graphql_errors = req.get.is_none() && contains(&body, b"\"errors\"");
+    let graphql_errors = req.get.is_none() && req.form.is_none() && contains(&body, b"\"errors\"");
     if !graphql_errors && status.is_success() {
         return Ok(());
     }

@@ -49,6 +49,10 @@ pub async fn generate(owner_url: &str, layout: &Layout, data_dir: &Path) -> anyh
     }
 
     step("bodies and catalogues", || bodies(owner_url, layout)).await?;
+    step("the city's geography", || {
+        super::places::set_up(owner_url, layout.tenants)
+    })
+    .await?;
     conn.execute(
         "CREATE TEMP TABLE bench_tenants AS \
          SELECT substr(slug, 7)::int AS idx, id FROM tenants WHERE slug LIKE 'bench-%'; \

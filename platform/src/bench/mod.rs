@@ -7,6 +7,7 @@ pub mod fairness;
 pub mod generate;
 pub mod layout;
 pub mod pgbench;
+pub mod places;
 pub mod portal;
 pub mod scenarios;
 mod sql;
@@ -47,6 +48,17 @@ pub enum BenchCommand {
     /// Queue many e-mails of one body and time their drain to an SMTP sink, while the
     /// others run the citizen view.
     Drain(drain::DrainArgs),
+    /// Give a generated data set (made before places existed) its city geography: the
+    /// capital's municipi, their areas and the capital's Open311 key.
+    Places,
+    /// Route reports sent to the generated capital, in process, and report the cost of
+    /// one routing in microseconds.
+    Route {
+        #[arg(long, default_value_t = 2_000)]
+        reports: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(clap::Args, Clone, Debug)]
@@ -121,6 +133,21 @@ pub async fn command(config: &Config, cmd: BenchCommand) -> anyhow::Result<()> {
             generate::generate(owner, &layout, &config.data_dir).await?;
             let path = layout.save(&config.data_dir)?;
             println!("data set written; manifest {}", path.display());
+            Ok(())
+        }
+        BenchCommand::Places => {
+            let layout = Layout::load(&config.data_dir)?;
+            let owner = config
+                .migration_database_url
+                .as_ref()
+                .unwrap_or(&config.database_url);
+            places::set_up(owner, layout.tenants).await?;
+            println!("places set up");
+            Ok(())
+        }
+        BenchCommand::Route { reports, seed } => {
+            let cost = places::route_cost(&config.database_url, reports, seed).await?;
+            println!("{}", serde_json::to_string_pretty(&cost)?);
             Ok(())
         }
         BenchCommand::Run(args) => {

@@ -28,7 +28,10 @@ fn scripts(scenario: Scenario) -> Vec<(&'static str, Cow<'static, str>, u32)> {
     match scenario {
         Scenario::CitizenView => vec![("citizen_view", Cow::Owned(sql::citizen_view()), 1)],
         Scenario::OwnCases => vec![script("own_cases", sql::OWN_CASES, 1)],
-        Scenario::CreateCase => vec![script("create_case", sql::CREATE_CASE, 1)],
+        // A routed report is, in the database, the case its body opens.
+        Scenario::CreateCase | Scenario::Open311Report => {
+            vec![script("create_case", sql::CREATE_CASE, 1)]
+        }
         Scenario::UpsertBulk => {
             // One body's pushes, as many as one request of the driver carries.
             let pushes = sql::UPSERT_PUSH.repeat(PUSHES_PER_REQUEST);

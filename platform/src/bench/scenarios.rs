@@ -21,6 +21,8 @@ pub struct Request {
     pub get: Option<String>,
     /// `token` is a portal session cookie, not a bearer token.
     pub session: bool,
+    /// A form `POST`ed to this path (Open311) instead of a GraphQL request: (path, body).
+    pub form: Option<(String, String)>,
 }
 
 pub trait Workload: Send + Sync {
@@ -47,10 +49,13 @@ pub enum Scenario {
     /// A citizen signed in to the portal opens its home page (open requests of every body,
     /// unread notifications), server-rendered.
     PortalHome,
+    /// An app posts a geolocated report to the capital's Open311 jurisdiction, which routes
+    /// it to the municipio whose area holds the point (or keeps it).
+    Open311Report,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 8] = [
+    pub const ALL: [Scenario; 9] = [
         Scenario::CitizenView,
         Scenario::OwnCases,
         Scenario::CreateCase,
@@ -59,6 +64,7 @@ impl Scenario {
         Scenario::CatalogueSearch,
         Scenario::AttachmentDownload,
         Scenario::PortalHome,
+        Scenario::Open311Report,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +77,7 @@ impl Scenario {
             Scenario::CatalogueSearch => "catalogue-search",
             Scenario::AttachmentDownload => "attachment-download",
             Scenario::PortalHome => "portal-home",
+            Scenario::Open311Report => "open311-report",
         }
     }
 }
@@ -182,6 +189,7 @@ pub fn workload(
         Scenario::CatalogueSearch => City::catalogue_search,
         Scenario::AttachmentDownload => City::attachment_download,
         Scenario::PortalHome => City::portal_home,
+        Scenario::Open311Report => City::open311_report,
     };
     Arc::new(City {
         layout,
@@ -274,6 +282,7 @@ impl City {
             body: body(CITIZEN_VIEW, json!({ "p": person_id(p) })),
             get: None,
             session: false,
+            form: None,
         }
     }
 
@@ -284,6 +293,7 @@ impl City {
             body: body(OWN_CASES, json!({})),
             get: None,
             session: false,
+            form: None,
         }
     }
 
@@ -295,6 +305,7 @@ impl City {
             body: body(CATALOGUE_SEARCH, json!({ "w": w })),
             get: None,
             session: false,
+            form: None,
         }
     }
 
@@ -306,6 +317,7 @@ impl City {
             body: String::new(),
             get: Some(format!("/attachments/{}", attachment_id(*p))),
             session: false,
+            form: None,
         }
     }
 
@@ -316,6 +328,7 @@ impl City {
             body: String::new(),
             get: Some("/".into()),
             session: true,
+            form: None,
         }
     }
 
@@ -334,6 +347,31 @@ impl City {
             body: body(CREATE_CASE, json!({ "i": input })),
             get: None,
             session: false,
+            form: None,
+        }
+    }
+
+    fn open311_report(&self, rng: &mut Rng) -> Request {
+        let (lat, long) = super::places::point(rng);
+        let form = serde_urlencoded::to_string([
+            ("jurisdiction_id", tenant_slug(0)),
+            ("api_key", super::places::API_KEY.to_owned()),
+            ("service_code", super::places::SERVICE.to_owned()),
+            ("lat", lat.to_string()),
+            ("long", long.to_string()),
+            (
+                "address_string",
+                format!("Via Appia Nuova {}", rng.below(900)),
+            ),
+            ("description", "Buca in carreggiata".to_owned()),
+        ])
+        .unwrap_or_default();
+        Request {
+            token: self.operator(0),
+            body: String::new(),
+            get: None,
+            session: false,
+            form: Some(("/open311/v2/requests.json".into(), form)),
         }
     }
 
@@ -366,6 +404,7 @@ impl City {
             body: body(&doc, json!({})),
             get: None,
             session: false,
+            form: None,
         }
     }
 
@@ -398,6 +437,7 @@ impl City {
             body,
             get: None,
             session: false,
+            form: None,
         }
     }
 }
