@@ -365,5 +365,5 @@ async fn load_citizens(db: &Db) -> anyhow::Result<()> {
     )
     .await?;
     scope.commit().await?;
-    Ok(())
+    crate::demo_places::load(db).await
 }

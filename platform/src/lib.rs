@@ -9,6 +9,7 @@ pub mod bench;
 pub mod blobs;
 pub mod config;
 pub mod demo;
+mod demo_places;
 pub mod dev_issuer;
 mod document;
 mod files;

@@ -297,7 +297,7 @@ async fn serve_with_demo_data_logs_json_with_request_context_and_stops_on_sigter
         .await
         .expect("json");
     assert_eq!(resp["data"]["me"]["tenant"]["displayName"], "Roma Capitale");
-    assert_eq!(resp["data"]["services"].as_array().map(Vec::len), Some(3));
+    assert_eq!(resp["data"]["services"].as_array().map(Vec::len), Some(4));
 
     let admin = stdout(&run(civitas(dir.path()).args([
         "dev",
