@@ -624,3 +624,41 @@ async fn a_real_open311_client_lists_posts_and_reads_back(#[case] format: &str) 
     assert_eq!(seen["read"]["agency_responsible"], "Ente quartiere");
     assert_eq!(seen["listed"], json!([id]));
 }
+
+#[rstest]
+#[tokio::test]
+async fn a_retried_report_with_an_idempotency_key_is_taken_once(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let (app, key) = city(backend).await;
+    let form = report(&key, "roma", "BUCHE", IN_MUN_I);
+    let send = |form: Vec<(String, String)>| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/open311/v2/requests.json"))
+                .header("Idempotency-Key", "app-7f3a-0001")
+                .form(&form)
+                .send()
+                .await
+                .expect("post");
+            let replayed = r.headers().contains_key("idempotent-replayed");
+            (r.status().as_u16(), replayed, r.text().await.expect("body"))
+        }
+    };
+    let before = cases_in_database(&app).await;
+    let (s1, replayed1, first) = send(form.clone()).await;
+    let (s2, replayed2, again) = send(form.clone()).await;
+    assert_eq!((s1, s2), (201, 201), "{first} {again}");
+    assert!(!replayed1 && replayed2);
+    assert_eq!(id_of(&first), id_of(&again));
+    assert_eq!(cases_in_database(&app).await, before + 1);
+    // The same key for another report is a conflict, and writes nothing.
+    let mut other = form;
+    other.retain(|(k, _)| k != "description");
+    other.push(("description".into(), "Un'altra buca".into()));
+    let (s3, _, answer) = send(other).await;
+    assert_eq!(s3, 409, "{answer}");
+    assert_eq!(cases_in_database(&app).await, before + 1);
+}

@@ -217,17 +217,16 @@ fn title(description: &str, service: &str) -> String {
     t
 }
 
-/// Takes a report sent to jurisdiction `slug`: checks who sends it, routes it to the body
-/// that takes it and opens the case there, with the routing decision in its history.
+/// Takes a report sent to jurisdiction `body` by `reporter` ([`reporter`]): routes it to
+/// the body that takes it and opens the case there, with the routing decision in its
+/// history.
 pub async fn submit(
     app: &App,
-    slug: &str,
-    api_key: Option<&str>,
+    body: &Tenant,
+    reporter: &Reporter,
     report: Report,
 ) -> Result<Submitted> {
-    let body = jurisdiction(app, slug).await?;
-    let reporter = reporter(app, &body, api_key).await?;
-    let actor_subject = match &reporter {
+    let actor_subject = match reporter {
         Reporter::Key(caller) => {
             let tc = caller.authorize(app, Permission::CaseCreate).await?;
             tc.identity().stored()
@@ -247,7 +246,7 @@ pub async fn submit(
         (None, None) => None,
         _ => return Err(Error::Validation("lat and long come together".into())),
     };
-    let (_, rules) = reach(app, &body).await?;
+    let (_, rules) = reach(app, body).await?;
     let rules: Vec<_> = rules
         .into_iter()
         .filter(|r| r.service_code == report.service_code)
@@ -272,7 +271,7 @@ pub async fn submit(
     let target = decision.target.clone();
     let ctx = TenantContext {
         tenant: target.clone(),
-        principal: match &reporter {
+        principal: match reporter {
             Reporter::Key(c) => c.principal()?.clone(),
             Reporter::Anonymous => Principal {
                 subject: "anonymous".into(),

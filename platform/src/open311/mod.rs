@@ -16,11 +16,17 @@ use axum::{
     routing::get,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
-use civitas_crm::app::open311::{self as use_case, Offered, PublicReport, Report, ReportQuery};
+use civitas_crm::app::open311::{
+    self as use_case, Offered, PublicReport, Report, ReportQuery, Reporter,
+};
 use civitas_crm::catalogue::{self, FieldType};
+use civitas_graphql::Grant;
 use civitas_graphql::{ApiError, Code};
+use civitas_policies::Permission;
+use civitas_tenants::Tenant;
 
 use crate::app::App;
+use crate::idempotency;
 use render::{Format, Node, error, respond};
 
 /// A report's form is small; media travel by URL.
@@ -116,6 +122,7 @@ struct Call {
     format: Format,
     params: Params,
     slug: String,
+    body: Tenant,
     _held: Box<dyn Send>,
 }
 
@@ -176,23 +183,27 @@ async fn begin(
                     .into(),
             )
         })?;
-    if let Err(e) = use_case::jurisdiction(&app.state, &slug).await {
-        return Err(match e {
-            civitas_crm::Error::Validation(_) | civitas_crm::Error::Tenancy(_) => refuse(
-                StatusCode::NOT_FOUND,
-                format!("jurisdiction_id {slug} not found"),
-            ),
-            other => {
-                let (status, m) = refusal_of(other);
-                refuse(status, m)
-            }
-        });
-    }
+    let body = match use_case::jurisdiction(&app.state, &slug).await {
+        Ok(b) => b,
+        Err(e) => {
+            return Err(match e {
+                civitas_crm::Error::Validation(_) | civitas_crm::Error::Tenancy(_) => refuse(
+                    StatusCode::NOT_FOUND,
+                    format!("jurisdiction_id {slug} not found"),
+                ),
+                other => {
+                    let (status, m) = refusal_of(other);
+                    refuse(status, m)
+                }
+            });
+        }
+    };
     Ok(Call {
         stem: stem.to_owned(),
         format,
         params,
         slug,
+        body,
         _held: Box::new((permit, place)),
     })
 }
@@ -520,15 +531,8 @@ async fn post_request(
     headers: HeaderMap,
     form: Bytes,
 ) -> Response {
-    let call = match begin(
-        &app,
-        &file,
-        Some("requests"),
-        raw.as_deref(),
-        Some((&headers, &form)),
-    )
-    .await
-    {
+    let framed = Some((&headers, &form));
+    let call = match begin(&app, &file, Some("requests"), raw.as_deref(), framed).await {
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
@@ -537,36 +541,96 @@ async fn post_request(
         Ok(r) => r,
         Err(m) => return error(StatusCode::BAD_REQUEST, format, &m),
     };
+    let reporter =
+        match use_case::reporter(&app.state, &call.body, param(&call.params, "api_key")).await {
+            Ok(r) => r,
+            Err(e) => return refusal(format, e),
+        };
+    // A keyed report with an Idempotency-Key is taken once: a retry gets the first answer.
+    let key = match headers.get(idempotency::HEADER) {
+        Some(v) => match v.to_str().ok().filter(|k| idempotency::valid_key(k)) {
+            Some(k) => Some(k.to_owned()),
+            None => {
+                let m = "Idempotency-Key must be 1 to 200 visible characters";
+                return error(StatusCode::BAD_REQUEST, format, m);
+            }
+        },
+        None => None,
+    };
+    let keyed = match (&key, &reporter) {
+        (Some(k), Reporter::Key(c)) => c.tenant.clone().map(|tc| (k.clone(), tc)),
+        _ => None,
+    };
+    let mut held = None;
+    if let Some((k, tc)) = &keyed {
+        let digest =
+            idempotency::hash(format!("{raw:?}|{}", String::from_utf8_lossy(&form)).as_bytes());
+        match idempotency::claim(&app.db, tc, k, &digest).await {
+            Ok(idempotency::Claim::Run) => held = Some(idempotency::Held::new(&app.db, tc, k)),
+            Ok(idempotency::Claim::Replay(stored, _)) => {
+                let mut r = taken(format, &stored);
+                r.headers_mut()
+                    .insert("idempotent-replayed", HeaderValue::from_static("true"));
+                return r;
+            }
+            Ok(idempotency::Claim::InProgress) => {
+                let m = "a report with this Idempotency-Key is in progress";
+                return error(StatusCode::CONFLICT, format, m);
+            }
+            Ok(idempotency::Claim::Mismatch) => {
+                let m = "this Idempotency-Key was used for a different report";
+                return error(StatusCode::CONFLICT, format, m);
+            }
+            Err(e) => return refusal(format, civitas_crm::Error::from(e)),
+        }
+    }
     let code = report.service_code.clone();
-    match use_case::submit(&app.state, slug, param(&call.params, "api_key"), report).await {
-        Ok(done) => {
-            tracing::info!(jurisdiction = %slug, body = %done.body.slug, case = %done.case.id,
-                reason = ?done.decision.reason, "open311 report taken");
-            let notice = format!(
+    let done = use_case::submit(&app.state, &call.body, &reporter, report).await;
+    let answer = done.as_ref().ok().map(|done| {
+        serde_json::json!({
+            "service_request_id": done.case.id.to_string(),
+            "service_notice": format!(
                 "{} {}: {}",
                 done.body.display_name, done.case.number, done.decision.explanation
-            );
-            respond(
-                StatusCode::CREATED,
-                format,
-                "service_requests",
-                &Node::List(
-                    "request",
-                    vec![Node::Object(vec![
-                        ("service_request_id", Node::text(done.case.id.to_string())),
-                        ("service_notice", Node::text(notice)),
-                        ("account_id", Node::Text(None)),
-                    ])],
-                ),
-            )
+            ),
+        })
+    });
+    if let Some(held) = held {
+        let grants = vec![Grant::from(Permission::CaseCreate)];
+        held.finish(answer.clone().map(|a| (a, grants))).await;
+    }
+    match (done, answer) {
+        (Ok(done), Some(answer)) => {
+            tracing::info!(jurisdiction = %slug, body = %done.body.slug, case = %done.case.id,
+                reason = ?done.decision.reason, "open311 report taken");
+            taken(format, &answer)
         }
-        Err(civitas_crm::Error::NotFound("service")) => error(
+        (Err(civitas_crm::Error::NotFound("service")), _) => error(
             StatusCode::NOT_FOUND,
             format,
             &format!("service_code {code} not found in jurisdiction {slug}"),
         ),
-        Err(e) => refusal(format, e),
+        (Err(e), _) => refusal(format, e),
+        (Ok(_), None) => error(StatusCode::INTERNAL_SERVER_ERROR, format, "internal error"),
     }
+}
+
+/// The answer to a report taken: its id and who took it.
+fn taken(format: Format, answer: &serde_json::Value) -> Response {
+    let text = |k: &str| Node::maybe(answer[k].as_str().map(str::to_owned));
+    respond(
+        StatusCode::CREATED,
+        format,
+        "service_requests",
+        &Node::List(
+            "request",
+            vec![Node::Object(vec![
+                ("service_request_id", text("service_request_id")),
+                ("service_notice", text("service_notice")),
+                ("account_id", Node::Text(None)),
+            ])],
+        ),
+    )
 }
 
 /// `GET /open311/discovery.json`: where the endpoint is and what it speaks.
