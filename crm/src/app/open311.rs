@@ -255,7 +255,7 @@ pub async fn submit(
         Some(p) => {
             routing::route(
                 &app.db,
-                &body,
+                body,
                 &report.service_code,
                 (p.latitude, p.longitude),
                 &rules,
