@@ -512,7 +512,37 @@ async fn anonymous_reports_only_where_the_body_allows_them(
 async fn areas_are_checked_kept_apart_and_bound_the_bodys_cases(
     #[values(Sqlite, Postgres)] backend: Backend,
 ) {
-    let (app, _) = city(backend).await;
+    let (app, key) = city(backend).await;
+    // Roma's key is no key at Municipio I; Roma's rules are Roma's.
+    let mut form = report(&key, "mun-i", "BUCHE", IN_MUN_I);
+    form.retain(|(k, _)| k != "jurisdiction_id");
+    form.push(("jurisdiction_id".into(), "mun-i".into()));
+    assert_eq!(post_report(&app, "json", &form).await.0, 403);
+    let rules = admin(
+        &app,
+        "roma",
+        "{ routingRules { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    let rule = nodes(&rules["data"]["routingRules"])[0]["id"].clone();
+    let b = app
+        .gql(
+            &app.admin_of("mun-i"),
+            "mutation($id: ID!) { removeRoutingRule(id: $id) }",
+            json!({ "id": rule }),
+        )
+        .await;
+    assert_eq!(error_code(&b), "NOT_FOUND");
+    let mine = admin(
+        &app,
+        "mun-i",
+        "{ routingRules { edges { node { id } } } apiKeys { edges { node { id } } } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(nodes(&mine["data"]["routingRules"]).len(), 0);
+    assert_eq!(nodes(&mine["data"]["apiKeys"]).len(), 0);
     let bowtie = r#"{"type":"Polygon","coordinates":[[[12,41],[13,42],[13,41],[12,42],[12,41]]]}"#;
     let b = app
         .gql(
