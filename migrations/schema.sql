@@ -431,7 +431,8 @@ CREATE TABLE public.cases (
     location_note text,
     media_url text,
     published boolean DEFAULT false NOT NULL,
-    reported_to uuid
+    reported_to uuid,
+    media_attachment_id uuid
 );
 ALTER TABLE ONLY public.cases FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.channel_choices (
@@ -1029,6 +1030,9 @@ CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civ
 ALTER TABLE public.persons ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
+CREATE POLICY public_read ON public.attachments FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (EXISTS ( SELECT 1
+   FROM public.cases c
+  WHERE ((c.tenant_id = attachments.tenant_id) AND (c.media_attachment_id = attachments.id) AND c.published)))));
 CREATE POLICY public_read ON public.cases FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND published));
 CREATE POLICY public_read ON public.service_areas FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
 CREATE POLICY public_read ON public.service_sheets FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (state = 'published'::text)));

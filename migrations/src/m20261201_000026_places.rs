@@ -3,7 +3,9 @@
 //! - `cases`: where a report is (WGS84 latitude and longitude, an address, a description
 //!   of the spot), the media URL a reporting app sent, and `published`: the case came in
 //!   through the public Open311 interface and is listed in its public feed; `reported_to`,
-//!   the jurisdiction it was sent to (a parent that routed it elsewhere lists it too). An index on
+//!   the jurisdiction it was sent to (a parent that routed it elsewhere lists it too);
+//!   `media_attachment_id`, the picture the reporting app uploaded with it (one of the
+//!   case's attachments: the only one the public feed shows). An index on
 //!   the coordinates serves "near a point" and bounding-box reads on both backends.
 //! - `service_areas`: a body's areas of competence, GeoJSON (Polygon or MultiPolygon) as
 //!   uploaded, with its bounding box so that a read picks candidates before any polygon
@@ -12,9 +14,9 @@
 //!   of report that neither a child body nor the parent itself handles.
 //! - `api_keys`: a body's Open311 keys; only their SHA-256 is kept.
 //!
-//! On PostgreSQL a public transaction (`app.public`) reads every body's areas and its
-//! published reports, as it reads the catalogue: a body's territory and the reports it
-//! publishes are public by design; nothing else of a case is.
+//! On PostgreSQL a public transaction (`app.public`) reads every body's areas, its
+//! published reports and each one's uploaded picture, as it reads the catalogue: a body's
+//! territory and the reports it publishes are public by design; nothing else of a case is.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -34,6 +36,7 @@ enum Cases {
     MediaUrl,
     Published,
     ReportedTo,
+    MediaAttachmentId,
 }
 
 #[derive(DeriveIden, Clone)]
@@ -97,18 +100,22 @@ const PG_POLICIES: &[&str] = &[
        USING (current_setting('app.public', true) = 'on')",
     "CREATE POLICY public_read ON cases FOR SELECT \
        USING (current_setting('app.public', true) = 'on' AND published)",
+    "CREATE POLICY public_read ON attachments FOR SELECT \
+       USING (current_setting('app.public', true) = 'on' AND EXISTS ( \
+         SELECT 1 FROM cases c WHERE c.tenant_id = attachments.tenant_id \
+           AND c.media_attachment_id = attachments.id AND c.published))",
 ];
 
 fn case_column(c: Cases) -> ColumnDef {
     match c {
         Cases::Latitude | Cases::Longitude => double_null(c),
         Cases::Published => boolean(c).default(false).to_owned(),
-        Cases::ReportedTo => uuid_null(c),
+        Cases::ReportedTo | Cases::MediaAttachmentId => uuid_null(c),
         _ => text_null(c),
     }
 }
 
-const CASE_COLUMNS: [Cases; 7] = [
+const CASE_COLUMNS: [Cases; 8] = [
     Cases::Latitude,
     Cases::Longitude,
     Cases::Address,
@@ -116,6 +123,7 @@ const CASE_COLUMNS: [Cases; 7] = [
     Cases::MediaUrl,
     Cases::Published,
     Cases::ReportedTo,
+    Cases::MediaAttachmentId,
 ];
 
 fn owner_fk(table: impl IntoIden, name: &str) -> ForeignKeyCreateStatement {
@@ -268,7 +276,11 @@ impl MigrationTrait for Migration {
                 .await?;
         }
         if rls::is_postgres(m) {
-            rls::exec_all(m, &["DROP POLICY public_read ON cases".to_owned()]).await?;
+            let sql = [
+                "DROP POLICY public_read ON attachments".to_owned(),
+                "DROP POLICY public_read ON cases".to_owned(),
+            ];
+            rls::exec_all(m, &sql).await?;
         }
         for i in ["ix_cases_published", "ix_cases_place"] {
             m.drop_index(Index::drop().name(i).table(Cases::Table).to_owned())

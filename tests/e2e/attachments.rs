@@ -16,7 +16,7 @@ const MARIO: &str = "RSSMRA85T10A562S";
 const LAURA: &str = "BNCLRA90D45F205B";
 const PDF: &[u8] =
     b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
-const PNG: &[u8] = &[
+pub const PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, b'I', b'H', b'D', b'R', 0, 0, 0,
     1, 0, 0, 0, 1, 8, 6, 0, 0, 0,
 ];
@@ -56,7 +56,7 @@ async fn roma_case(app: &TestApp) -> (String, String, String) {
 }
 
 /// Posts `bytes` as `name` to case `case` with `token`; the status and the JSON answer.
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     token: Option<&str>,
     case: &str,

@@ -692,3 +692,88 @@ async fn a_retried_report_with_an_idempotency_key_is_taken_once(
     assert_eq!(s3, 409, "{answer}");
     assert_eq!(cases_in_database(&app).await, before + 1);
 }
+
+#[rstest]
+#[tokio::test]
+async fn a_picture_uploaded_with_a_report_is_its_public_media_and_no_other_file_is(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let (app, key) = city(backend).await;
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in report(&key, "roma", "BUCHE", IN_MUN_I) {
+        form = form.text(k, v);
+    }
+    let png = crate::attachments::PNG;
+    form = form.part(
+        "media",
+        reqwest::multipart::Part::bytes(png.to_vec()).file_name("buca.png"),
+    );
+    let r = app
+        .client
+        .post(app.url("/open311/v2/requests.json"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 201);
+    let id = id_of(&r.text().await.expect("body"));
+    let (_, one) = get(
+        &app,
+        &format!("/open311/v2/requests/{id}.json?jurisdiction_id=roma"),
+    )
+    .await;
+    let one: Value = serde_json::from_str(&one).expect("json");
+    let url = one[0]["media_url"].as_str().expect("media_url").to_owned();
+    assert!(url.starts_with(&app.url("/open311/v2/media/")), "{url}");
+    let got = app.client.get(&url).send().await.expect("media");
+    assert_eq!(got.status().as_u16(), 200);
+    assert_eq!(got.headers()["content-type"], "image/png");
+    assert_eq!(got.bytes().await.expect("bytes").as_ref(), png);
+
+    // The body's staff see it among the case's files; a file they add is not public.
+    let op = app
+        .member("mun-i", "op", civitas_tenants::Role::Operator)
+        .await;
+    let (status, added) =
+        crate::attachments::upload(&app, Some(&op), &id, "interno.png", png).await;
+    assert_eq!(status, 201, "{added}");
+    let files = app
+        .gql(&op, "query($id: ID!) { case(id: $id) { attachments(first: 10) { edges { node { id fileName } } } } }", json!({ "id": id }))
+        .await;
+    let files = nodes(&files["data"]["case"]["attachments"]);
+    assert_eq!(files.len(), 2, "{files:?}");
+    let other = files
+        .iter()
+        .find(|f| f["fileName"] == "interno.png")
+        .expect("the staff's file");
+    let other = app
+        .client
+        .get(app.url(&format!(
+            "/open311/v2/media/{}",
+            other["id"].as_str().expect("id")
+        )))
+        .send()
+        .await
+        .expect("media");
+    assert_eq!(other.status().as_u16(), 404);
+
+    // A file of a type the body does not take: refused, nothing written.
+    let before = cases_in_database(&app).await;
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in report(&key, "roma", "BUCHE", IN_MUN_I) {
+        form = form.text(k, v);
+    }
+    form = form.part(
+        "media",
+        reqwest::multipart::Part::bytes(b"MZ\x90\x00".to_vec()).file_name("x.exe"),
+    );
+    let r = app
+        .client
+        .post(app.url("/open311/v2/requests.json"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(cases_in_database(&app).await, before);
+}

@@ -12,10 +12,11 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{App, Caller};
+use crate::attachments::{self, Attachment, AttachmentSettings};
 use crate::cases::{self, Actor, Case, NewCase};
 use crate::catalogue::{self, FieldType, Service};
 use crate::channels::Channel;
-use crate::entity::{case, service};
+use crate::entity::{attachment, case, service};
 use crate::places::{BBox, Place, distance_m};
 use crate::routing::{self, Decision};
 use crate::{Error, Result, api_keys};
@@ -163,6 +164,8 @@ pub struct Report {
     pub media_url: Option<String>,
     /// `attribute[code]` values; several for a multivaluelist.
     pub attributes: Vec<(String, Vec<String>)>,
+    /// A picture uploaded with the report: (file name, bytes).
+    pub media: Option<(String, Vec<u8>)>,
 }
 
 /// A report taken: the case, the body that took it and why.
@@ -286,6 +289,26 @@ pub async fn submit(
         roles: BTreeSet::new(),
         member_id: None,
     };
+    // The picture is checked whole against the taking body's rules and stored before the
+    // case is written, so that no row names bytes that are not there.
+    let media = match report.media {
+        Some((name, bytes)) => {
+            let ceiling = app.files.ceiling;
+            let limit = AttachmentSettings::of(&target.settings, ceiling)
+                .unwrap_or_default()
+                .limit(ceiling);
+            let mut upload = attachments::check(&name, bytes, limit)
+                .map_err(|e| Error::Validation(format!("media: {e}")))?;
+            let key = attachments::key(target.id, &upload.sha256);
+            app.files
+                .store
+                .put(&key, std::mem::take(&mut upload.bytes))
+                .await
+                .map_err(|e| Error::Internal(format!("attachment store: {e}")))?;
+            Some(upload)
+        }
+        None => None,
+    };
     let scope = app.db.scope(&ctx).await?;
     let svc = catalogue::by_code(&scope, &report.service_code).await?;
     let fields = custom_fields(&catalogue::field_defs(&svc), &report.attributes)?;
@@ -313,7 +336,13 @@ pub async fn submit(
         on_behalf_of: None,
         channel: Channel::App,
     };
-    let c = cases::create(&scope, &actor, new, app.now()).await?;
+    let mut c = cases::create(&scope, &actor, new, app.now()).await?;
+    if let Some(upload) = &media {
+        let by = civitas_tenants::Identity::new(&ctx.principal.issuer, &actor.subject);
+        let a = attachments::record(&scope, c.id, None, upload, &by, app.now()).await?;
+        cases::set_media(&scope, c.id, a.id.0).await?;
+        c.media_attachment_id = Some(a.id.0);
+    }
     app.commit(scope).await?;
     Ok(Submitted {
         case: c,
@@ -337,6 +366,8 @@ pub struct PublicReport {
     pub expected_at: DateTime<Utc>,
     pub place: Option<Place>,
     pub media_url: Option<String>,
+    /// The picture uploaded with it, served at `/open311/v2/media/{id}`.
+    pub media_attachment: Option<Uuid>,
 }
 
 /// The public feed's filters (each optional).
@@ -435,6 +466,7 @@ pub async fn reports(app: &App, slug: &str, q: ReportQuery) -> Result<Vec<Public
             expected_at: c.due_at,
             place: c.place,
             media_url: c.media_url,
+            media_attachment: c.media_attachment_id,
         });
     }
     Ok(out)
@@ -451,6 +483,34 @@ pub async fn report(app: &App, slug: &str, id: Uuid) -> Result<PublicReport> {
         .into_iter()
         .next()
         .ok_or(Error::NotFound("service request"))
+}
+
+/// The picture uploaded with a published report, and its bytes; NOT_FOUND for any other
+/// file (a case's other attachments are never public).
+pub async fn media(app: &App, id: Uuid) -> Result<(Attachment, Vec<u8>)> {
+    let public = app.db.public_scope().await?;
+    let published = case::Entity::find()
+        .filter(case::Column::Published.eq(true))
+        .filter(case::Column::EraseAfter.is_null())
+        .filter(case::Column::MediaAttachmentId.eq(id))
+        .one(public.conn())
+        .await?
+        .ok_or(Error::NotFound("media"))?;
+    let row = attachment::Entity::find()
+        .filter(attachment::Column::TenantId.eq(published.tenant_id))
+        .filter(attachment::Column::Id.eq(id))
+        .one(public.conn())
+        .await?
+        .ok_or(Error::NotFound("media"))?;
+    public.commit().await?;
+    let a = Attachment::from(row);
+    let bytes = app
+        .files
+        .store
+        .get(&attachments::key(a.tenant_id, &a.sha256))
+        .await
+        .map_err(|e| Error::Internal(format!("attachment store: {e}")))?;
+    Ok((a, bytes))
 }
 
 /// Whether `status` is one of the spec's (`open`, `closed`).

@@ -59,6 +59,8 @@ pub struct Case {
     pub media_url: Option<String>,
     /// Came in through Open311 and is listed in its public feed.
     pub published: bool,
+    /// The picture uploaded with an Open311 report (one of its attachments).
+    pub media_attachment_id: Option<Uuid>,
 }
 
 /// Who answers for a case at each escalation level.
@@ -122,6 +124,7 @@ impl TryFrom<case::Model> for Case {
             },
             media_url: m.media_url,
             published: m.published,
+            media_attachment_id: m.media_attachment_id,
         })
     }
 }
@@ -365,6 +368,18 @@ pub async fn create(
     )
     .await?;
     c.try_into()
+}
+
+/// Names the attachment uploaded with a report as its picture, the one file of the case
+/// its public feed shows.
+pub async fn set_media(scope: &Scope, c: CaseId, attachment: Uuid) -> Result<()> {
+    scope
+        .update_many::<case::Entity>()
+        .col_expr(case::Column::MediaAttachmentId, attachment.into())
+        .filter(case::Column::Id.eq(c.0))
+        .exec(scope.conn())
+        .await?;
+    Ok(())
 }
 
 /// An http(s) URL of at most 2,000 characters: it is shown to others, never fetched.

@@ -44,6 +44,9 @@ pub struct Model {
     pub published: bool,
     /// The jurisdiction an Open311 report was sent to, when another body took it.
     pub reported_to: Option<Uuid>,
+    /// The picture the reporting app uploaded with an Open311 report (an attachment of the
+    /// case): the one file of a case the public feed shows.
+    pub media_attachment_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -29,7 +29,7 @@ use crate::app::App;
 use crate::idempotency;
 use render::{Format, Node, error, respond};
 
-/// A report's form is small; media travel by URL.
+/// A report's form without its picture (which the body's attachment limit bounds).
 const MAX_BODY: usize = 64 * 1024;
 
 pub fn router(app: Arc<App>) -> Router {
@@ -39,7 +39,10 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/open311/v2/services/{file}", get(service_definition))
         .route("/open311/v2/requests/{file}", get(one_request))
         .route("/open311/v2/tokens/{file}", get(token))
-        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .route("/open311/v2/media/{id}", get(media))
+        .layer(DefaultBodyLimit::max(
+            MAX_BODY + app.config.attachment_max_bytes as usize,
+        ))
         .with_state(app)
 }
 
@@ -123,6 +126,8 @@ struct Call {
     params: Params,
     slug: String,
     body: Tenant,
+    /// The picture a report's multipart form carried.
+    media: Option<(String, Vec<u8>)>,
     _held: Box<dyn Send>,
 }
 
@@ -158,21 +163,13 @@ async fn begin(
         )
     })?;
     let mut params = params(raw).map_err(|m| refuse(StatusCode::BAD_REQUEST, m))?;
+    let mut media = None;
     if let Some((headers, body)) = form {
-        let form_encoded = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_none_or(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !form_encoded {
-            return Err(refuse(
-                StatusCode::BAD_REQUEST,
-                "send the report as application/x-www-form-urlencoded".into(),
-            ));
-        }
-        let text = std::str::from_utf8(body)
-            .map_err(|_| refuse(StatusCode::BAD_REQUEST, "the form is not UTF-8".into()))?;
-        let mut fields = params_of(text).map_err(|m| refuse(StatusCode::BAD_REQUEST, m))?;
+        let (mut fields, file) = form_fields(headers, body)
+            .await
+            .map_err(|m| refuse(StatusCode::BAD_REQUEST, m))?;
         params.append(&mut fields);
+        media = file;
     }
     let slug = param(&params, "jurisdiction_id")
         .map(str::to_owned)
@@ -204,8 +201,43 @@ async fn begin(
         params,
         slug,
         body,
+        media,
         _held: Box::new((permit, place)),
     })
+}
+
+/// The fields of a report's form, and the picture a multipart form carries as `media`
+/// (as FixMyStreet's apps send it).
+async fn form_fields(
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Params, Option<(String, Vec<u8>)>), String> {
+    let kind = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/x-www-form-urlencoded");
+    if kind.starts_with("application/x-www-form-urlencoded") {
+        let text = std::str::from_utf8(body).map_err(|_| "the form is not UTF-8".to_owned())?;
+        return Ok((params_of(text)?, None));
+    }
+    let boundary = multer::parse_boundary(kind).map_err(|_| {
+        "send the report as application/x-www-form-urlencoded or multipart/form-data".to_owned()
+    })?;
+    let bytes = body.clone();
+    let stream = futures::stream::once(async move { Ok::<_, std::convert::Infallible>(bytes) });
+    let mut parts = multer::Multipart::new(stream, boundary);
+    let (mut fields, mut media) = (Params::new(), None);
+    let bad = |_| "the multipart form is malformed".to_owned();
+    while let Some(part) = parts.next_field().await.map_err(bad)? {
+        let name = part.name().unwrap_or_default().to_owned();
+        if name == "media" {
+            let file = part.file_name().unwrap_or("media").to_owned();
+            media = Some((file, part.bytes().await.map_err(bad)?.to_vec()));
+        } else {
+            fields.push((name, part.text().await.map_err(bad)?));
+        }
+    }
+    Ok((fields, media))
 }
 
 fn datatype(kind: FieldType) -> &'static str {
@@ -260,7 +292,11 @@ fn definition_node(o: &Offered) -> Node {
     ])
 }
 
-fn request_node(r: &PublicReport) -> Node {
+fn request_node(r: &PublicReport, base: &str) -> Node {
+    let media = r
+        .media_attachment
+        .map(|id| format!("{base}/open311/v2/media/{id}"))
+        .or_else(|| r.media_url.clone());
     let coordinate = |v: Option<f64>| v.map(Node::Number).unwrap_or(Node::Text(None));
     Node::Object(vec![
         ("service_request_id", Node::text(r.id.to_string())),
@@ -282,7 +318,7 @@ fn request_node(r: &PublicReport) -> Node {
         ("zipcode", Node::Text(None)),
         ("lat", coordinate(r.place.as_ref().map(|p| p.latitude))),
         ("long", coordinate(r.place.as_ref().map(|p| p.longitude))),
-        ("media_url", Node::maybe(r.media_url.clone())),
+        ("media_url", Node::maybe(media)),
     ])
 }
 
@@ -291,7 +327,9 @@ async fn list(
     State(app): State<Arc<App>>,
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
+    let base = base_url(&app, &headers);
     let call = match begin(&app, &file, None, raw.as_deref(), None).await {
         Ok(c) => c,
         Err(r) => return r.into_response(),
@@ -317,7 +355,10 @@ async fn list(
                     StatusCode::OK,
                     format,
                     "service_requests",
-                    &Node::List("request", found.iter().map(request_node).collect()),
+                    &Node::List(
+                        "request",
+                        found.iter().map(|r| request_node(r, &base)).collect(),
+                    ),
                 ),
                 Err(e) => refusal(format, e),
             }
@@ -438,8 +479,10 @@ async fn one_request(
     State(app): State<Arc<App>>,
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
+    headers: HeaderMap,
 ) -> Response {
-    by_id(app, file, raw, false).await
+    let base = base_url(&app, &headers);
+    by_id(app, file, raw, false, base).await
 }
 
 /// `GET tokens/{token}.{fmt}`: reports are taken at once, so a token is the request's id.
@@ -448,10 +491,16 @@ async fn token(
     Path(file): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    by_id(app, file, raw, true).await
+    by_id(app, file, raw, true, String::new()).await
 }
 
-async fn by_id(app: Arc<App>, file: String, raw: Option<String>, token: bool) -> Response {
+async fn by_id(
+    app: Arc<App>,
+    file: String,
+    raw: Option<String>,
+    token: bool,
+    base: String,
+) -> Response {
     let call = match begin(&app, &file, None, raw.as_deref(), None).await {
         Ok(c) => c,
         Err(r) => return r.into_response(),
@@ -485,7 +534,7 @@ async fn by_id(app: Arc<App>, file: String, raw: Option<String>, token: bool) ->
             StatusCode::OK,
             format,
             "service_requests",
-            &Node::List("request", vec![request_node(&r)]),
+            &Node::List("request", vec![request_node(&r, &base)]),
         ),
         Err(civitas_crm::Error::NotFound(_)) => not_found(),
         Err(e) => refusal(format, e),
@@ -519,6 +568,7 @@ fn report_of(p: &Params) -> Result<Report, String> {
         description: param(p, "description").unwrap_or_default().to_owned(),
         media_url: param(p, "media_url").map(str::to_owned),
         attributes,
+        media: None,
     })
 }
 
@@ -532,15 +582,27 @@ async fn post_request(
     form: Bytes,
 ) -> Response {
     let framed = Some((&headers, &form));
-    let call = match begin(&app, &file, Some("requests"), raw.as_deref(), framed).await {
+    let mut call = match begin(&app, &file, Some("requests"), raw.as_deref(), framed).await {
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
     let (format, slug) = (call.format, &call.slug);
-    let report = match report_of(&call.params) {
+    let mut report = match report_of(&call.params) {
         Ok(r) => r,
         Err(m) => return error(StatusCode::BAD_REQUEST, format, &m),
     };
+    let media = call.media.take();
+    // What the report says, whatever the form's encoding (a multipart boundary differs on
+    // every retry).
+    let said = format!(
+        "{}|{}",
+        serde_urlencoded::to_string(&call.params).unwrap_or_default(),
+        media
+            .as_ref()
+            .map(|(n, b)| format!("{n}:{}", idempotency::hash(b)))
+            .unwrap_or_default()
+    );
+    report.media = media;
     let reporter =
         match use_case::reporter(&app.state, &call.body, param(&call.params, "api_key")).await {
             Ok(r) => r,
@@ -563,8 +625,7 @@ async fn post_request(
     };
     let mut held = None;
     if let Some((k, tc)) = &keyed {
-        let digest =
-            idempotency::hash(format!("{raw:?}|{}", String::from_utf8_lossy(&form)).as_bytes());
+        let digest = idempotency::hash(said.as_bytes());
         match idempotency::claim(&app.db, tc, k, &digest).await {
             Ok(idempotency::Claim::Run) => held = Some(idempotency::Held::new(&app.db, tc, k)),
             Ok(idempotency::Claim::Replay(stored, _)) => {
@@ -633,15 +694,54 @@ fn taken(format: Format, answer: &serde_json::Value) -> Response {
     )
 }
 
-/// `GET /open311/discovery.json`: where the endpoint is and what it speaks.
-async fn discovery(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
-    let base = app.state.public_url.clone().unwrap_or_else(|| {
+/// Where callers reach this server: the configured public URL, else the Host they used.
+fn base_url(app: &App, headers: &HeaderMap) -> String {
+    app.state.public_url.clone().unwrap_or_else(|| {
         let host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
+            .filter(|h| {
+                h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+            })
             .unwrap_or("localhost");
         format!("http://{host}")
-    });
+    })
+}
+
+/// `GET media/{id}`: the picture uploaded with a published report.
+async fn media(State(app): State<Arc<App>>, Path(id): Path<String>) -> Response {
+    let not_found = || error(StatusCode::NOT_FOUND, Format::Json, "media not found");
+    let Ok(id) = uuid::Uuid::parse_str(&id) else {
+        return not_found();
+    };
+    let (a, bytes) = match use_case::media(&app.state, id).await {
+        Ok(found) => found,
+        Err(civitas_crm::Error::NotFound(_)) => return not_found(),
+        Err(e) => return refusal(Format::Json, e),
+    };
+    let mut r = (StatusCode::OK, bytes).into_response();
+    let h = r.headers_mut();
+    for (name, value) in [
+        (header::CONTENT_TYPE, a.media_type.clone()),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff".into()),
+        (header::CACHE_CONTROL, "public, max-age=300".into()),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; sandbox".into(),
+        ),
+        (header::ETAG, format!("\"{}\"", a.sha256)),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+    r
+}
+
+/// `GET /open311/discovery.json`: where the endpoint is and what it speaks.
+async fn discovery(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    let base = base_url(&app, &headers);
     let doc = serde_json::json!({
         "changeset": "2026-12-01T00:00:00Z",
         "contact": "The body named by jurisdiction_id; each body publishes its own contacts",
