@@ -305,27 +305,36 @@ pub async fn holding(
     lon: f64,
 ) -> Result<(Vec<TenantId>, Vec<Footprint>)> {
     use service_area::Column as C;
-    let with_areas: Vec<Uuid> = service_area::Entity::find()
+    // Every area of the bodies, without geometry, in one read: a city has tens of them.
+    let all: Vec<(Uuid, Uuid, String, f64, f64, f64, f64)> = service_area::Entity::find()
         .select_only()
-        .column(C::TenantId)
-        .distinct()
+        .columns([
+            C::TenantId,
+            C::Id,
+            C::Name,
+            C::MinLat,
+            C::MinLon,
+            C::MaxLat,
+            C::MaxLon,
+        ])
         .filter(C::TenantId.is_in(bodies.iter().copied()))
         .into_tuple()
         .all(public.conn())
         .await?;
-    let candidates: Vec<(Uuid, Uuid, String)> = service_area::Entity::find()
-        .select_only()
-        .columns([C::TenantId, C::Id, C::Name])
-        .filter(C::TenantId.is_in(bodies.iter().copied()))
-        .filter(C::MinLat.lte(lat))
-        .filter(C::MaxLat.gte(lat))
-        .filter(C::MinLon.lte(lon))
-        .filter(C::MaxLon.gte(lon))
-        .into_tuple()
-        .all(public.conn())
-        .await?;
+    let mut with_areas: Vec<Uuid> = all.iter().map(|a| a.0).collect();
+    with_areas.sort();
+    with_areas.dedup();
+    let candidates = all.into_iter().filter(|a| {
+        let b = crate::places::BBox {
+            min_lat: a.3,
+            min_lon: a.4,
+            max_lat: a.5,
+            max_lon: a.6,
+        };
+        b.contains(lat, lon)
+    });
     let mut found = vec![];
-    for (tenant, id, name) in candidates {
+    for (tenant, id, name, ..) in candidates {
         let s = match SHAPES.get(&id) {
             Some(s) => s,
             None => {

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use civitas_tenants::{Db, Scope, Tenant, TenantId, TenantKind, TenantStatus, registry};
+use civitas_tenants::{Db, Scope, Tenant, TenantId, TenantKind, TenantStatus};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use uuid::Uuid;
@@ -76,16 +76,17 @@ pub async fn rules_for(scope: &Scope, service_code: &str) -> Result<Vec<routing_
 }
 
 /// Decides where a report of `service_code` at `(lat, lon)` sent to `jurisdiction` goes.
-/// `rules` are the jurisdiction's rules for the category ([`rules_for`]).
+/// `all` is every body of the registry; `rules` are the jurisdiction's rules for the
+/// category ([`rules_for`]).
 pub async fn route(
     db: &Db,
+    all: &[Tenant],
     jurisdiction: &Tenant,
     service_code: &str,
     (lat, lon): (f64, f64),
     rules: &[routing_rule::Model],
 ) -> Result<Decision> {
-    let all = registry::list(db).await?;
-    let below = descendants(&all, jurisdiction.id);
+    let below = descendants(all, jurisdiction.id);
     let by_id: HashMap<TenantId, &Tenant> = all.iter().map(|t| (t.id, t)).collect();
     let mut ids: Vec<Uuid> = std::iter::once(jurisdiction.id.0)
         .chain(below.iter().map(|(t, _)| t.id.0))

@@ -270,6 +270,36 @@ pub struct CaseFilterInput {
     pub assigned_team: Option<String>,
     pub person_id: Option<ID>,
     pub overdue: Option<bool>,
+    /// Only cases whose place is in this box (a map's view).
+    pub within: Option<BoundingBox>,
+}
+
+/// A box on the map, in degrees (WGS84).
+#[derive(InputObject)]
+pub struct BoundingBox {
+    pub south: f64,
+    pub west: f64,
+    pub north: f64,
+    pub east: f64,
+}
+
+impl BoundingBox {
+    fn checked(self) -> ApiResult<civitas_crm::places::BBox> {
+        let (south, west) = civitas_crm::places::coordinates(self.south, self.west)?;
+        let (north, east) = civitas_crm::places::coordinates(self.north, self.east)?;
+        if south > north || west > east {
+            return Err(civitas_crm::Error::Validation(
+                "within: south must not exceed north, nor west east".into(),
+            )
+            .into());
+        }
+        Ok(civitas_crm::places::BBox {
+            min_lat: south,
+            min_lon: west,
+            max_lat: north,
+            max_lon: east,
+        })
+    }
 }
 
 #[derive(InputObject)]
@@ -337,6 +367,7 @@ impl CaseQuery {
             assigned_team: f.assigned_team,
             person_id: parse_opt("personId", f.person_id.as_ref())?,
             overdue: f.overdue,
+            within: f.within.map(BoundingBox::checked).transpose()?,
         };
         let page = Page::new(first.into(), after)?;
         let (rows, more) = uc::list(state(ctx), caller(ctx), query, page).await?;

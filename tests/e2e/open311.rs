@@ -611,6 +611,23 @@ async fn areas_are_checked_kept_apart_and_bound_the_bodys_cases(
             assert!(b.to_string().contains("outside the areas"), "{b}");
         }
     }
+    // Operators find cases on a map: by a box, served by the index on the coordinates.
+    let in_box = |b: Value| {
+        let app = &app;
+        let op = op.clone();
+        async move {
+            app.gql(&op, "query($b: BoundingBox!) { cases(first: 10, filter: { within: $b }) { edges { node { location { address } } } } }", json!({ "b": b }))
+                .await
+        }
+    };
+    let found =
+        in_box(json!({ "south": 41.92, "west": 12.41, "north": 41.94, "east": 12.43 })).await;
+    assert_eq!(nodes(&found["data"]["cases"]).len(), 1, "{found}");
+    let none = in_box(json!({ "south": 41.0, "west": 12.0, "north": 41.1, "east": 12.1 })).await;
+    assert_eq!(nodes(&none["data"]["cases"]).len(), 0);
+    let upside_down =
+        in_box(json!({ "south": 42.0, "west": 12.0, "north": 41.0, "east": 12.1 })).await;
+    assert_eq!(error_code(&upside_down), "VALIDATION");
 }
 
 #[rstest]

@@ -25,6 +25,8 @@ pub struct CaseQuery {
     pub assigned_team: Option<String>,
     pub person_id: Option<PersonId>,
     pub overdue: Option<bool>,
+    /// Only cases whose place is in this box.
+    pub within: Option<crate::places::BBox>,
 }
 
 fn actor(tc: &TenantContext, channel: Channel, on_behalf_of: Option<PersonId>) -> Actor {
@@ -55,6 +57,7 @@ pub async fn list(
         assigned_team: query.assigned_team,
         person_id: query.person_id,
         overdue: query.overdue,
+        within: query.within,
     };
     let found = cases::list(&scope, &filter, page.first, page.after, app.now()).await?;
     app.commit(scope).await?;

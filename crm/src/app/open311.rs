@@ -90,10 +90,15 @@ pub struct Offered {
 
 /// The bodies a jurisdiction's reports may go to: itself, the bodies under it and those
 /// its routing rules name.
+/// With them, every body of the registry.
 async fn reach(
     app: &App,
     body: &Tenant,
-) -> Result<(Vec<Tenant>, Vec<crate::entity::routing_rule::Model>)> {
+) -> Result<(
+    Vec<Tenant>,
+    Vec<crate::entity::routing_rule::Model>,
+    Vec<Tenant>,
+)> {
     let all = registry::list(&app.db).await?;
     let mut bodies = vec![body.clone()];
     bodies.extend(
@@ -111,7 +116,7 @@ async fn reach(
             bodies.push(t.clone());
         }
     }
-    Ok((bodies, rules))
+    Ok((bodies, rules, all))
 }
 
 /// What a jurisdiction takes reports of: the categories of its own catalogue and of the
@@ -119,7 +124,7 @@ async fn reach(
 /// among those that take reports from apps.
 pub async fn services(app: &App, slug: &str) -> Result<Vec<Offered>> {
     let body = jurisdiction(app, slug).await?;
-    let (bodies, _) = reach(app, &body).await?;
+    let (bodies, ..) = reach(app, &body).await?;
     let public = app.db.public_scope().await?;
     let rows = service::Entity::find()
         .filter(service::Column::TenantId.is_in(bodies.iter().map(|b| b.id.0)))
@@ -249,7 +254,7 @@ pub async fn submit(
         (None, None) => None,
         _ => return Err(Error::Validation("lat and long come together".into())),
     };
-    let (_, rules) = reach(app, body).await?;
+    let (_, rules, all) = reach(app, body).await?;
     let rules: Vec<_> = rules
         .into_iter()
         .filter(|r| r.service_code == report.service_code)
@@ -258,6 +263,7 @@ pub async fn submit(
         Some(p) => {
             routing::route(
                 &app.db,
+                &all,
                 body,
                 &report.service_code,
                 (p.latitude, p.longitude),
@@ -329,6 +335,9 @@ pub async fn submit(
         published: true,
         routing: Some(routing),
         reported_to: (target.id != body.id).then_some(body.id),
+        // The router found an area of the taking body that holds the point (or the body
+        // has none); a rule's body is checked when the case is written.
+        place_checked: decision.reason != routing::Reason::Rule,
         ..Default::default()
     };
     let actor = Actor {
@@ -388,7 +397,7 @@ pub struct ReportQuery {
 /// to it or to a body under it, and those it routed elsewhere.
 pub async fn reports(app: &App, slug: &str, q: ReportQuery) -> Result<Vec<PublicReport>> {
     let body = jurisdiction(app, slug).await?;
-    let (bodies, _) = reach(app, &body).await?;
+    let (bodies, ..) = reach(app, &body).await?;
     let tree: Vec<Uuid> = bodies.iter().map(|b| b.id.0).collect();
     let names: HashMap<Uuid, String> = bodies
         .iter()

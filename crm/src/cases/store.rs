@@ -180,6 +180,8 @@ pub struct NewCase {
     pub routing: Option<Value>,
     /// The jurisdiction an Open311 report was sent to, when another body takes it.
     pub reported_to: Option<TenantId>,
+    /// The caller already found that the body serves the place (routing did).
+    pub place_checked: bool,
 }
 
 fn invalid(m: impl Into<String>) -> Error {
@@ -291,6 +293,7 @@ pub async fn create(
     let description = text("description", &new.description, 10_000, false)?;
     catalogue::validate_values(&catalogue::field_defs(&service), &new.custom_fields)?;
     if let Some(p) = &new.place
+        && !new.place_checked
         && !crate::areas::serves(scope, p.latitude, p.longitude).await?
     {
         return Err(invalid(format!(
@@ -699,6 +702,8 @@ pub struct CaseFilter {
     pub assigned_team: Option<String>,
     pub person_id: Option<PersonId>,
     pub overdue: Option<bool>,
+    /// Only cases whose place is in this box (served by the index on the coordinates).
+    pub within: Option<crate::places::BBox>,
 }
 
 /// The cases of the scope's body its staff may use: not restricted after an erasure
@@ -742,6 +747,11 @@ pub async fn list(
     }
     if let Some(p) = f.person_id {
         q = q.filter(case::Column::PersonId.eq(p.0));
+    }
+    if let Some(b) = f.within {
+        q = q
+            .filter(case::Column::Latitude.between(b.min_lat, b.max_lat))
+            .filter(case::Column::Longitude.between(b.min_lon, b.max_lon));
     }
     if let Some(o) = f.overdue {
         let open = [CaseStatus::Resolved, CaseStatus::Closed].map(|s| s.to_string());

@@ -145,9 +145,9 @@ pub async fn route_cost(
     let capital = registry::find_by_slug(&db, &TenantSlug::parse(&tenant_slug(0))?)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no generated capital: run `civitas bench generate`"))?;
-    let bodies: Vec<uuid::Uuid> = registry::list(&db)
-        .await?
-        .into_iter()
+    let all = registry::list(&db).await?;
+    let bodies: Vec<uuid::Uuid> = all
+        .iter()
         .filter(|t| t.id == capital.id || t.parent_id == Some(capital.id))
         .map(|t| t.id.0)
         .collect();
@@ -172,7 +172,7 @@ pub async fn route_cost(
     for n in 0..reports + 50 {
         let (lat, lon) = point(&mut rng);
         let t0 = Instant::now();
-        let d = routing::route(&db, &capital, SERVICE, (lat, lon), &[]).await?;
+        let d = routing::route(&db, &all, &capital, SERVICE, (lat, lon), &[]).await?;
         let routed = t0.elapsed().as_secs_f64() * 1e6;
         let t1 = Instant::now();
         let hits = shapes
