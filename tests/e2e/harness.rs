@@ -217,6 +217,15 @@ impl TestApp {
             .expect("connect as owner")
     }
 
+    /// A connection that reads and writes past row-level security: the owner on
+    /// PostgreSQL, the one database on SQLite.
+    pub async fn unrestricted(&self) -> sea_orm::DatabaseConnection {
+        match self.pg {
+            Some(_) => self.owner().await,
+            None => self.app.db.global().clone(),
+        }
+    }
+
     /// A development token for an operator-like principal.
     pub fn token(&self, subject: &str, tenant: Option<&str>, roles: &[Role]) -> String {
         self.token_with(TokenRequest {

@@ -16,14 +16,7 @@ use crate::webhooks::{Receiver, free_port, verify};
 
 /// The one text value `sql` selects as `v`, read past row-level security.
 async fn raw(app: &TestApp, sql: &str) -> String {
-    let owner;
-    let conn = match app.pg {
-        Some(_) => {
-            owner = app.owner().await;
-            &owner
-        }
-        None => app.app.db.global(),
-    };
+    let conn = app.unrestricted().await;
     let row = conn
         .query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
         .await
@@ -34,14 +27,7 @@ async fn raw(app: &TestApp, sql: &str) -> String {
 
 /// Writes past row-level security, as an older release would have.
 async fn raw_exec(app: &TestApp, sql: &str) {
-    let owner;
-    let conn = match app.pg {
-        Some(_) => {
-            owner = app.owner().await;
-            &owner
-        }
-        None => app.app.db.global(),
-    };
+    let conn = app.unrestricted().await;
     conn.execute_unprepared(sql).await.expect("exec");
 }
 
