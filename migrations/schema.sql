@@ -534,6 +534,32 @@ CREATE TABLE public.identity_providers (
     created_at timestamp with time zone NOT NULL,
     citizen_identities boolean DEFAULT false NOT NULL
 );
+CREATE TABLE public.initiatives (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    kind text NOT NULL,
+    title text NOT NULL,
+    description text NOT NULL,
+    area text NOT NULL,
+    address text,
+    latitude double precision,
+    longitude double precision,
+    online_url text,
+    starts_at timestamp with time zone NOT NULL,
+    ends_at timestamp with time zone NOT NULL,
+    capacity integer,
+    waiting_list boolean DEFAULT true NOT NULL,
+    registration_opens_at timestamp with time zone,
+    registration_closes_at timestamp with time zone,
+    status text NOT NULL,
+    visibility text NOT NULL,
+    confirmed integer DEFAULT 0 NOT NULL,
+    waiting integer DEFAULT 0 NOT NULL,
+    created_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.initiatives FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.interactions (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -603,6 +629,21 @@ CREATE TABLE public.outbox (
     created_at timestamp with time zone NOT NULL
 );
 ALTER TABLE ONLY public.outbox FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.participations (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    initiative_id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    status text NOT NULL,
+    queue_position bigint,
+    registered_by text NOT NULL,
+    channel text NOT NULL,
+    registered_at timestamp with time zone NOT NULL,
+    confirmed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    checked_in_at timestamp with time zone
+);
+ALTER TABLE ONLY public.participations FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.person_identities (
     issuer text NOT NULL,
     subject text NOT NULL,
@@ -838,6 +879,8 @@ ALTER TABLE ONLY public.idempotency_keys
     ADD CONSTRAINT idempotency_keys_pkey PRIMARY KEY (tenant_id, issuer, subject, key);
 ALTER TABLE ONLY public.identity_providers
     ADD CONSTRAINT identity_providers_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.initiatives
+    ADD CONSTRAINT initiatives_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.interactions
     ADD CONSTRAINT interactions_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.members
@@ -850,6 +893,8 @@ ALTER TABLE ONLY public.notifications
     ADD CONSTRAINT notifications_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.outbox
     ADD CONSTRAINT outbox_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.participations
+    ADD CONSTRAINT participations_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.person_identities
     ADD CONSTRAINT person_identities_pkey PRIMARY KEY (issuer, subject);
 ALTER TABLE ONLY public.person_sources
@@ -910,12 +955,15 @@ CREATE INDEX ix_contacts_lookup ON public.contacts USING btree (tenant_id, kind,
 CREATE INDEX ix_contacts_person_any_tenant ON public.contacts USING btree (person_id);
 CREATE INDEX ix_delegations_tutor ON public.delegations USING btree (tenant_id, tutor_subject, person_id);
 CREATE INDEX ix_erasure_requests_person ON public.erasure_requests USING btree (person_id);
+CREATE INDEX ix_initiatives_start ON public.initiatives USING btree (tenant_id, status, starts_at);
 CREATE INDEX ix_interactions_person ON public.interactions USING btree (tenant_id, person_id, occurred_at);
 CREATE INDEX ix_interactions_person_any_tenant ON public.interactions USING btree (person_id);
 CREATE INDEX ix_notification_attempts_delivery ON public.notification_attempts USING btree (tenant_id, delivery_id);
 CREATE INDEX ix_notification_deliveries_due ON public.notification_deliveries USING btree (tenant_id, status, next_attempt_at);
 CREATE INDEX ix_notification_deliveries_notification ON public.notification_deliveries USING btree (tenant_id, notification_id);
 CREATE INDEX ix_notifications_person ON public.notifications USING btree (person_id, id);
+CREATE INDEX ix_participations_person_any_tenant ON public.participations USING btree (person_id);
+CREATE INDEX ix_participations_queue ON public.participations USING btree (tenant_id, initiative_id, status, queue_position);
 CREATE INDEX ix_person_identities_person ON public.person_identities USING btree (person_id);
 CREATE INDEX ix_person_sources_profile ON public.person_sources USING btree (tenant_id, profile_id);
 CREATE INDEX ix_persons_merged_into ON public.persons USING btree (merged_into);
@@ -936,6 +984,7 @@ CREATE UNIQUE INDEX ux_contacts_value ON public.contacts USING btree (tenant_id,
 CREATE UNIQUE INDEX ux_erasure_steps_request ON public.erasure_steps USING btree (tenant_id, request_id);
 CREATE UNIQUE INDEX ux_identity_providers_issuer ON public.identity_providers USING btree (issuer, owner_tenant_id);
 CREATE UNIQUE INDEX ux_members_identity ON public.members USING btree (tenant_id, issuer, subject);
+CREATE UNIQUE INDEX ux_participations_person ON public.participations USING btree (tenant_id, initiative_id, person_id);
 CREATE UNIQUE INDEX ux_profiles_person ON public.profiles USING btree (tenant_id, person_id);
 CREATE UNIQUE INDEX ux_routing_rules_target ON public.routing_rules USING btree (tenant_id, service_code, target_tenant_id);
 CREATE UNIQUE INDEX ux_service_areas_name ON public.service_areas USING btree (tenant_id, name);
@@ -998,6 +1047,7 @@ ALTER TABLE public.erasure_requests ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.erasure_steps ENABLE ROW LEVEL SECURITY;
 CREATE POLICY filed ON public.erasure_requests FOR INSERT WITH CHECK (((forgotten_at IS NULL) AND (public.civitas_is_current_person(person_id) OR public.civitas_person_known(person_id, NULL::uuid))));
 ALTER TABLE public.idempotency_keys ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.initiatives ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.interactions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY known ON public.persons FOR SELECT USING (public.civitas_person_known(id, merged_into));
 ALTER TABLE public.members ENABLE ROW LEVEL SECURITY;
@@ -1006,6 +1056,7 @@ ALTER TABLE public.notification_deliveries ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.outbox ENABLE ROW LEVEL SECURITY;
 CREATE POLICY own ON public.person_identities FOR SELECT USING (public.civitas_is_current_person(person_id));
+ALTER TABLE public.participations ENABLE ROW LEVEL SECURITY;
 CREATE POLICY parties ON public.consent_requests USING ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()))) WITH CHECK ((public.civitas_is_current_person(person_id) OR (grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant())));
 CREATE POLICY parties ON public.erasure_requests FOR SELECT USING ((public.civitas_is_current_person(person_id) OR public.civitas_person_known(person_id, NULL::uuid)));
 CREATE POLICY parties ON public.sharing_consents USING (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id))) WITH CHECK (((grantee_tenant_id = public.civitas_current_tenant()) OR (source_tenant_id = public.civitas_current_tenant()) OR (collected_in_tenant_id = public.civitas_current_tenant()) OR public.civitas_is_current_person(person_id)));
@@ -1021,6 +1072,7 @@ CREATE POLICY person_read ON public.erasure_steps FOR SELECT USING (public.civit
 CREATE POLICY person_read ON public.interactions FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.notification_deliveries FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.notifications FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.participations FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.quiet_hours FOR SELECT USING (public.civitas_is_current_person(person_id));
@@ -1060,12 +1112,14 @@ CREATE POLICY tenant_isolation ON public.counters USING ((tenant_id = (NULLIF(cu
 CREATE POLICY tenant_isolation ON public.delegations USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.erasure_steps USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.idempotency_keys USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.initiatives USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.interactions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.members USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.notification_attempts USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.notification_deliveries USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.notifications USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.outbox USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.participations USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -1126,12 +1180,14 @@ GRANT SELECT,INSERT ON TABLE public.erasure_requests TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.erasure_steps TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.idempotency_keys TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.identity_providers TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.initiatives TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.interactions TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.members TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.notification_attempts TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notification_deliveries TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notifications TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.outbox TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.participations TO civitas_app;
 GRANT SELECT ON TABLE public.person_identities TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.person_sources TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.persons TO civitas_app;

@@ -24,6 +24,7 @@ pub mod export;
 pub mod export_stream;
 pub mod identity;
 pub mod ids;
+pub mod initiatives;
 pub mod interactions;
 pub mod lookup;
 pub mod merge;

@@ -93,6 +93,12 @@ pub fn status_words(status: CaseStatus, lang: Language) -> &'static str {
 impl Notification {
     /// The one line a citizen reads, such as "Richiesta 2026-000042: in lavorazione".
     pub fn title(&self, lang: Language) -> String {
+        if self.kind == INITIATIVE_SEAT {
+            return match lang {
+                Language::It => "Posto confermato".to_owned(),
+                Language::En => "Seat confirmed".to_owned(),
+            };
+        }
         let what = match (lang, self.kind == MESSAGE) {
             (Language::It, false) => "Richiesta",
             (Language::En, false) => "Request",
@@ -165,6 +171,33 @@ pub const MESSAGE: &str = "case.message";
 /// The kind of a notification that tells a citizen their late request went up to the
 /// office's managers.
 pub const ESCALATED: &str = "case.escalated";
+
+/// The kind of a notification that tells a citizen a seat freed at an initiative is
+/// theirs.
+pub const INITIATIVE_SEAT: &str = "initiative.seat";
+
+/// Tells a citizen promoted from an initiative's waiting list, in the transaction that
+/// promotes them.
+pub(crate) async fn initiative_seat(
+    scope: &Scope,
+    person: Uuid,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let row = notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(person),
+        kind: Set(INITIATIVE_SEAT.to_owned()),
+        case_id: Set(None),
+        case_number: Set(None),
+        status: Set(None),
+        created_at: Set(now),
+        read_at: Set(None),
+        message: Set(Some(text.to_owned())),
+        ..Default::default()
+    };
+    write(scope, row).await
+}
 
 /// Tells the case's citizen what an operator wrote to them, in the transaction that
 /// records it in the case's history.

@@ -16,6 +16,7 @@ mod error;
 pub mod events;
 mod identity;
 mod ids;
+mod initiatives;
 mod interactions;
 mod loaders;
 mod me;
@@ -50,6 +51,7 @@ pub struct Query(
     citizens::CitizenQuery,
     access_purposes::AccessPurposeQuery,
     places::PlacesQuery,
+    initiatives::InitiativeQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
     cases::CaseQuery,
@@ -70,6 +72,7 @@ pub struct Mutation(
     citizens::CitizenMutation,
     access_purposes::AccessPurposeMutation,
     places::PlacesMutation,
+    initiatives::InitiativeMutation,
     consents::ConsentMutation,
     identity::IdentityMutation,
     cases::CaseMutation,

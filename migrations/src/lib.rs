@@ -30,6 +30,7 @@ mod m20261201_000023_erasure;
 mod m20261201_000024_restrictions;
 mod m20261201_000025_access_purposes;
 mod m20261201_000026_places;
+mod m20261201_000027_initiatives;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000024_restrictions::Migration),
             Box::new(m20261201_000025_access_purposes::Migration),
             Box::new(m20261201_000026_places::Migration),
+            Box::new(m20261201_000027_initiatives::Migration),
         ]
     }
 }

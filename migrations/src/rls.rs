@@ -41,6 +41,8 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "service_areas",
     "routing_rules",
     "api_keys",
+    "initiatives",
+    "participations",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

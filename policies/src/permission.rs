@@ -53,6 +53,8 @@ terms!(
         ServiceArea => "service_area",
         RoutingRule => "routing_rule",
         ApiKey => "api_key",
+        Initiative => "initiative",
+        Participation => "participation",
     }
 );
 
@@ -81,6 +83,7 @@ terms!(
         Suspend => "suspend",
         Trust => "trust",
         Publish => "publish",
+        CheckIn => "check_in",
         Report => "report",
     }
 );
@@ -170,6 +173,11 @@ permissions!(
     RoutingRuleRead => (Tenant, RoutingRule, Read),
     RoutingRuleManage => (Tenant, RoutingRule, Manage),
     ApiKeyManage => (Tenant, ApiKey, Manage),
+    InitiativeRead => (Tenant, Initiative, Read),
+    InitiativeManage => (Tenant, Initiative, Manage),
+    ParticipationRead => (Tenant, Participation, Read),
+    ParticipationRecord => (Tenant, Participation, Record),
+    ParticipationCheckIn => (Tenant, Participation, CheckIn),
 );
 
 #[cfg(test)]

@@ -361,6 +361,41 @@ const OPS: &[Op] = &[
         allowed: &[Role::TenantAdmin],
     },
     Op {
+        name: "list the initiatives",
+        permission: Permission::InitiativeRead,
+        query: "{ initiatives { edges { cursor } } }",
+        allowed: &[
+            Role::TenantAdmin,
+            Role::Supervisor,
+            Role::Operator,
+            Role::Tutor,
+        ],
+    },
+    Op {
+        name: "publish an initiative",
+        permission: Permission::InitiativeManage,
+        query: "mutation { setInitiativeStatus(id: \"00000000-0000-7000-8000-000000000001\", status: PUBLISHED) { id } }",
+        allowed: SUPERVISORS,
+    },
+    Op {
+        name: "list an initiative's participants",
+        permission: Permission::ParticipationRead,
+        query: "{ participants(initiativeId: \"00000000-0000-7000-8000-000000000001\") { edges { cursor } } }",
+        allowed: OPERATORS,
+    },
+    Op {
+        name: "cancel a participation",
+        permission: Permission::ParticipationRecord,
+        query: "mutation { cancelParticipation(id: \"00000000-0000-7000-8000-000000000001\") { id } }",
+        allowed: OPERATORS,
+    },
+    Op {
+        name: "check a participant in",
+        permission: Permission::ParticipationCheckIn,
+        query: "mutation { checkInParticipant(id: \"00000000-0000-7000-8000-000000000001\") { id } }",
+        allowed: OPERATORS,
+    },
+    Op {
         name: "record an erasure request",
         permission: Permission::ErasureRecord,
         query: "mutation { recordErasureRequest(personId: \"00000000-0000-7000-8000-000000000001\") }",

@@ -24,6 +24,7 @@ mod fairness;
 mod file_request;
 mod gateways;
 mod harness;
+mod initiatives;
 mod isolation;
 mod legacy_citizens;
 mod my_contacts;

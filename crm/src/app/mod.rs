@@ -18,6 +18,7 @@ pub mod consents;
 pub mod delegations;
 pub mod erasure;
 pub mod identity;
+pub mod initiatives;
 pub mod interactions;
 pub mod me;
 pub mod members;

@@ -46,6 +46,9 @@ fn defaults(kind: &str, lang: Language, part: &str) -> &'static str {
     if kind == crate::notifications::ESCALATED {
         return escalation_defaults(lang, part);
     }
+    if kind == crate::notifications::INITIATIVE_SEAT {
+        return seat_defaults(lang, part);
+    }
     match (lang, part) {
         (Language::It, "subject") => {
             "{{ body.name }}: richiesta {{ case.number }} {{ case.status }}"
@@ -106,6 +109,26 @@ fn message_defaults(lang: Language, part: &str) -> &'static str {
         }
         (Language::En, _) => {
             "<p>Dear {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>about your request <strong>{{ case.number }}</strong> ({{ case.title }}) {{ body.name }} writes:</p>\n<blockquote>{{ message }}</blockquote>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Stop e-mails from {{ body.name }}</a></p>{% endif %}\n"
+        }
+    }
+}
+
+/// A seat freed at an initiative went to the citizen, first in its waiting list.
+fn seat_defaults(lang: Language, part: &str) -> &'static str {
+    match (lang, part) {
+        (Language::It, "subject") => "{{ body.name }}: posto confermato",
+        (Language::En, "subject") => "{{ body.name }}: your seat is confirmed",
+        (Language::It, "text") => {
+            "Gentile {{ citizen.given_name }} {{ citizen.family_name }},\n\n{{ message }}\n\n{{ body.name }}\n{% if unsubscribe_url %}\nPer non ricevere più e-mail da {{ body.name }}: {{ unsubscribe_url }}\n{% endif %}"
+        }
+        (Language::En, "text") => {
+            "Dear {{ citizen.given_name }} {{ citizen.family_name }},\n\n{{ message }}\n\n{{ body.name }}\n{% if unsubscribe_url %}\nTo stop e-mails from {{ body.name }}: {{ unsubscribe_url }}\n{% endif %}"
+        }
+        (Language::It, _) => {
+            "<p>Gentile {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>{{ message }}</p>\n<p>{{ body.name }}</p>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Non ricevere più e-mail da {{ body.name }}</a></p>{% endif %}\n"
+        }
+        (Language::En, _) => {
+            "<p>Dear {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>{{ message }}</p>\n<p>{{ body.name }}</p>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Stop e-mails from {{ body.name }}</a></p>{% endif %}\n"
         }
     }
 }
