@@ -1187,7 +1187,7 @@ GRANT SELECT,INSERT,DELETE ON TABLE public.notification_attempts TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notification_deliveries TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notifications TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.outbox TO civitas_app;
-GRANT SELECT,INSERT,UPDATE ON TABLE public.participations TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.participations TO civitas_app;
 GRANT SELECT ON TABLE public.person_identities TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.person_sources TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.persons TO civitas_app;

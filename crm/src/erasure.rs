@@ -29,7 +29,8 @@ use crate::attachments::{self, BlobStore};
 use crate::entity::{
     attachment, case, case_event, channel_choice, consent_request, contact, delegation,
     erasure_request, erasure_step, interaction, notification, notification_attempt,
-    notification_delivery, person_source, privacy_consent, profile, quiet_hours, service,
+    notification_delivery, participation, person_source, privacy_consent, profile, quiet_hours,
+    service,
 };
 use crate::retention::{Schedule, kept_until};
 use crate::sharing::{self, Visibility};
@@ -248,7 +249,7 @@ async fn pending_in(scope: &Scope) -> Result<Vec<(Uuid, Uuid)>> {
             sql,
             match backend {
                 DbBackend::Postgres => vec![t.into()],
-                _ => vec![t.into(), t.into(), t.into()],
+                _ => vec![t.into(), t.into(), t.into(), t.into()],
             },
         ))
         .await?;
@@ -257,14 +258,17 @@ async fn pending_in(scope: &Scope) -> Result<Vec<(Uuid, Uuid)>> {
         .collect()
 }
 
-/// The tenant parameter appears three times (`$1` on PostgreSQL, `?` thrice on SQLite).
+/// The tenant parameter appears four times (`$1` on PostgreSQL, `?` four times on SQLite).
 const PENDING_SQL: &str = "SELECT r.id, r.person_id FROM erasure_requests r
   WHERE NOT EXISTS (SELECT 1 FROM erasure_steps s WHERE s.tenant_id = ? AND s.request_id = r.id)
     AND (EXISTS (SELECT 1 FROM profiles f LEFT JOIN persons x ON x.id = f.person_id
                  WHERE f.tenant_id = ? AND (f.person_id = r.person_id OR x.merged_into = r.person_id))
       OR EXISTS (SELECT 1 FROM cases c LEFT JOIN persons y ON y.id = c.person_id
                  WHERE c.tenant_id = ? AND c.erase_after IS NULL
-                   AND (c.person_id = r.person_id OR y.merged_into = r.person_id)))
+                   AND (c.person_id = r.person_id OR y.merged_into = r.person_id))
+      OR EXISTS (SELECT 1 FROM participations q LEFT JOIN persons z ON z.id = q.person_id
+                 WHERE q.tenant_id = ?
+                   AND (q.person_id = r.person_id OR z.merged_into = r.person_id)))
   ORDER BY r.id";
 
 /// Deletes the rows of `E` of the scope's body whose `col` is one of `ids`; how many.
@@ -400,6 +404,10 @@ async fn erase_in(
     count(
         "delegations",
         delete_in::<delegation::Entity>(scope, delegation::Column::PersonId, &family).await?,
+    );
+    count(
+        "participations",
+        delete_in::<participation::Entity>(scope, participation::Column::PersonId, &family).await?,
     );
     let profiles: Vec<Uuid> = scope
         .find::<profile::Entity>()

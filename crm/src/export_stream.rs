@@ -22,7 +22,7 @@ use crate::attachments::Attachment;
 use crate::cases::{Case, CaseEvent};
 use crate::delegations::Delegation;
 use crate::entity::{
-    access_log, attachment, case, case_event, delegation, interaction, notification,
+    access_log, attachment, case, case_event, delegation, interaction, notification, participation,
 };
 use crate::interactions::Interaction;
 use crate::notifications::Notification;
@@ -211,6 +211,31 @@ async fn write(
         let rows = page_of::<interaction::Entity>(scope, interaction::Column::Id, after).await?;
         let (n, last) = (rows.len(), rows.last().map(|r| r.id));
         let rows: Vec<Interaction> = rows.into_iter().map(Interaction::from).collect();
+        out.items(&rows).await?;
+        if n < PAGE as usize {
+            break;
+        }
+        after = last;
+    }
+    out.raw("]");
+    out.open("participations");
+    let mut after = None;
+    loop {
+        let rows =
+            page_of::<participation::Entity>(scope, participation::Column::Id, after).await?;
+        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
+        let rows: Vec<Value> = rows
+            .into_iter()
+            .map(|p| {
+                json!({
+                    "id": p.id, "tenant_id": p.tenant_id, "initiative_id": p.initiative_id,
+                    "status": p.status, "queue_position": p.queue_position,
+                    "registered_by": p.registered_by, "channel": p.channel,
+                    "registered_at": p.registered_at, "confirmed_at": p.confirmed_at,
+                    "cancelled_at": p.cancelled_at, "checked_in_at": p.checked_in_at,
+                })
+            })
+            .collect();
         out.items(&rows).await?;
         if n < PAGE as usize {
             break;

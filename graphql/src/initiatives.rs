@@ -344,19 +344,26 @@ impl InitiativeMutation {
         Ok(uc::check_in(state(ctx), caller(ctx), id).await?.into())
     }
 
-    /// The signed-in citizen registers for an initiative of the body `body`.
+    /// The signed-in citizen registers for an initiative of the body `body`. A body that
+    /// does not know them registers them (an initiative open to everyone): their names are
+    /// needed then, unless their identity provider gives them.
     async fn register_for_initiative(
         &self,
         ctx: &Context<'_>,
         body: String,
         initiative_id: ID,
         #[graphql(default = "web")] channel: String,
+        given_name: Option<String>,
+        family_name: Option<String>,
     ) -> ApiResult<Participation> {
         let i = parse_id("initiativeId", &initiative_id)?;
         let ch = self::channel(&channel)?;
-        Ok(uc::register_me(state(ctx), caller(ctx), &body, i, ch)
-            .await?
-            .into())
+        let names = (given_name, family_name);
+        Ok(
+            uc::register_me(state(ctx), caller(ctx), &body, i, ch, names)
+                .await?
+                .into(),
+        )
     }
 
     /// The signed-in citizen cancels their participation, up to the start.

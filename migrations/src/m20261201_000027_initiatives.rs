@@ -158,7 +158,7 @@ impl MigrationTrait for Migration {
         )
         .await?;
         // A citizen reads their own participations in every body, as their cases.
-        rls::protect_person_table(m, "participations", "SELECT, INSERT, UPDATE").await?;
+        rls::protect_person_table(m, "participations", "SELECT, INSERT, UPDATE, DELETE").await?;
         add_rules_to_existing_tenants(m, NEW_GRANTS).await
     }
 

@@ -256,7 +256,17 @@ async fn citizens_register_themselves_where_the_initiative_is_open_to_them(
     let r = app
         .gql(&app.citizen(&stranger), join, json!({ "i": open }))
         .await;
-    assert_eq!(r["data"]["registerForInitiative"]["status"], "CONFIRMED");
+    assert_eq!(error_code(&r), "VALIDATION", "parma must learn their name");
+    let named = "mutation($i: ID!) { registerForInitiative(body: \"parma\", initiativeId: $i, givenName: \"Bruno\", familyName: \"Altrove\") { status } }";
+    let r = app
+        .gql(&app.citizen(&stranger), named, json!({ "i": open }))
+        .await;
+    assert_eq!(
+        r["data"]["registerForInitiative"]["status"], "CONFIRMED",
+        "{r}"
+    );
+    // Taking part made them known to parma: its own initiatives are open to them now.
+    assert_eq!(offered(stranger.clone()).await, 2);
     let r = app
         .gql(&app.citizen(&known), join, json!({ "i": own }))
         .await;
@@ -392,5 +402,53 @@ async fn closed_drafts_and_full_initiatives_refuse_registrations() {
     assert_eq!(
         count(&app, "SELECT COUNT(*) AS n FROM participations").await,
         1
+    );
+}
+
+#[rstest]
+#[tokio::test]
+async fn erasure_takes_a_citizens_participations_with_it(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("parma").await;
+    app.onboard("reggio").await;
+    let code = FiscalCode::synthetic(21).to_string();
+    // Known at reggio only; takes part in an initiative of parma open to everyone.
+    let reggio_op = app.member("reggio", "reggio-op", Role::Operator).await;
+    app.register(&reggio_op, Some(&code), "Carla", "Via", &[])
+        .await;
+    let open = published(&app, "parma", initiative(Some(5), true, "EVERYONE")).await;
+    let me = app.citizen(&code);
+    let r = app
+        .gql(&me, "mutation($i: ID!) { registerForInitiative(body: \"parma\", initiativeId: $i, givenName: \"Carla\", familyName: \"Via\") { status } }", json!({ "i": open }))
+        .await;
+    assert_no_errors(&r);
+    // The export carries it.
+    let export: Value = app
+        .client
+        .get(app.url("/export/my-data.json"))
+        .bearer_auth(&me)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("json");
+    let mine = export["data"]["participations"]
+        .as_array()
+        .expect("participations");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0]["status"], "confirmed");
+    let asked = app
+        .gql(&me, "mutation { requestErasure { id } }", json!({}))
+        .await;
+    assert_no_errors(&asked);
+    civitas_crm::app::erasure::run(&app.app.state)
+        .await
+        .expect("erasure run");
+    assert_eq!(
+        count(&app, "SELECT COUNT(*) AS n FROM participations").await,
+        0
     );
 }

@@ -17,6 +17,7 @@ use crate::initiatives::{
     self, Initiative, NewInitiative, Participation, Registrar, Status, Visibility,
 };
 use crate::lookup::{Lookup, registered_person};
+use crate::profiles::{self, ProfileInput};
 use crate::{Error, Result};
 
 /// Creates a draft initiative.
@@ -124,13 +125,15 @@ async fn cancel_in(
     Ok(cancelled)
 }
 
-/// The signed-in citizen registers for an initiative of the body `slug`.
+/// The signed-in citizen registers for an initiative of the body `slug`; a body that
+/// does not know them registers them first (for an initiative open to everyone).
 pub async fn register_me(
     app: &App,
     caller: &Caller,
     slug: &str,
     initiative: Uuid,
     channel: Channel,
+    names: (Option<String>, Option<String>),
 ) -> Result<Participation> {
     if !matches!(channel, Channel::Web | Channel::App) {
         return Err(Error::Validation(
@@ -144,11 +147,28 @@ pub async fn register_me(
     if i.status == Status::Draft.as_str() {
         return Err(Error::NotFound("initiative"));
     }
-    if i.visibility == Visibility::Own.as_str() && !known(&scope, person).await? {
-        return Err(Error::Forbidden(
-            "this initiative is for the citizens the body knows; register at its counter first"
-                .into(),
-        ));
+    if !known(&scope, person).await? {
+        if i.visibility == Visibility::Own.as_str() {
+            return Err(Error::Forbidden(
+                "this initiative is for the citizens the body knows; register at its counter first"
+                    .into(),
+            ));
+        }
+        // Taking part makes the citizen known to the body, as filing a request does: the
+        // body then holds a profile of them, which their export and erasure reach.
+        let principal = caller.principal()?;
+        let fiscal_code = principal.fiscal_code.as_deref().ok_or_else(|| {
+            Error::Validation("this body must register you at its counter first".into())
+        })?;
+        // The names the citizen gave, else their identity provider's.
+        let claimed = principal.name.as_deref().and_then(|n| n.split_once(' '));
+        let fields = ProfileInput {
+            given_name: names.0.or(claimed.map(|(g, _)| g.to_owned())),
+            family_name: names.1.or(claimed.map(|(_, f)| f.to_owned())),
+            preferred_channel: Some(channel.as_str().to_owned()),
+            ..Default::default()
+        };
+        profiles::register(&scope, &principal.identity(), Some(fiscal_code), fields).await?;
     }
     let by = tc.identity().stored();
     let who = Registrar {
