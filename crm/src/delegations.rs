@@ -45,7 +45,7 @@ impl From<delegation::Model> for Delegation {
 }
 
 /// What a delegation may cover.
-pub const SCOPES: [&str; 2] = ["cases", "interactions"];
+pub const SCOPES: [&str; 3] = ["cases", "interactions", "initiatives"];
 
 fn invalid(m: impl Into<String>) -> Error {
     Error::Validation(m.into())
@@ -125,6 +125,19 @@ pub async fn revoke(scope: &Scope, by: &Identity, id: Uuid, now: DateTime<Utc>) 
     Ok(())
 }
 
+/// Whether the caller acts in the body as a tutor and nothing more: every change they
+/// make is for a citizen who delegated them.
+pub fn only_tutor(tc: &TenantContext) -> bool {
+    const STAFF: [Role; 5] = [
+        Role::Operator,
+        Role::Supervisor,
+        Role::TenantAdmin,
+        Role::Integrator,
+        Role::PlatformAdmin,
+    ];
+    tc.has_role(Role::Tutor) && !STAFF.iter().any(|r| tc.has_role(*r))
+}
+
 /// Who a change is made for: a tutor acts only for a citizen who delegated them
 /// `scope_name` (checked in the scope of the write it allows, so a revocation cannot slip
 /// between the check and the write); staff who are not only tutors act directly. Returns
@@ -136,14 +149,7 @@ pub async fn acting_for(
     scope_name: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<PersonId>> {
-    const STAFF: [Role; 5] = [
-        Role::Operator,
-        Role::Supervisor,
-        Role::TenantAdmin,
-        Role::Integrator,
-        Role::PlatformAdmin,
-    ];
-    let only_tutor = tc.has_role(Role::Tutor) && !STAFF.iter().any(|r| tc.has_role(*r));
+    let only_tutor = only_tutor(tc);
     let Some(person) = person else {
         return if only_tutor {
             Err(invalid(

@@ -67,6 +67,7 @@ const NEW_GRANTS: &[(&str, &str, &str)] = &[
     ("operator", "initiative", "read"),
     ("tutor", "initiative", "read"),
     ("operator", "participation", "*"),
+    ("tutor", "participation", "record"),
 ];
 
 #[async_trait::async_trait]

@@ -29,6 +29,7 @@ const TENANT_GRANTS: &[(&str, Object, Action)] = &[
     ("operator", Object::Initiative, Action::Read),
     ("tutor", Object::Initiative, Action::Read),
     ("operator", Object::Participation, Action::Any),
+    ("tutor", Object::Participation, Action::Record),
     ("supervisor", Object::Audit, Action::Read),
     ("supervisor", Object::Service, Action::Any),
     ("supervisor", Object::Member, Action::Read),

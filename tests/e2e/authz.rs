@@ -387,7 +387,12 @@ const OPS: &[Op] = &[
         name: "cancel a participation",
         permission: Permission::ParticipationRecord,
         query: "mutation { cancelParticipation(id: \"00000000-0000-7000-8000-000000000001\") { id } }",
-        allowed: OPERATORS,
+        allowed: &[
+            Role::TenantAdmin,
+            Role::Supervisor,
+            Role::Operator,
+            Role::Tutor,
+        ],
     },
     Op {
         name: "check a participant in",

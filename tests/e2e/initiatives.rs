@@ -452,3 +452,47 @@ async fn erasure_takes_a_citizens_participations_with_it(
         0
     );
 }
+
+#[rstest]
+#[tokio::test]
+async fn a_tutor_registers_only_the_citizens_who_delegated_them(
+    #[values(Sqlite, Postgres)] backend: Backend,
+) {
+    let app = TestApp::spawn(backend).await;
+    app.onboard("parma").await;
+    let op = app.member("parma", "parma-op", Role::Operator).await;
+    let anna = app.register(&op, None, "Anna", "Delegante", &[]).await["personId"].clone();
+    let other = app.register(&op, None, "Altro", "Cittadino", &[]).await["personId"].clone();
+    let sup = app.member("parma", "parma-sup", Role::Supervisor).await;
+    let d = app
+        .gql(&sup, "mutation($p: ID!) { grantDelegation(personId: $p, tutor: \"parma-tutor\", scopes: [\"initiatives\"]) { id } }", json!({ "p": anna }))
+        .await;
+    assert_no_errors(&d);
+    let tutor = app.member("parma", "parma-tutor", Role::Tutor).await;
+    let id = published(&app, "parma", initiative(Some(5), true, "OWN")).await;
+    let theirs = app.gql(&op, REGISTER, json!({ "i": id, "p": other })).await;
+    assert_no_errors(&theirs);
+    let r = app
+        .gql(&tutor, REGISTER, json!({ "i": id, "p": anna }))
+        .await;
+    assert_eq!(
+        r["data"]["registerParticipant"]["status"], "CONFIRMED",
+        "{r}"
+    );
+    let r = app
+        .gql(&tutor, REGISTER, json!({ "i": id, "p": other }))
+        .await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+    let cancel = "mutation($id: ID!) { cancelParticipation(id: $id) { status } }";
+    let other_place = theirs["data"]["registerParticipant"]["id"].clone();
+    let r = app.gql(&tutor, cancel, json!({ "id": other_place })).await;
+    assert_eq!(error_code(&r), "FORBIDDEN");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT COUNT(*) AS n FROM participations WHERE status = 'confirmed'"
+        )
+        .await,
+        2
+    );
+}

@@ -13,6 +13,8 @@ use uuid::Uuid;
 
 use super::{App, Caller};
 use crate::channels::Channel;
+use crate::delegations;
+use crate::ids::PersonId;
 use crate::initiatives::{
     self, Initiative, NewInitiative, Participation, Registrar, Status, Visibility,
 };
@@ -195,7 +197,24 @@ pub async fn cancel_mine(
     Ok(cancelled)
 }
 
-/// An operator registers a citizen the body knows (at the counter, by phone).
+/// The person a participation change is for: a tutor only a citizen who delegated them
+/// `initiatives` (checked in the transaction of the change); staff anyone the body knows.
+async fn for_whom(
+    scope: &civitas_tenants::Scope,
+    tc: &TenantContext,
+    person: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Uuid> {
+    if delegations::only_tutor(tc) {
+        let acting =
+            delegations::acting_for(scope, tc, Some(PersonId(person)), "initiatives", now).await?;
+        return acting.map(|p| p.0).ok_or_else(Error::forbidden);
+    }
+    Ok(registered_person(scope, Lookup::Person(person)).await?.0)
+}
+
+/// An operator registers a citizen the body knows (at the counter, by phone); a tutor, a
+/// citizen who delegated them `initiatives`.
 pub async fn register(
     app: &App,
     caller: &Caller,
@@ -208,7 +227,7 @@ pub async fn register(
         .await?;
     let now = app.now();
     let scope = app.db.scope(tc).await?;
-    let (person, _) = registered_person(&scope, Lookup::Person(person)).await?;
+    let person = for_whom(&scope, tc, person, now).await?;
     let by = tc.identity().stored();
     let who = Registrar {
         by: &by,
@@ -219,13 +238,15 @@ pub async fn register(
     Ok(p)
 }
 
-/// An operator cancels a participation (the citizen called).
+/// An operator cancels a participation (the citizen called); a tutor, one of a citizen
+/// who delegated them.
 pub async fn cancel(app: &App, caller: &Caller, id: Uuid) -> Result<Participation> {
     let tc = caller
         .authorize(app, Permission::ParticipationRecord)
         .await?;
     let scope = app.db.scope(tc).await?;
     let p = initiatives::one(&scope, id).await?;
+    for_whom(&scope, tc, p.person_id, app.now()).await?;
     let cancelled = cancel_in(&scope, p, app.now()).await?;
     app.commit(scope).await?;
     Ok(cancelled)
