@@ -118,8 +118,37 @@ impl Browser {
         }
     }
 
+    /// The text of `css`; found again if the element went stale in between (a page on its
+    /// way in after a form was sent).
     pub async fn text(&self, css: &str) -> String {
-        self.find(css).await.text().await.expect("text")
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.find(css).await.text().await {
+                Ok(t) => return t,
+                Err(e) if std::time::Instant::now() >= until => panic!("{css}: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
+    /// Waits until the text of `css` no longer contains `needle` (the page after a form
+    /// was sent, rather than the one it was sent from).
+    pub async fn wait_without_text(&self, css: &str, needle: &str) {
+        let until = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = match self.client.find(Locator::Css(css)).await {
+                Ok(e) => e.text().await.ok(),
+                Err(_) => None,
+            };
+            if text.as_ref().is_some_and(|t| !t.contains(needle)) {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < until,
+                "{css} still says {needle:?}: {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     pub async fn path(&self) -> String {
