@@ -557,7 +557,8 @@ CREATE TABLE public.initiatives (
     waiting integer DEFAULT 0 NOT NULL,
     created_by text NOT NULL,
     created_at timestamp with time zone NOT NULL,
-    updated_at timestamp with time zone NOT NULL
+    updated_at timestamp with time zone NOT NULL,
+    survey_sent_at timestamp with time zone
 );
 ALTER TABLE ONLY public.initiatives FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.interactions (
@@ -618,7 +619,8 @@ CREATE TABLE public.notifications (
     created_at timestamp with time zone NOT NULL,
     read_at timestamp with time zone,
     message text,
-    archived_at timestamp with time zone
+    archived_at timestamp with time zone,
+    invitation_id uuid
 );
 ALTER TABLE ONLY public.notifications FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.outbox (
@@ -695,6 +697,31 @@ CREATE TABLE public.profiles (
     restricted_at timestamp with time zone
 );
 ALTER TABLE ONLY public.profiles FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.questionnaire_versions (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    questionnaire_id uuid NOT NULL,
+    version integer NOT NULL,
+    status text NOT NULL,
+    questions jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    published_at timestamp with time zone
+);
+ALTER TABLE ONLY public.questionnaire_versions FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.questionnaires (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    title text NOT NULL,
+    anonymous boolean NOT NULL,
+    service_id uuid,
+    initiative_id uuid,
+    current_version integer DEFAULT 0 NOT NULL,
+    retired_at timestamp with time zone,
+    created_by text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.questionnaires FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.quiet_hours (
     tenant_id uuid NOT NULL,
     person_id uuid NOT NULL,
@@ -809,6 +836,35 @@ CREATE TABLE public.sharing_consents (
     revoked_by text
 );
 ALTER TABLE ONLY public.sharing_consents FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.survey_answers (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    questionnaire_id uuid NOT NULL,
+    version_id uuid NOT NULL,
+    version integer NOT NULL,
+    person_id uuid,
+    case_id uuid,
+    initiative_id uuid,
+    service_id uuid,
+    channel text NOT NULL,
+    answers jsonb NOT NULL,
+    submitted_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.survey_answers FORCE ROW LEVEL SECURITY;
+CREATE TABLE public.survey_invitations (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    questionnaire_id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    occasion text NOT NULL,
+    case_id uuid,
+    initiative_id uuid,
+    service_id uuid,
+    channel text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    answered_at timestamp with time zone
+);
+ALTER TABLE ONLY public.survey_invitations FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.tenants (
     id uuid NOT NULL,
     slug text NOT NULL,
@@ -909,6 +965,10 @@ ALTER TABLE ONLY public.privacy_consents
     ADD CONSTRAINT privacy_consents_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.profiles
     ADD CONSTRAINT profiles_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.questionnaire_versions
+    ADD CONSTRAINT questionnaire_versions_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.questionnaires
+    ADD CONSTRAINT questionnaires_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.quiet_hours
     ADD CONSTRAINT quiet_hours_pkey PRIMARY KEY (tenant_id, person_id);
 ALTER TABLE ONLY public.restrictions
@@ -931,6 +991,10 @@ ALTER TABLE ONLY public.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (id_hash);
 ALTER TABLE ONLY public.sharing_consents
     ADD CONSTRAINT sharing_consents_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.survey_answers
+    ADD CONSTRAINT survey_answers_pkey PRIMARY KEY (tenant_id, id);
+ALTER TABLE ONLY public.survey_invitations
+    ADD CONSTRAINT survey_invitations_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.tenants
     ADD CONSTRAINT tenants_pkey PRIMARY KEY (id);
 ALTER TABLE ONLY public.tenants
@@ -970,10 +1034,15 @@ CREATE INDEX ix_persons_merged_into ON public.persons USING btree (merged_into);
 CREATE INDEX ix_privacy_consents_person ON public.privacy_consents USING btree (tenant_id, person_id, purpose);
 CREATE INDEX ix_profiles_person_any_tenant ON public.profiles USING btree (person_id);
 CREATE INDEX ix_profiles_search_name ON public.profiles USING btree (tenant_id, search_name);
+CREATE INDEX ix_questionnaires_service ON public.questionnaires USING btree (tenant_id, service_id);
 CREATE INDEX ix_restrictions_person ON public.restrictions USING btree (tenant_id, person_id, purpose);
 CREATE INDEX ix_services_search ON public.services USING gin (search);
 CREATE INDEX ix_sharing_consents_grantee ON public.sharing_consents USING btree (grantee_tenant_id);
 CREATE INDEX ix_sharing_consents_person ON public.sharing_consents USING btree (person_id, grantee_tenant_id);
+CREATE INDEX ix_survey_answers_person_any_tenant ON public.survey_answers USING btree (person_id);
+CREATE INDEX ix_survey_answers_questionnaire ON public.survey_answers USING btree (tenant_id, questionnaire_id, submitted_at);
+CREATE INDEX ix_survey_answers_service ON public.survey_answers USING btree (tenant_id, service_id, submitted_at);
+CREATE INDEX ix_survey_invitations_person_any_tenant ON public.survey_invitations USING btree (person_id);
 CREATE INDEX ix_webhook_deliveries_due ON public.webhook_deliveries USING btree (tenant_id, status, next_attempt_at);
 CREATE UNIQUE INDEX ux_api_keys_name ON public.api_keys USING btree (tenant_id, name);
 CREATE UNIQUE INDEX ux_api_keys_secret ON public.api_keys USING btree (secret_hash);
@@ -986,10 +1055,12 @@ CREATE UNIQUE INDEX ux_identity_providers_issuer ON public.identity_providers US
 CREATE UNIQUE INDEX ux_members_identity ON public.members USING btree (tenant_id, issuer, subject);
 CREATE UNIQUE INDEX ux_participations_person ON public.participations USING btree (tenant_id, initiative_id, person_id);
 CREATE UNIQUE INDEX ux_profiles_person ON public.profiles USING btree (tenant_id, person_id);
+CREATE UNIQUE INDEX ux_questionnaire_versions ON public.questionnaire_versions USING btree (tenant_id, questionnaire_id, version);
 CREATE UNIQUE INDEX ux_routing_rules_target ON public.routing_rules USING btree (tenant_id, service_code, target_tenant_id);
 CREATE UNIQUE INDEX ux_service_areas_name ON public.service_areas USING btree (tenant_id, name);
 CREATE UNIQUE INDEX ux_service_sheets_code ON public.service_sheets USING btree (tenant_id, service_code, language, state);
 CREATE UNIQUE INDEX ux_services_code ON public.services USING btree (tenant_id, code);
+CREATE UNIQUE INDEX ux_survey_invitations_once ON public.survey_invitations USING btree (tenant_id, questionnaire_id, person_id, occasion);
 ALTER TABLE ONLY public.api_keys
     ADD CONSTRAINT fk_api_keys_tenant FOREIGN KEY (tenant_id) REFERENCES public.tenants(id);
 ALTER TABLE ONLY public.audit_events
@@ -1077,6 +1148,8 @@ CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.ci
 CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.quiet_hours FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.restrictions FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.survey_answers FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.survey_invitations FOR SELECT USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civitas_is_current_person(person_id)) WITH CHECK (public.civitas_is_current_person(person_id));
 ALTER TABLE public.persons ENABLE ROW LEVEL SECURITY;
@@ -1089,6 +1162,8 @@ CREATE POLICY public_read ON public.cases FOR SELECT USING (((current_setting('a
 CREATE POLICY public_read ON public.service_areas FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
 CREATE POLICY public_read ON public.service_sheets FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (state = 'published'::text)));
 CREATE POLICY public_read ON public.services FOR SELECT USING ((current_setting('app.public'::text, true) = 'on'::text));
+ALTER TABLE public.questionnaire_versions ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.questionnaires ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.quiet_hours ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.restrictions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.retention_rules ENABLE ROW LEVEL SECURITY;
@@ -1099,6 +1174,8 @@ ALTER TABLE public.service_sheets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.services ENABLE ROW LEVEL SECURITY;
 CREATE POLICY settled ON public.erasure_requests FOR UPDATE USING (public.civitas_is_current_person(person_id));
 ALTER TABLE public.sharing_consents ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.survey_answers ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.survey_invitations ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON public.access_log USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.access_purposes USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.api_keys USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -1123,6 +1200,8 @@ CREATE POLICY tenant_isolation ON public.participations USING ((tenant_id = (NUL
 CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.questionnaire_versions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.questionnaires USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.quiet_hours USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.restrictions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.retention_rules USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -1131,6 +1210,8 @@ CREATE POLICY tenant_isolation ON public.routing_rules USING ((tenant_id = (NULL
 CREATE POLICY tenant_isolation ON public.service_areas USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.service_sheets USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.services USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.survey_answers USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.survey_invitations USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.webhook_deliveries USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.webhooks USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY unidentified ON public.persons FOR INSERT WITH CHECK (((fiscal_code IS NULL) AND (merged_into IS NULL) AND (public.civitas_current_tenant() IS NOT NULL)));
@@ -1193,6 +1274,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.person_sources TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.persons TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.privacy_consents TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.profiles TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.questionnaire_versions TO civitas_app;
+GRANT SELECT,INSERT,UPDATE ON TABLE public.questionnaires TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.quiet_hours TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.restrictions TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.retention_rules TO civitas_app;
@@ -1204,6 +1287,8 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.service_sheets TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.services TO civitas_app;
 GRANT SELECT,INSERT,DELETE ON TABLE public.sessions TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.sharing_consents TO civitas_app;
+GRANT SELECT,INSERT,DELETE ON TABLE public.survey_answers TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.survey_invitations TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.tenants TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.webhook_deliveries TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.webhooks TO civitas_app;

@@ -30,7 +30,7 @@ use crate::entity::{
     attachment, case, case_event, channel_choice, consent_request, contact, delegation,
     erasure_request, erasure_step, interaction, notification, notification_attempt,
     notification_delivery, participation, person_source, privacy_consent, profile, quiet_hours,
-    service,
+    service, survey_answer, survey_invitation,
 };
 use crate::retention::{Schedule, kept_until};
 use crate::sharing::{self, Visibility};
@@ -249,7 +249,7 @@ async fn pending_in(scope: &Scope) -> Result<Vec<(Uuid, Uuid)>> {
             sql,
             match backend {
                 DbBackend::Postgres => vec![t.into()],
-                _ => vec![t.into(), t.into(), t.into(), t.into()],
+                _ => vec![t.into(), t.into(), t.into(), t.into(), t.into()],
             },
         ))
         .await?;
@@ -258,7 +258,7 @@ async fn pending_in(scope: &Scope) -> Result<Vec<(Uuid, Uuid)>> {
         .collect()
 }
 
-/// The tenant parameter appears four times (`$1` on PostgreSQL, `?` four times on SQLite).
+/// The tenant parameter appears five times (`$1` on PostgreSQL, `?` five times on SQLite).
 const PENDING_SQL: &str = "SELECT r.id, r.person_id FROM erasure_requests r
   WHERE NOT EXISTS (SELECT 1 FROM erasure_steps s WHERE s.tenant_id = ? AND s.request_id = r.id)
     AND (EXISTS (SELECT 1 FROM profiles f LEFT JOIN persons x ON x.id = f.person_id
@@ -268,7 +268,10 @@ const PENDING_SQL: &str = "SELECT r.id, r.person_id FROM erasure_requests r
                    AND (c.person_id = r.person_id OR y.merged_into = r.person_id))
       OR EXISTS (SELECT 1 FROM participations q LEFT JOIN persons z ON z.id = q.person_id
                  WHERE q.tenant_id = ?
-                   AND (q.person_id = r.person_id OR z.merged_into = r.person_id)))
+                   AND (q.person_id = r.person_id OR z.merged_into = r.person_id))
+      OR EXISTS (SELECT 1 FROM survey_invitations v LEFT JOIN persons w ON w.id = v.person_id
+                 WHERE v.tenant_id = ?
+                   AND (v.person_id = r.person_id OR w.merged_into = r.person_id)))
   ORDER BY r.id";
 
 /// Deletes the rows of `E` of the scope's body whose `col` is one of `ids`; how many.
@@ -408,6 +411,16 @@ async fn erase_in(
     count(
         "participations",
         delete_in::<participation::Entity>(scope, participation::Column::PersonId, &family).await?,
+    );
+    // Anonymous answers name no one and stay; identified ones go with their invitations.
+    count(
+        "surveyAnswers",
+        delete_in::<survey_answer::Entity>(scope, survey_answer::Column::PersonId, &family).await?,
+    );
+    count(
+        "surveyInvitations",
+        delete_in::<survey_invitation::Entity>(scope, survey_invitation::Column::PersonId, &family)
+            .await?,
     );
     let profiles: Vec<Uuid> = scope
         .find::<profile::Entity>()

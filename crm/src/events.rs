@@ -30,6 +30,8 @@ pub struct NotificationEvent {
     pub case_number: Option<String>,
     pub status: Option<String>,
     pub message: Option<String>,
+    #[serde(default)]
+    pub invitation_id: Option<Uuid>,
     pub at: DateTime<Utc>,
 }
 

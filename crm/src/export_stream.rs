@@ -23,6 +23,7 @@ use crate::cases::{Case, CaseEvent};
 use crate::delegations::Delegation;
 use crate::entity::{
     access_log, attachment, case, case_event, delegation, interaction, notification, participation,
+    survey_answer, survey_invitation,
 };
 use crate::interactions::Interaction;
 use crate::notifications::Notification;
@@ -233,6 +234,53 @@ async fn write(
                     "registered_by": p.registered_by, "channel": p.channel,
                     "registered_at": p.registered_at, "confirmed_at": p.confirmed_at,
                     "cancelled_at": p.cancelled_at, "checked_in_at": p.checked_in_at,
+                })
+            })
+            .collect();
+        out.items(&rows).await?;
+        if n < PAGE as usize {
+            break;
+        }
+        after = last;
+    }
+    out.raw("]");
+    out.open("survey_invitations");
+    let mut after = None;
+    loop {
+        let rows =
+            page_of::<survey_invitation::Entity>(scope, survey_invitation::Column::Id, after)
+                .await?;
+        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
+        let rows: Vec<Value> = rows
+            .into_iter()
+            .map(|v| {
+                json!({
+                    "id": v.id, "tenant_id": v.tenant_id, "questionnaire_id": v.questionnaire_id,
+                    "case_id": v.case_id, "initiative_id": v.initiative_id, "channel": v.channel,
+                    "created_at": v.created_at, "answered_at": v.answered_at,
+                })
+            })
+            .collect();
+        out.items(&rows).await?;
+        if n < PAGE as usize {
+            break;
+        }
+        after = last;
+    }
+    out.raw("]");
+    out.open("survey_answers");
+    let mut after = None;
+    loop {
+        let rows =
+            page_of::<survey_answer::Entity>(scope, survey_answer::Column::Id, after).await?;
+        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
+        let rows: Vec<Value> = rows
+            .into_iter()
+            .map(|a| {
+                json!({
+                    "id": a.id, "tenant_id": a.tenant_id, "questionnaire_id": a.questionnaire_id,
+                    "version": a.version, "case_id": a.case_id, "initiative_id": a.initiative_id,
+                    "channel": a.channel, "answers": a.answers, "submitted_at": a.submitted_at,
                 })
             })
             .collect();

@@ -37,6 +37,7 @@ pub mod places;
 pub mod privacy;
 pub mod profiles;
 pub mod public_catalogue;
+pub mod questionnaires;
 pub mod receipts;
 pub mod register;
 pub mod restrictions;

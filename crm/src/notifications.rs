@@ -27,6 +27,8 @@ pub struct Notification {
     /// What an operator wrote (`case.message`).
     pub message: Option<String>,
     pub archived_at: Option<DateTime<Utc>>,
+    /// The survey a `survey.invitation` asks to answer.
+    pub invitation_id: Option<Uuid>,
 }
 
 impl From<notification::Model> for Notification {
@@ -42,6 +44,7 @@ impl From<notification::Model> for Notification {
             read_at: m.read_at,
             message: m.message,
             archived_at: m.archived_at,
+            invitation_id: m.invitation_id,
         }
     }
 }
@@ -93,6 +96,14 @@ pub fn status_words(status: CaseStatus, lang: Language) -> &'static str {
 impl Notification {
     /// The one line a citizen reads, such as "Richiesta 2026-000042: in lavorazione".
     pub fn title(&self, lang: Language) -> String {
+        if self.kind == SURVEY {
+            return match (lang, &self.case_number) {
+                (Language::It, Some(n)) => format!("Com'è andata la richiesta {n}? Ci dica la sua"),
+                (Language::En, Some(n)) => format!("How did request {n} go? Tell us"),
+                (Language::It, None) => "Ci dica la sua: un breve questionario".to_owned(),
+                (Language::En, None) => "Tell us what you think: a short questionnaire".to_owned(),
+            };
+        }
         if self.kind == INITIATIVE_SEAT {
             return match lang {
                 Language::It => "Posto confermato".to_owned(),
@@ -199,6 +210,35 @@ pub(crate) async fn initiative_seat(
     write(scope, row).await
 }
 
+/// The kind of a notification that asks a citizen to answer a questionnaire.
+pub const SURVEY: &str = "survey.invitation";
+
+/// Asks a citizen to answer a questionnaire (a satisfaction survey after their case was
+/// resolved, or after an initiative), in the transaction that invites them. `first` is the
+/// channel to try before the citizen's preferred one: the case's, when it carries messages.
+pub(crate) async fn survey_invitation(
+    scope: &Scope,
+    inv: &crate::entity::survey_invitation::Model,
+    case_number: Option<&str>,
+    first: Option<crate::channels::Channel>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let row = notification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        person_id: Set(inv.person_id),
+        kind: Set(SURVEY.to_owned()),
+        case_id: Set(inv.case_id),
+        case_number: Set(case_number.map(str::to_owned)),
+        status: Set(None),
+        created_at: Set(now),
+        read_at: Set(None),
+        message: Set(None),
+        invitation_id: Set(Some(inv.id)),
+        ..Default::default()
+    };
+    write_on(scope, row, first).await
+}
+
 /// Tells the case's citizen what an operator wrote to them, in the transaction that
 /// records it in the case's history.
 pub(crate) async fn case_message(
@@ -226,6 +266,14 @@ pub(crate) async fn case_message(
 /// Writes a notification, queues it for the channels that reach its citizen, and tells
 /// the citizen's open subscriptions once the transaction commits.
 async fn write(scope: &Scope, row: notification::ActiveModel) -> Result<()> {
+    write_on(scope, row, None).await
+}
+
+async fn write_on(
+    scope: &Scope,
+    row: notification::ActiveModel,
+    first: Option<crate::channels::Channel>,
+) -> Result<()> {
     // A citizen who objected to the body's notifications, or restricted its handling of
     // their records, gets none.
     if let sea_orm::ActiveValue::Set(person) = &row.person_id {
@@ -238,7 +286,7 @@ async fn write(scope: &Scope, row: notification::ActiveModel) -> Result<()> {
         }
     }
     let saved = scope.insert(row).await?;
-    crate::notify::outbox::enqueue(scope, &saved).await?;
+    crate::notify::outbox::enqueue(scope, &saved, first).await?;
     let event = NotificationEvent {
         id: saved.id,
         tenant_id: saved.tenant_id,
@@ -248,6 +296,7 @@ async fn write(scope: &Scope, row: notification::ActiveModel) -> Result<()> {
         case_number: saved.case_number,
         status: saved.status,
         message: saved.message,
+        invitation_id: saved.invitation_id,
         at: saved.created_at,
     };
     let payload = serde_json::to_string(&event).unwrap_or_default();
@@ -268,6 +317,7 @@ impl From<NotificationEvent> for Notification {
             read_at: None,
             message: e.message,
             archived_at: None,
+            invitation_id: e.invitation_id,
         }
     }
 }

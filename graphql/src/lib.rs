@@ -23,6 +23,7 @@ mod me;
 mod members;
 mod places;
 mod policies;
+mod questionnaires;
 mod receipts;
 mod register;
 mod requests;
@@ -52,6 +53,7 @@ pub struct Query(
     access_purposes::AccessPurposeQuery,
     places::PlacesQuery,
     initiatives::InitiativeQuery,
+    questionnaires::QuestionnaireQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
     cases::CaseQuery,
@@ -73,6 +75,7 @@ pub struct Mutation(
     access_purposes::AccessPurposeMutation,
     places::PlacesMutation,
     initiatives::InitiativeMutation,
+    questionnaires::QuestionnaireMutation,
     consents::ConsentMutation,
     identity::IdentityMutation,
     cases::CaseMutation,

@@ -80,7 +80,7 @@ impl MeMutation {
 pub struct Notification {
     pub id: ID,
     /// `case.created`, `case.status_changed`, `case.reopened`, `case.assigned`, `case.synced`,
-    /// `case.message`.
+    /// `case.message`, `case.escalated`, `initiative.seat`, `survey.invitation`.
     pub kind: String,
     pub case_id: Option<ID>,
     pub case_number: Option<String>,
@@ -91,6 +91,8 @@ pub struct Notification {
     pub title: String,
     /// What an operator wrote to the citizen (kind `case.message`).
     pub message: Option<String>,
+    /// The survey a `survey.invitation` asks to answer: `answerSurvey(invitationId:)`.
+    pub invitation_id: Option<ID>,
     #[graphql(skip)]
     pub tenant_id: TenantId,
 }
@@ -115,6 +117,7 @@ impl Notification {
             read_at: n.read_at,
             archived_at: n.archived_at,
             message: n.message,
+            invitation_id: n.invitation_id.map(|i| ID(i.to_string())),
             tenant_id: n.tenant_id,
         }
     }

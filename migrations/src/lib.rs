@@ -31,6 +31,7 @@ mod m20261201_000024_restrictions;
 mod m20261201_000025_access_purposes;
 mod m20261201_000026_places;
 mod m20261201_000027_initiatives;
+mod m20261201_000028_questionnaires;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000025_access_purposes::Migration),
             Box::new(m20261201_000026_places::Migration),
             Box::new(m20261201_000027_initiatives::Migration),
+            Box::new(m20261201_000028_questionnaires::Migration),
         ]
     }
 }

@@ -43,6 +43,10 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "api_keys",
     "initiatives",
     "participations",
+    "questionnaires",
+    "questionnaire_versions",
+    "survey_invitations",
+    "survey_answers",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

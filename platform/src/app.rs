@@ -88,8 +88,8 @@ fn spawn_sla_job(
     }))
 }
 
-/// Acts on erasure requests and erases restricted cases whose retention ended, every
-/// `seconds`, on every replica (a body's step is unique per request: a second replica's
+/// Acts on erasure requests and erases restricted cases whose retention ended, and sends
+/// the questionnaires of initiatives that ended, every `seconds`, on every replica (a body's step is unique per request: a second replica's
 /// attempt rolls back).
 fn spawn_erasure_job(
     app: &civitas_crm::app::App,
@@ -105,6 +105,10 @@ fn spawn_erasure_job(
             tick.tick().await;
             if let Err(e) = civitas_crm::app::erasure::run(&app).await {
                 tracing::error!(error = %e, "erasure run failed");
+            }
+            // The same housekeeping beat asks the participants of initiatives that ended.
+            if let Err(e) = civitas_crm::app::surveys::send_due(&app).await {
+                tracing::error!(error = %e, "sending the surveys of ended initiatives failed");
             }
         }
     }))

@@ -112,6 +112,10 @@ impl Worker {
         mut d: Due,
     ) -> anyhow::Result<()> {
         d.facts.body_name = body_name.to_owned();
+        if let Some(invitation) = d.facts.invitation {
+            let token = self.links.survey_token(ctx.tenant.id.0, invitation);
+            d.facts.survey_url = Some(format!("{}/surveys/{token}", self.base_url));
+        }
         let result = match (d.channel, &settings.email) {
             (Channel::Email, Some(server)) => {
                 let token = self.links.unsubscribe_token(Unsubscribe {

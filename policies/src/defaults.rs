@@ -30,6 +30,8 @@ const TENANT_GRANTS: &[(&str, Object, Action)] = &[
     ("tutor", Object::Initiative, Action::Read),
     ("operator", Object::Participation, Action::Any),
     ("tutor", Object::Participation, Action::Record),
+    ("supervisor", Object::Questionnaire, Action::Any),
+    ("operator", Object::Questionnaire, Action::Read),
     ("supervisor", Object::Audit, Action::Read),
     ("supervisor", Object::Service, Action::Any),
     ("supervisor", Object::Member, Action::Read),

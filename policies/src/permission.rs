@@ -55,6 +55,7 @@ terms!(
         ApiKey => "api_key",
         Initiative => "initiative",
         Participation => "participation",
+        Questionnaire => "questionnaire",
     }
 );
 
@@ -178,6 +179,9 @@ permissions!(
     ParticipationRead => (Tenant, Participation, Read),
     ParticipationRecord => (Tenant, Participation, Record),
     ParticipationCheckIn => (Tenant, Participation, CheckIn),
+    QuestionnaireRead => (Tenant, Questionnaire, Read),
+    QuestionnaireManage => (Tenant, Questionnaire, Manage),
+    QuestionnaireStats => (Tenant, Questionnaire, Stats),
 );
 
 #[cfg(test)]

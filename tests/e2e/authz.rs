@@ -401,6 +401,24 @@ const OPS: &[Op] = &[
         allowed: OPERATORS,
     },
     Op {
+        name: "list the questionnaires",
+        permission: Permission::QuestionnaireRead,
+        query: "{ questionnaires { edges { cursor } } }",
+        allowed: OPERATORS,
+    },
+    Op {
+        name: "publish a questionnaire",
+        permission: Permission::QuestionnaireManage,
+        query: "mutation { publishQuestionnaire(id: \"00000000-0000-7000-8000-000000000001\") { version } }",
+        allowed: SUPERVISORS,
+    },
+    Op {
+        name: "read a questionnaire's results",
+        permission: Permission::QuestionnaireStats,
+        query: "{ satisfactionKpis(from: \"2026-01-01T00:00:00Z\", to: \"2026-02-01T00:00:00Z\") { edges { cursor } } }",
+        allowed: SUPERVISORS,
+    },
+    Op {
         name: "record an erasure request",
         permission: Permission::ErasureRecord,
         query: "mutation { recordErasureRequest(personId: \"00000000-0000-7000-8000-000000000001\") }",

@@ -37,6 +37,7 @@ mod persons_wall;
 mod portal;
 mod processing_register;
 mod public_catalogue;
+mod questionnaires;
 mod realtime;
 mod receipts;
 mod restrictions;

@@ -45,6 +45,7 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     ("profile.html", include_str!("../templates/profile.html")),
     ("problem.html", include_str!("../templates/problem.html")),
     ("status.html", include_str!("../templates/status.html")),
+    ("survey.html", include_str!("../templates/survey.html")),
 ];
 
 pub struct Views {

@@ -554,6 +554,9 @@ pub async fn transition(
         now,
     )
     .await?;
+    if to == CaseStatus::Resolved {
+        crate::questionnaires::invitations::case_resolved(scope, &saved, now).await?;
+    }
     saved.try_into()
 }
 

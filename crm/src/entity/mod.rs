@@ -24,6 +24,8 @@ pub mod person_identity;
 pub mod person_source;
 pub mod privacy_consent;
 pub mod profile;
+pub mod questionnaire;
+pub mod questionnaire_version;
 pub mod quiet_hours;
 pub mod restriction;
 pub mod retention_rule;
@@ -32,6 +34,8 @@ pub mod service;
 pub mod service_area;
 pub mod service_sheet;
 pub mod sharing_consent;
+pub mod survey_answer;
+pub mod survey_invitation;
 pub mod webhook;
 pub mod webhook_delivery;
 

@@ -20,6 +20,8 @@ pub struct Model {
     pub message: Option<String>,
     /// When the citizen archived it (out of the inbox, kept).
     pub archived_at: Option<DateTimeUtc>,
+    /// The survey a `survey.invitation` asks the citizen to answer.
+    pub invitation_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,5 +1,6 @@
-//! Links the platform signs, so that a click needs no sign-in: today the unsubscribe link
-//! of every e-mail (`/unsubscribe?t=…`), which names a body, a person and a channel.
+//! Links the platform signs, so that a click needs no sign-in: the unsubscribe link of
+//! every e-mail (`/unsubscribe?t=…`), which names a body, a person and a channel, and the
+//! link to a survey (`/surveys/<token>`), which names a body and an invitation.
 
 use std::sync::Arc;
 
@@ -40,8 +41,8 @@ impl LinkSigner {
         format!("{text}.{mac}")
     }
 
-    /// The request a token carries, if this platform signed it.
-    pub fn check_unsubscribe(&self, token: &str) -> Option<Unsubscribe> {
+    /// The text of a token signed for `purpose`, if this platform signed it.
+    fn checked<'t>(&self, purpose: &str, token: &'t str) -> Option<&'t str> {
         let (text, mac) = token.rsplit_once('.')?;
         let mac = (0..mac.len())
             .step_by(2)
@@ -50,7 +51,27 @@ impl LinkSigner {
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
             })
             .collect::<Option<Vec<u8>>>()?;
-        hmac::verify(&self.0, format!("unsubscribe:{text}").as_bytes(), &mac).ok()?;
+        hmac::verify(&self.0, format!("{purpose}:{text}").as_bytes(), &mac).ok()?;
+        Some(text)
+    }
+
+    /// `<tenant>.<invitation>.<hex mac>`: whoever holds it answers that survey.
+    pub fn survey_token(&self, tenant: Uuid, invitation: Uuid) -> String {
+        let text = format!("{tenant}.{invitation}");
+        let mac = self.mac(&format!("survey:{text}"));
+        format!("{text}.{mac}")
+    }
+
+    /// The body and invitation a survey token names, if this platform signed it.
+    pub fn check_survey(&self, token: &str) -> Option<(Uuid, Uuid)> {
+        let text = self.checked("survey", token)?;
+        let (tenant, invitation) = text.split_once('.')?;
+        Some((tenant.parse().ok()?, invitation.parse().ok()?))
+    }
+
+    /// The request a token carries, if this platform signed it.
+    pub fn check_unsubscribe(&self, token: &str) -> Option<Unsubscribe> {
+        let text = self.checked("unsubscribe", token)?;
         let mut parts = text.split('.');
         let tenant = parts.next()?.parse().ok()?;
         let person = parts.next()?.parse().ok()?;
@@ -82,5 +103,17 @@ mod tests {
         assert_eq!(s.check_unsubscribe(&forged), None);
         assert_eq!(s.check_unsubscribe("x"), None);
         assert_eq!(s.check_unsubscribe(""), None);
+    }
+
+    #[test]
+    fn a_survey_link_is_not_an_unsubscribe_link() {
+        let s = LinkSigner::new(b"secret");
+        let (t, i) = (Uuid::now_v7(), Uuid::now_v7());
+        let token = s.survey_token(t, i);
+        assert_eq!(s.check_survey(&token), Some((t, i)));
+        assert_eq!(s.check_unsubscribe(&token), None);
+        assert_eq!(LinkSigner::new(b"other").check_survey(&token), None);
+        let other = token.replacen(&i.to_string(), &Uuid::now_v7().to_string(), 1);
+        assert_eq!(s.check_survey(&other), None);
     }
 }

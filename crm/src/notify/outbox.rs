@@ -33,8 +33,13 @@ const FALLBACK: [Channel; 2] = [Channel::Email, Channel::Sms];
 
 /// Queues `n` on one channel: the citizen's preferred one at this body if the body sends on
 /// it and holds an address for it, else e-mail, else SMS; never a channel the citizen
-/// refused this body. With none the notification stays in the inbox only.
-pub(crate) async fn enqueue(scope: &Scope, n: &notification::Model) -> Result<()> {
+/// refused this body. With none the notification stays in the inbox only. `occasion`,
+/// the occasion's channel (a case's), is tried before the preferred one.
+pub(crate) async fn enqueue(
+    scope: &Scope,
+    n: &notification::Model,
+    occasion: Option<Channel>,
+) -> Result<()> {
     let settings = NotificationSettings::saved(&scope.settings().await?);
     let enabled = settings.channels();
     if enabled.is_empty() {
@@ -61,8 +66,9 @@ pub(crate) async fn enqueue(scope: &Scope, n: &notification::Model) -> Result<()
             .map(|c| c.value.clone())
     };
     let refused = choices::refused(scope, n.person_id).await?;
-    let chosen = preferred
+    let chosen = occasion
         .into_iter()
+        .chain(preferred)
         .chain(FALLBACK)
         .filter(|c| enabled.contains(c) && !refused.contains(c))
         .find_map(|c| {
@@ -218,6 +224,8 @@ pub async fn due(scope: &Scope, now: DateTime<Utc>, limit: u64) -> Result<Vec<Du
                 status: note.status.as_deref().and_then(|s| s.parse().ok()),
                 unsubscribe_url: None,
                 message: note.message.clone(),
+                invitation: note.invitation_id,
+                survey_url: None,
             },
         });
     }

@@ -21,6 +21,9 @@ pub struct Facts {
     pub unsubscribe_url: Option<String>,
     /// What an operator wrote (`case.message`).
     pub message: Option<String>,
+    /// The invitation a `survey.invitation` links to, and the signed link to it.
+    pub invitation: Option<uuid::Uuid>,
+    pub survey_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -48,6 +51,9 @@ fn defaults(kind: &str, lang: Language, part: &str) -> &'static str {
     }
     if kind == crate::notifications::INITIATIVE_SEAT {
         return seat_defaults(lang, part);
+    }
+    if kind == crate::notifications::SURVEY {
+        return survey_defaults(lang, part);
     }
     match (lang, part) {
         (Language::It, "subject") => {
@@ -133,6 +139,30 @@ fn seat_defaults(lang: Language, part: &str) -> &'static str {
     }
 }
 
+/// A satisfaction survey after a resolved case, or a questionnaire after an initiative.
+fn survey_defaults(lang: Language, part: &str) -> &'static str {
+    match (lang, part) {
+        (Language::It, "subject") => {
+            "{{ body.name }}: {% if case.number %}com'è andata la richiesta {{ case.number }}?{% else %}ci dica la sua{% endif %}"
+        }
+        (Language::En, "subject") => {
+            "{{ body.name }}: {% if case.number %}how did request {{ case.number }} go?{% else %}tell us what you think{% endif %}"
+        }
+        (Language::It, "text") => {
+            "Gentile {{ citizen.given_name }} {{ citizen.family_name }},\n\n{% if case.number %}la sua richiesta {{ case.number }} ({{ case.title }}) è stata risolta.{% endif %} Ci dica com'è andata: bastano due minuti.\n\n{{ survey_url }}\n\n{{ body.name }}\n{% if unsubscribe_url %}\nPer non ricevere più e-mail da {{ body.name }}: {{ unsubscribe_url }}\n{% endif %}"
+        }
+        (Language::En, "text") => {
+            "Dear {{ citizen.given_name }} {{ citizen.family_name }},\n\n{% if case.number %}your request {{ case.number }} ({{ case.title }}) was resolved.{% endif %} Tell us how it went: it takes two minutes.\n\n{{ survey_url }}\n\n{{ body.name }}\n{% if unsubscribe_url %}\nTo stop e-mails from {{ body.name }}: {{ unsubscribe_url }}\n{% endif %}"
+        }
+        (Language::It, _) => {
+            "<p>Gentile {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>{% if case.number %}la sua richiesta <strong>{{ case.number }}</strong> ({{ case.title }}) è stata risolta. {% endif %}Ci dica com'è andata: bastano due minuti.</p>\n<p><a href=\"{{ survey_url }}\">Rispondi al questionario</a></p>\n<p>{{ body.name }}</p>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Non ricevere più e-mail da {{ body.name }}</a></p>{% endif %}\n"
+        }
+        (Language::En, _) => {
+            "<p>Dear {{ citizen.given_name }} {{ citizen.family_name }},</p>\n<p>{% if case.number %}your request <strong>{{ case.number }}</strong> ({{ case.title }}) was resolved. {% endif %}Tell us how it went: it takes two minutes.</p>\n<p><a href=\"{{ survey_url }}\">Answer the questionnaire</a></p>\n<p>{{ body.name }}</p>\n{% if unsubscribe_url %}<p><a href=\"{{ unsubscribe_url }}\">Stop e-mails from {{ body.name }}</a></p>{% endif %}\n"
+        }
+    }
+}
+
 /// The name a part is rendered under: `.html` turns HTML escaping on.
 fn name(part: &str) -> &'static str {
     match part {
@@ -152,6 +182,8 @@ fn sample() -> Facts {
         status: Some(CaseStatus::InProgress),
         unsubscribe_url: Some("https://example.org/unsubscribe".into()),
         message: Some("Serve una copia del documento.".into()),
+        invitation: None,
+        survey_url: Some("https://example.org/surveys/x".into()),
     }
 }
 
@@ -186,6 +218,7 @@ fn render_part(
             body => context! { name => &f.body_name },
             case => context! { number => &f.case_number, title => &f.case_title, status => status },
             unsubscribe_url => &f.unsubscribe_url,
+            survey_url => &f.survey_url,
             message => &f.message,
         },
     )
@@ -264,6 +297,23 @@ mod tests {
             "{}",
             m.html
         );
+    }
+
+    #[test]
+    fn a_survey_invitation_carries_its_link() {
+        let mut f = sample();
+        f.kind = crate::notifications::SURVEY.into();
+        let m = render(&NotificationSettings::default(), Language::It, &f);
+        assert_eq!(m.subject, "Comune: com'è andata la richiesta 2026-000001?");
+        assert!(
+            m.text.contains("https://example.org/surveys/x"),
+            "{}",
+            m.text
+        );
+        assert!(m.html.contains("Rispondi al questionario"), "{}", m.html);
+        f.case_number = None;
+        let m = render(&NotificationSettings::default(), Language::En, &f);
+        assert_eq!(m.subject, "Comune: tell us what you think");
     }
 
     #[test]

@@ -295,3 +295,13 @@ restriction-purpose-notifications = Notifications
 restriction-purpose-engagement = Initiatives and campaigns
 restriction-kind-restriction = Restriction (art. 18)
 restriction-kind-objection = Objection (art. 21)
+
+# Questionnaires
+survey-answer-link = Answer the questionnaire
+survey-from-body = A questionnaire from { $body }
+survey-anonymous = Your answers are anonymous: they are linked neither to your name nor to your request.
+survey-identified = Your answers are linked to your name: the body uses them to improve the service.
+survey-scale-help = From 1 (not at all satisfied) to 5 (very satisfied).
+survey-nps-help = From 0 (not at all likely) to 10 (very likely).
+survey-submit = Send your answers
+survey-done = Thank you: your answers have been recorded.

@@ -295,3 +295,13 @@ restriction-purpose-notifications = Notifiche
 restriction-purpose-engagement = Iniziative e campagne
 restriction-kind-restriction = Limitazione (art. 18)
 restriction-kind-objection = Opposizione (art. 21)
+
+# Questionari
+survey-answer-link = Rispondi al questionario
+survey-from-body = Un questionario di { $body }
+survey-anonymous = Le risposte sono anonime: non sono associate al tuo nome né alla tua richiesta.
+survey-identified = Le risposte sono associate al tuo nome: l'ente le usa per migliorare il servizio.
+survey-scale-help = Da 1 (per niente soddisfatto) a 5 (molto soddisfatto).
+survey-nps-help = Da 0 (per niente probabile) a 10 (molto probabile).
+survey-submit = Invia le risposte
+survey-done = Grazie: le tue risposte sono state registrate.

@@ -65,7 +65,7 @@ pub async fn home(visit: Visit, State(portal): State<Arc<Portal>>) -> Response {
         .collect();
     let names = bodies(&portal, &ids).await;
     let requests: Vec<RequestRow> = open.iter().map(|c| RequestRow::of(c, &names)).collect();
-    let notes = crate::pages::inbox::rows(&notes, &names);
+    let notes = crate::pages::inbox::rows(&portal, &notes, &names);
     visit.page(
         &portal,
         "home.html",

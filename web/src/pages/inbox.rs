@@ -16,11 +16,21 @@ use super::{BodyName, PAGE, after, bodies};
 use crate::Portal;
 use crate::posted::{Citizen, CitizenPosted, Posted};
 
-pub fn rows(notes: &[Notification], names: &HashMap<TenantId, BodyName>) -> Vec<Value> {
+pub fn rows(
+    portal: &Portal,
+    notes: &[Notification],
+    names: &HashMap<TenantId, BodyName>,
+) -> Vec<Value> {
     notes
         .iter()
         .map(|n| {
+            // A survey's link is the one its message carried: signed, so that it opens
+            // the same page from the inbox and from the e-mail.
+            let survey = n
+                .invitation_id
+                .map(|i| portal.app.links.survey_token(n.tenant_id.0, i));
             context! {
+                survey,
                 id => n.id,
                 kind => n.kind,
                 body => names.get(&n.tenant_id),
@@ -59,7 +69,7 @@ pub async fn list(
     visit.page(
         &portal,
         "notifications.html",
-        context! { notes => rows(&notes, &names), archived, next },
+        context! { notes => rows(&portal, &notes, &names), archived, next },
     )
 }
 

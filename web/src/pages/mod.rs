@@ -8,6 +8,7 @@ mod profile;
 mod requests;
 mod restrictions;
 mod services;
+mod surveys;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,6 +71,7 @@ pub fn routes() -> Router<Arc<Portal>> {
             get(restrictions::show).post(restrictions::ask),
         )
         .route("/restrictions/{id}/lift", post(restrictions::lift))
+        .route("/surveys/{token}", get(surveys::show).post(surveys::answer))
         .route("/profile", get(profile::show))
         .route("/profile/{body}/contacts", post(profile::contacts))
         .route("/profile/{body}/channels", post(profile::channels))
