@@ -667,6 +667,19 @@ CREATE TABLE public.persons (
     merged_into uuid,
     created_at timestamp with time zone NOT NULL
 );
+CREATE TABLE public.preferences (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    person_id uuid NOT NULL,
+    area text NOT NULL,
+    category text NOT NULL,
+    source text NOT NULL,
+    interested boolean NOT NULL,
+    origin_id uuid,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL
+);
+ALTER TABLE ONLY public.preferences FORCE ROW LEVEL SECURITY;
 CREATE TABLE public.privacy_consents (
     tenant_id uuid NOT NULL,
     id uuid NOT NULL,
@@ -961,6 +974,8 @@ ALTER TABLE ONLY public.persons
     ADD CONSTRAINT persons_oidc_subject_key UNIQUE (oidc_subject);
 ALTER TABLE ONLY public.persons
     ADD CONSTRAINT persons_pkey PRIMARY KEY (id);
+ALTER TABLE ONLY public.preferences
+    ADD CONSTRAINT preferences_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.privacy_consents
     ADD CONSTRAINT privacy_consents_pkey PRIMARY KEY (tenant_id, id);
 ALTER TABLE ONLY public.profiles
@@ -1031,6 +1046,7 @@ CREATE INDEX ix_participations_queue ON public.participations USING btree (tenan
 CREATE INDEX ix_person_identities_person ON public.person_identities USING btree (person_id);
 CREATE INDEX ix_person_sources_profile ON public.person_sources USING btree (tenant_id, profile_id);
 CREATE INDEX ix_persons_merged_into ON public.persons USING btree (merged_into);
+CREATE INDEX ix_preferences_person_any_tenant ON public.preferences USING btree (person_id);
 CREATE INDEX ix_privacy_consents_person ON public.privacy_consents USING btree (tenant_id, person_id, purpose);
 CREATE INDEX ix_profiles_person_any_tenant ON public.profiles USING btree (person_id);
 CREATE INDEX ix_profiles_search_name ON public.profiles USING btree (tenant_id, search_name);
@@ -1054,6 +1070,7 @@ CREATE UNIQUE INDEX ux_erasure_steps_request ON public.erasure_steps USING btree
 CREATE UNIQUE INDEX ux_identity_providers_issuer ON public.identity_providers USING btree (issuer, owner_tenant_id);
 CREATE UNIQUE INDEX ux_members_identity ON public.members USING btree (tenant_id, issuer, subject);
 CREATE UNIQUE INDEX ux_participations_person ON public.participations USING btree (tenant_id, initiative_id, person_id);
+CREATE UNIQUE INDEX ux_preferences_once ON public.preferences USING btree (tenant_id, person_id, area, category, source);
 CREATE UNIQUE INDEX ux_profiles_person ON public.profiles USING btree (tenant_id, person_id);
 CREATE UNIQUE INDEX ux_questionnaire_versions ON public.questionnaire_versions USING btree (tenant_id, questionnaire_id, version);
 CREATE UNIQUE INDEX ux_routing_rules_target ON public.routing_rules USING btree (tenant_id, service_code, target_tenant_id);
@@ -1144,6 +1161,7 @@ CREATE POLICY person_read ON public.interactions FOR SELECT USING (public.civita
 CREATE POLICY person_read ON public.notification_deliveries FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.notifications FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.participations FOR SELECT USING (public.civitas_is_current_person(person_id));
+CREATE POLICY person_read ON public.preferences FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.privacy_consents FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.profiles FOR SELECT USING (public.civitas_is_current_person(person_id));
 CREATE POLICY person_read ON public.quiet_hours FOR SELECT USING (public.civitas_is_current_person(person_id));
@@ -1153,6 +1171,7 @@ CREATE POLICY person_read ON public.survey_invitations FOR SELECT USING (public.
 ALTER TABLE public.person_sources ENABLE ROW LEVEL SECURITY;
 CREATE POLICY person_update ON public.notifications FOR UPDATE USING (public.civitas_is_current_person(person_id)) WITH CHECK (public.civitas_is_current_person(person_id));
 ALTER TABLE public.persons ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.preferences ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.privacy_consents ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.profiles ENABLE ROW LEVEL SECURITY;
 CREATE POLICY public_read ON public.attachments FOR SELECT USING (((current_setting('app.public'::text, true) = 'on'::text) AND (EXISTS ( SELECT 1
@@ -1198,6 +1217,7 @@ CREATE POLICY tenant_isolation ON public.notifications USING ((tenant_id = (NULL
 CREATE POLICY tenant_isolation ON public.outbox USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.participations USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.person_sources USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
+CREATE POLICY tenant_isolation ON public.preferences USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.privacy_consents USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.profiles USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
 CREATE POLICY tenant_isolation ON public.questionnaire_versions USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid)) WITH CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::uuid));
@@ -1272,6 +1292,7 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.participations TO civitas_app;
 GRANT SELECT ON TABLE public.person_identities TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.person_sources TO civitas_app;
 GRANT SELECT,INSERT ON TABLE public.persons TO civitas_app;
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.preferences TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.privacy_consents TO civitas_app;
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.profiles TO civitas_app;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.questionnaire_versions TO civitas_app;

@@ -29,8 +29,8 @@ use crate::attachments::{self, BlobStore};
 use crate::entity::{
     attachment, case, case_event, channel_choice, consent_request, contact, delegation,
     erasure_request, erasure_step, interaction, notification, notification_attempt,
-    notification_delivery, participation, person_source, privacy_consent, profile, quiet_hours,
-    service, survey_answer, survey_invitation,
+    notification_delivery, participation, person_source, preference, privacy_consent, profile,
+    quiet_hours, service, survey_answer, survey_invitation,
 };
 use crate::retention::{Schedule, kept_until};
 use crate::sharing::{self, Visibility};
@@ -411,6 +411,10 @@ async fn erase_in(
     count(
         "participations",
         delete_in::<participation::Entity>(scope, participation::Column::PersonId, &family).await?,
+    );
+    count(
+        "preferences",
+        delete_in::<preference::Entity>(scope, preference::Column::PersonId, &family).await?,
     );
     // Anonymous answers name no one and stay; identified ones go with their invitations.
     count(

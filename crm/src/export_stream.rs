@@ -23,7 +23,7 @@ use crate::cases::{Case, CaseEvent};
 use crate::delegations::Delegation;
 use crate::entity::{
     access_log, attachment, case, case_event, delegation, interaction, notification, participation,
-    survey_answer, survey_invitation,
+    preference, survey_answer, survey_invitation,
 };
 use crate::interactions::Interaction;
 use crate::notifications::Notification;
@@ -234,6 +234,28 @@ async fn write(
                     "registered_by": p.registered_by, "channel": p.channel,
                     "registered_at": p.registered_at, "confirmed_at": p.confirmed_at,
                     "cancelled_at": p.cancelled_at, "checked_in_at": p.checked_in_at,
+                })
+            })
+            .collect();
+        out.items(&rows).await?;
+        if n < PAGE as usize {
+            break;
+        }
+        after = last;
+    }
+    out.raw("]");
+    out.open("preferences");
+    let mut after = None;
+    loop {
+        let rows = page_of::<preference::Entity>(scope, preference::Column::Id, after).await?;
+        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
+        let rows: Vec<Value> = rows
+            .into_iter()
+            .map(|p| {
+                json!({
+                    "id": p.id, "tenant_id": p.tenant_id, "area": p.area, "category": p.category,
+                    "source": p.source, "interested": p.interested, "origin_id": p.origin_id,
+                    "created_at": p.created_at, "updated_at": p.updated_at,
                 })
             })
             .collect();

@@ -308,7 +308,7 @@ pub async fn register(
         checked_in_at: Set(None),
         ..Default::default()
     };
-    match existing {
+    let p = match existing {
         // Registering again after a cancellation takes the same row.
         Some(old) => {
             scope
@@ -317,7 +317,7 @@ pub async fn register(
                 .filter(participation::Column::Id.eq(old.id))
                 .exec(scope.conn())
                 .await?;
-            one(scope, old.id).await
+            one(scope, old.id).await?
         }
         None => {
             let row = participation::ActiveModel {
@@ -326,9 +326,12 @@ pub async fn register(
                 person_id: Set(person),
                 ..fields
             };
-            Ok(scope.insert(row).await?)
+            scope.insert(row).await?
         }
-    }
+    };
+    let source = crate::preferences::Source::Participation;
+    crate::preferences::derive(scope, person, &i.area, source, i.id, now).await?;
+    Ok(p)
 }
 
 async fn bump(

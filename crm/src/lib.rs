@@ -34,6 +34,7 @@ pub mod onboarding;
 pub mod paging;
 pub mod persons;
 pub mod places;
+pub mod preferences;
 pub mod privacy;
 pub mod profiles;
 pub mod public_catalogue;

@@ -96,6 +96,9 @@ pub async fn record(
         json!({ "purpose": m.purpose }),
     )
     .await?;
+    if m.purpose == crate::preferences::ENGAGEMENT {
+        crate::preferences::derive_from_history(scope, person, now).await?;
+    }
     Ok(m.into())
 }
 
@@ -134,6 +137,13 @@ pub async fn withdraw(
         json!({ "purpose": current.purpose }),
     )
     .await?;
+    // Without the consent (another given since may still hold), nothing more is derived
+    // and what was derived goes.
+    if current.purpose == crate::preferences::ENGAGEMENT
+        && !crate::preferences::engaged(scope, current.person_id).await?
+    {
+        crate::preferences::forget_derived(scope, current.person_id).await?;
+    }
     Ok(PrivacyConsent {
         withdrawn_at: Some(now),
         withdrawn_by: Some(by.to_owned()),

@@ -23,6 +23,7 @@ mod me;
 mod members;
 mod places;
 mod policies;
+mod preferences;
 mod questionnaires;
 mod receipts;
 mod register;
@@ -54,6 +55,7 @@ pub struct Query(
     places::PlacesQuery,
     initiatives::InitiativeQuery,
     questionnaires::QuestionnaireQuery,
+    preferences::PreferenceQuery,
     consents::ConsentQuery,
     identity::IdentityQuery,
     cases::CaseQuery,
@@ -76,6 +78,7 @@ pub struct Mutation(
     places::PlacesMutation,
     initiatives::InitiativeMutation,
     questionnaires::QuestionnaireMutation,
+    preferences::PreferenceMutation,
     consents::ConsentMutation,
     identity::IdentityMutation,
     cases::CaseMutation,

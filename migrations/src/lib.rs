@@ -32,6 +32,7 @@ mod m20261201_000025_access_purposes;
 mod m20261201_000026_places;
 mod m20261201_000027_initiatives;
 mod m20261201_000028_questionnaires;
+mod m20261201_000029_preferences;
 mod rls;
 
 pub use rls::{APP_ROLE, CONSENT_TABLES, TENANT_OWNED_TABLES};
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000026_places::Migration),
             Box::new(m20261201_000027_initiatives::Migration),
             Box::new(m20261201_000028_questionnaires::Migration),
+            Box::new(m20261201_000029_preferences::Migration),
         ]
     }
 }

@@ -47,6 +47,7 @@ pub const TENANT_OWNED_TABLES: &[&str] = &[
     "questionnaire_versions",
     "survey_invitations",
     "survey_answers",
+    "preferences",
 ];
 
 /// The expression every policy compares `tenant_id` with. `NULLIF` because a pooled

@@ -35,6 +35,7 @@ mod oidc;
 mod open311;
 mod persons_wall;
 mod portal;
+mod preferences;
 mod processing_register;
 mod public_catalogue;
 mod questionnaires;

@@ -213,6 +213,20 @@ async fn a_resolved_case_brings_its_survey_answered_once(
     assert_eq!(error_code(&again), "CONFLICT");
     let after = app.gql(&mario, MINE, json!({})).await;
     assert!(nodes(&after["data"]["mySurveys"]).is_empty());
+    // An identified answer is the citizen's: in their export.
+    let export: Value = app
+        .client
+        .get(app.url("/export/my-data.json"))
+        .bearer_auth(&mario)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("json");
+    let theirs = &export["data"]["survey_answers"];
+    assert_eq!(theirs.as_array().map(Vec::len), Some(1), "{theirs}");
+    assert_eq!(theirs[0]["answers"]["note"], "Più orari");
 
     // Reopened and resolved again: the same case is not asked twice.
     for s in ["IN_PROGRESS", "RESOLVED"] {

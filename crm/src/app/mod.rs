@@ -27,6 +27,7 @@ pub mod open311;
 mod page;
 pub mod places;
 pub mod policies;
+pub mod preferences;
 pub mod questionnaires;
 pub mod receipts;
 pub mod register;

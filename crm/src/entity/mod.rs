@@ -22,6 +22,7 @@ pub mod participation;
 pub mod person;
 pub mod person_identity;
 pub mod person_source;
+pub mod preference;
 pub mod privacy_consent;
 pub mod profile;
 pub mod questionnaire;

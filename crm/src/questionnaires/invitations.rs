@@ -246,7 +246,14 @@ pub async fn answer(
         submitted_at: Set(at),
         ..Default::default()
     };
-    Ok((scope.insert(row).await?, v))
+    let saved = scope.insert(row).await?;
+    // Answering an initiative's identified questionnaire shows interest in its area.
+    if let (false, Some(i)) = (q.anonymous, inv.initiative_id) {
+        let i = crate::initiatives::get(scope, i, false).await?;
+        let source = crate::preferences::Source::Questionnaire;
+        crate::preferences::derive(scope, inv.person_id, &i.area, source, i.id, now).await?;
+    }
+    Ok((saved, v))
 }
 
 /// The citizen's invitations not answered yet, in every body, newest first.
