@@ -206,143 +206,92 @@ async fn write(
         after = last;
     }
     out.raw("]");
-    out.open("interactions");
-    let mut after = None;
-    loop {
-        let rows = page_of::<interaction::Entity>(scope, interaction::Column::Id, after).await?;
-        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
-        let rows: Vec<Interaction> = rows.into_iter().map(Interaction::from).collect();
-        out.items(&rows).await?;
-        if n < PAGE as usize {
-            break;
-        }
-        after = last;
-    }
-    out.raw("]");
-    out.open("participations");
-    let mut after = None;
-    loop {
-        let rows =
-            page_of::<participation::Entity>(scope, participation::Column::Id, after).await?;
-        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
-        let rows: Vec<Value> = rows
-            .into_iter()
-            .map(|p| {
-                json!({
-                    "id": p.id, "tenant_id": p.tenant_id, "initiative_id": p.initiative_id,
-                    "status": p.status, "queue_position": p.queue_position,
-                    "registered_by": p.registered_by, "channel": p.channel,
-                    "registered_at": p.registered_at, "confirmed_at": p.confirmed_at,
-                    "cancelled_at": p.cancelled_at, "checked_in_at": p.checked_in_at,
-                })
+    list_of::<interaction::Entity, _>(
+        out,
+        scope,
+        ("interactions", interaction::Column::Id),
+        |r| r.id,
+        Interaction::from,
+    )
+    .await?;
+    list_of::<participation::Entity, _>(
+        out,
+        scope,
+        ("participations", participation::Column::Id),
+        |r| r.id,
+        |p| {
+            json!({
+                "id": p.id, "tenant_id": p.tenant_id, "initiative_id": p.initiative_id,
+                "status": p.status, "queue_position": p.queue_position,
+                "registered_by": p.registered_by, "channel": p.channel,
+                "registered_at": p.registered_at, "confirmed_at": p.confirmed_at,
+                "cancelled_at": p.cancelled_at, "checked_in_at": p.checked_in_at,
             })
-            .collect();
-        out.items(&rows).await?;
-        if n < PAGE as usize {
-            break;
-        }
-        after = last;
-    }
-    out.raw("]");
-    out.open("preferences");
-    let mut after = None;
-    loop {
-        let rows = page_of::<preference::Entity>(scope, preference::Column::Id, after).await?;
-        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
-        let rows: Vec<Value> = rows
-            .into_iter()
-            .map(|p| {
-                json!({
-                    "id": p.id, "tenant_id": p.tenant_id, "area": p.area, "category": p.category,
-                    "source": p.source, "interested": p.interested, "origin_id": p.origin_id,
-                    "created_at": p.created_at, "updated_at": p.updated_at,
-                })
+        },
+    )
+    .await?;
+    list_of::<preference::Entity, _>(
+        out,
+        scope,
+        ("preferences", preference::Column::Id),
+        |r| r.id,
+        |p| {
+            json!({
+                "id": p.id, "tenant_id": p.tenant_id, "area": p.area, "category": p.category,
+                "source": p.source, "interested": p.interested, "origin_id": p.origin_id,
+                "created_at": p.created_at, "updated_at": p.updated_at,
             })
-            .collect();
-        out.items(&rows).await?;
-        if n < PAGE as usize {
-            break;
-        }
-        after = last;
-    }
-    out.raw("]");
-    out.open("survey_invitations");
-    let mut after = None;
-    loop {
-        let rows =
-            page_of::<survey_invitation::Entity>(scope, survey_invitation::Column::Id, after)
-                .await?;
-        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
-        let rows: Vec<Value> = rows
-            .into_iter()
-            .map(|v| {
-                json!({
-                    "id": v.id, "tenant_id": v.tenant_id, "questionnaire_id": v.questionnaire_id,
-                    "case_id": v.case_id, "initiative_id": v.initiative_id, "channel": v.channel,
-                    "created_at": v.created_at, "answered_at": v.answered_at,
-                })
+        },
+    )
+    .await?;
+    list_of::<survey_invitation::Entity, _>(
+        out,
+        scope,
+        ("survey_invitations", survey_invitation::Column::Id),
+        |r| r.id,
+        |v| {
+            json!({
+                "id": v.id, "tenant_id": v.tenant_id, "questionnaire_id": v.questionnaire_id,
+                "case_id": v.case_id, "initiative_id": v.initiative_id, "channel": v.channel,
+                "created_at": v.created_at, "answered_at": v.answered_at,
             })
-            .collect();
-        out.items(&rows).await?;
-        if n < PAGE as usize {
-            break;
-        }
-        after = last;
-    }
-    out.raw("]");
-    out.open("survey_answers");
-    let mut after = None;
-    loop {
-        let rows =
-            page_of::<survey_answer::Entity>(scope, survey_answer::Column::Id, after).await?;
-        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
-        let rows: Vec<Value> = rows
-            .into_iter()
-            .map(|a| {
-                json!({
-                    "id": a.id, "tenant_id": a.tenant_id, "questionnaire_id": a.questionnaire_id,
-                    "version": a.version, "case_id": a.case_id, "initiative_id": a.initiative_id,
-                    "channel": a.channel, "answers": a.answers, "submitted_at": a.submitted_at,
-                })
+        },
+    )
+    .await?;
+    list_of::<survey_answer::Entity, _>(
+        out,
+        scope,
+        ("survey_answers", survey_answer::Column::Id),
+        |r| r.id,
+        |a| {
+            json!({
+                "id": a.id, "tenant_id": a.tenant_id, "questionnaire_id": a.questionnaire_id,
+                "version": a.version, "case_id": a.case_id, "initiative_id": a.initiative_id,
+                "channel": a.channel, "answers": a.answers, "submitted_at": a.submitted_at,
             })
-            .collect();
-        out.items(&rows).await?;
-        if n < PAGE as usize {
-            break;
-        }
-        after = last;
-    }
-    out.raw("]");
-    out.open("notifications");
-    let mut after = None;
-    loop {
-        let rows = page_of::<notification::Entity>(scope, notification::Column::Id, after).await?;
-        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
-        let rows: Vec<Notification> = rows.into_iter().map(Notification::from).collect();
-        out.items(&rows).await?;
-        if n < PAGE as usize {
-            break;
-        }
-        after = last;
-    }
-    out.raw("]");
-    out.open("access_log");
-    let mut after = None;
-    loop {
-        let rows = page_of::<access_log::Entity>(scope, access_log::Column::Id, after).await?;
-        let (n, last) = (rows.len(), rows.last().map(|r| r.id));
-        let rows: Vec<AccessEntry> = rows.into_iter().map(AccessEntry::from).collect();
-        seen.extend(
-            rows.iter()
-                .flat_map(|e| [e.reader_tenant_id, e.source_tenant_id]),
-        );
-        out.items(&rows).await?;
-        if n < PAGE as usize {
-            break;
-        }
-        after = last;
-    }
-    out.raw("]");
+        },
+    )
+    .await?;
+    list_of::<notification::Entity, _>(
+        out,
+        scope,
+        ("notifications", notification::Column::Id),
+        |r| r.id,
+        Notification::from,
+    )
+    .await?;
+    list_of::<access_log::Entity, _>(
+        out,
+        scope,
+        ("access_log", access_log::Column::Id),
+        |r| r.id,
+        |r| {
+            let e = AccessEntry::from(r);
+            seen.extend([e.reader_tenant_id, e.source_tenant_id]);
+            e
+        },
+    )
+    .await?;
     out.bodies.extend(seen);
 
     let choices: Vec<Value> = crate::notify::choices::of_person(scope)
@@ -388,6 +337,35 @@ where
         q = q.filter(id.gt(a));
     }
     Ok(q.order_by_asc(id).limit(PAGE).all(scope.conn()).await?)
+}
+
+/// Writes the list `name`: every row of `E` the person may read, a page at a time, each
+/// as `item` makes it.
+async fn list_of<E, T>(
+    out: &mut Out,
+    scope: &PersonScope,
+    (name, id): (&str, E::Column),
+    id_of: impl Fn(&E::Model) -> Uuid,
+    mut item: impl FnMut(E::Model) -> T,
+) -> Result<()>
+where
+    E: EntityTrait + civitas_tenants::PersonOwned,
+    T: Serialize,
+{
+    out.open(name);
+    let mut after = None;
+    loop {
+        let rows = page_of::<E>(scope, id, after).await?;
+        let (n, last) = (rows.len(), rows.last().map(&id_of));
+        let rows: Vec<T> = rows.into_iter().map(&mut item).collect();
+        out.items(&rows).await?;
+        if n < PAGE as usize {
+            break;
+        }
+        after = last;
+    }
+    out.raw("]");
+    Ok(())
 }
 
 /// A page of cases, each with its history and the files on it.

@@ -226,6 +226,31 @@ impl TestApp {
         }
     }
 
+    /// The `n` of `sql` (`SELECT COUNT(*) AS n …`), read past row-level security.
+    pub async fn count(&self, sql: &str) -> i64 {
+        use sea_orm::{ConnectionTrait, Statement};
+        let conn = self.unrestricted().await;
+        conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
+            .await
+            .expect("count")
+            .expect("row")
+            .try_get::<i64>("", "n")
+            .expect("n")
+    }
+
+    /// The personal-data export of the citizen whose token this is.
+    pub async fn my_data(&self, token: &str) -> Value {
+        let r = self
+            .client
+            .get(self.url("/export/my-data.json"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("export");
+        assert_eq!(r.status(), 200);
+        r.json().await.expect("json")
+    }
+
     /// A development token for an operator-like principal.
     pub fn token(&self, subject: &str, tenant: Option<&str>, roles: &[Role]) -> String {
         self.token_with(TokenRequest {

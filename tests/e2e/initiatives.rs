@@ -41,17 +41,6 @@ async fn published(app: &TestApp, slug: &str, input: Value) -> String {
     id
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let conn = app.unrestricted().await;
-    conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
-        .await
-        .expect("count")
-        .expect("row")
-        .try_get::<i64>("", "n")
-        .expect("n")
-}
-
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn five_hundred_at_once_for_a_hundred_seats_confirm_a_hundred(
@@ -347,10 +336,7 @@ async fn a_bad_initiative_is_refused_naming_the_field(#[case] change: Value, #[c
             .contains(field),
         "{b}"
     );
-    assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM initiatives").await,
-        0
-    );
+    assert_eq!(app.count("SELECT COUNT(*) AS n FROM initiatives").await, 0);
 }
 
 #[rstest]
@@ -400,7 +386,7 @@ async fn closed_drafts_and_full_initiatives_refuse_registrations() {
         .await;
     assert_eq!(error_code(&back), "VALIDATION");
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM participations").await,
+        app.count("SELECT COUNT(*) AS n FROM participations").await,
         1
     );
 }
@@ -425,16 +411,7 @@ async fn erasure_takes_a_citizens_participations_with_it(
         .await;
     assert_no_errors(&r);
     // The export carries it.
-    let export: Value = app
-        .client
-        .get(app.url("/export/my-data.json"))
-        .bearer_auth(&me)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let export = app.my_data(&me).await;
     let mine = export["data"]["participations"]
         .as_array()
         .expect("participations");
@@ -448,7 +425,7 @@ async fn erasure_takes_a_citizens_participations_with_it(
         .await
         .expect("erasure run");
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM participations").await,
+        app.count("SELECT COUNT(*) AS n FROM participations").await,
         0
     );
 }
@@ -488,11 +465,8 @@ async fn a_tutor_registers_only_the_citizens_who_delegated_them(
     let r = app.gql(&tutor, cancel, json!({ "id": other_place })).await;
     assert_eq!(error_code(&r), "FORBIDDEN");
     assert_eq!(
-        count(
-            &app,
-            "SELECT COUNT(*) AS n FROM participations WHERE status = 'confirmed'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) AS n FROM participations WHERE status = 'confirmed'")
+            .await,
         2
     );
 }

@@ -3,7 +3,6 @@
 //! PyPI) driving the endpoint.
 
 use rstest::rstest;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 
 use crate::harness::*;
@@ -171,16 +170,7 @@ fn id_of(json_answer: &str) -> String {
 }
 
 async fn cases_in_database(app: &TestApp) -> i64 {
-    let conn = app.unrestricted().await;
-    conn.query_one_raw(Statement::from_string(
-        conn.get_database_backend(),
-        "SELECT COUNT(*) AS n FROM cases",
-    ))
-    .await
-    .expect("count")
-    .expect("row")
-    .try_get::<i64>("", "n")
-    .expect("n")
+    app.count("SELECT COUNT(*) AS n FROM cases").await
 }
 
 #[rstest]

@@ -193,16 +193,7 @@ async fn derived_preferences_live_only_under_the_engagement_consent(
     assert_eq!(mine(&app).await.len(), 1);
 
     // The export carries them; erasure takes them.
-    let export: Value = app
-        .client
-        .get(app.url("/export/my-data.json"))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let export = app.my_data(&mario).await;
     assert_eq!(export["data"]["preferences"][0]["area"], "Ambiente");
     let erase = "mutation($p: ID!) { recordErasureRequest(personId: $p) }";
     assert_no_errors(&app.gql(&sup, erase, json!({ "p": person })).await);

@@ -20,17 +20,6 @@ const MINE: &str = "{ mySurveys { edges { node { invitationId bodySlug title ano
 const ANSWER: &str = "mutation($i: ID!, $a: [AnswerInput!]!) { answerSurvey(invitationId: $i, answers: $a) { version } }";
 const RESULTS: &str = "query($id: ID!) { questionnaireResults(id: $id) { invited answered responseRate questions { question { key } answered average nps counts { value count } } } }";
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
-    use sea_orm::{ConnectionTrait, Statement};
-    let conn = app.unrestricted().await;
-    conn.query_one_raw(Statement::from_string(conn.get_database_backend(), sql))
-        .await
-        .expect("count")
-        .expect("row")
-        .try_get::<i64>("", "n")
-        .expect("n")
-}
-
 fn questions() -> Value {
     json!([
         { "key": "voto", "text": "Quanto è soddisfatto del servizio?", "kind": "SCALE" },
@@ -190,7 +179,7 @@ async fn a_resolved_case_brings_its_survey_answered_once(
         );
     }
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM survey_answers").await,
+        app.count("SELECT COUNT(*) AS n FROM survey_answers").await,
         0
     );
 
@@ -214,16 +203,7 @@ async fn a_resolved_case_brings_its_survey_answered_once(
     let after = app.gql(&mario, MINE, json!({})).await;
     assert!(nodes(&after["data"]["mySurveys"]).is_empty());
     // An identified answer is the citizen's: in their export.
-    let export: Value = app
-        .client
-        .get(app.url("/export/my-data.json"))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let export = app.my_data(&mario).await;
     let theirs = &export["data"]["survey_answers"];
     assert_eq!(theirs.as_array().map(Vec::len), Some(1), "{theirs}");
     assert_eq!(theirs[0]["answers"]["note"], "Più orari");
@@ -234,7 +214,8 @@ async fn a_resolved_case_brings_its_survey_answered_once(
         assert_no_errors(&m);
     }
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM survey_invitations").await,
+        app.count("SELECT COUNT(*) AS n FROM survey_invitations")
+            .await,
         1
     );
 
@@ -328,8 +309,7 @@ async fn an_anonymous_answer_keeps_no_one(#[values(Sqlite, Postgres)] backend: B
         .await;
     assert_no_errors(&ok);
     assert_eq!(
-        count(
-            &app,
+        app.count(
             "SELECT COUNT(*) AS n FROM survey_answers WHERE person_id IS NULL AND case_id IS NULL"
         )
         .await,
@@ -363,14 +343,7 @@ async fn an_anonymous_answer_keeps_no_one(#[values(Sqlite, Postgres)] backend: B
     assert!(!csv.contains("person_id"), "{csv}");
     assert!(csv.contains("Troppa attesa"));
     // The citizen's export carries the invitation, not the anonymous answer.
-    let export = app
-        .client
-        .get(app.url("/export/my-data.json"))
-        .bearer_auth(&mario)
-        .send()
-        .await
-        .expect("export");
-    let export: Value = export.json().await.expect("json");
+    let export = app.my_data(&mario).await;
     assert_eq!(
         export["data"]["survey_invitations"]
             .as_array()
@@ -783,11 +756,12 @@ async fn bad_questionnaires_are_refused_with_nothing_written(
         );
     }
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM questionnaires").await,
+        app.count("SELECT COUNT(*) AS n FROM questionnaires").await,
         0
     );
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM questionnaire_versions").await,
+        app.count("SELECT COUNT(*) AS n FROM questionnaire_versions")
+            .await,
         0
     );
     // Answering a consultation still in draft.
@@ -800,7 +774,8 @@ async fn bad_questionnaires_are_refused_with_nothing_written(
     let r = app.gql(&mario, answer, json!({ "q": id })).await;
     assert_eq!(error_code(&r), "VALIDATION", "{r}");
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM survey_invitations").await,
+        app.count("SELECT COUNT(*) AS n FROM survey_invitations")
+            .await,
         0
     );
     assert_no_errors(&app.gql(&sup, PUBLISH, json!({ "id": id })).await);
@@ -857,7 +832,7 @@ async fn each_bodys_questionnaires_are_its_own(#[values(Sqlite, Postgres)] backe
         .await;
     assert_eq!(error_code(&r), "NOT_FOUND", "{r}");
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM survey_answers").await,
+        app.count("SELECT COUNT(*) AS n FROM survey_answers").await,
         0
     );
     // Erasure at the body takes the invitation and the identified answer.
@@ -881,11 +856,12 @@ async fn each_bodys_questionnaires_are_its_own(#[values(Sqlite, Postgres)] backe
         .await
         .expect("erasure");
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM survey_answers").await,
+        app.count("SELECT COUNT(*) AS n FROM survey_answers").await,
         0
     );
     assert_eq!(
-        count(&app, "SELECT COUNT(*) AS n FROM survey_invitations").await,
+        app.count("SELECT COUNT(*) AS n FROM survey_invitations")
+            .await,
         0
     );
 }
