@@ -62,7 +62,14 @@ pub async fn cached_by_slug(db: &Db, slug: &TenantSlug) -> Result<Option<Tenant>
     Ok(found)
 }
 
-/// The tenant with this id if the access cache holds it; no database read.
+/// The tenant with this id, through the access cache, read from the database on a miss
+/// (a replica just started, an entry past its time to live).
+pub async fn by_id(db: &Db, id: TenantId) -> Result<Option<Tenant>> {
+    Ok(cached_by_ids(db, &[id]).await?.pop())
+}
+
+/// The tenant with this id if the access cache holds it; no database read (labels that
+/// may be missing).
 pub async fn cached_by_id(db: &Db, id: TenantId) -> Option<Tenant> {
     db.access().tenant_by_id(id.0).await
 }

@@ -293,11 +293,7 @@ pub async fn mine(app: &App, caller: &Caller) -> Result<Vec<(Participation, Init
     // Each body's initiatives read in a citizen's context at that body.
     let mut found: Vec<Initiative> = vec![];
     for (body, ids) in by_body {
-        // Through the access cache, read from the database on a miss.
-        let Some(t) = registry::cached_by_ids(&app.db, &[TenantId(body)])
-            .await?
-            .pop()
-        else {
+        let Some(t) = registry::by_id(&app.db, TenantId(body)).await? else {
             continue;
         };
         let tc = TenantContext::for_citizen(t, caller.principal()?.clone());

@@ -177,7 +177,7 @@ pub async fn set_language(app: &App, caller: &Caller, language: &str) -> Result<
         if p.language.as_deref() == Some(language) {
             continue;
         }
-        let Some(body) = registry::cached_by_id(&app.db, p.tenant_id).await else {
+        let Some(body) = registry::by_id(&app.db, p.tenant_id).await? else {
             continue;
         };
         if body.status != civitas_tenants::TenantStatus::Active {

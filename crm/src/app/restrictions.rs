@@ -53,12 +53,10 @@ pub async fn lift_mine(app: &App, caller: &Caller, id: Uuid) -> Result<Restricti
         .await?
         .ok_or(Error::NotFound("restriction"))?;
     scope.commit().await?;
-    let body = civitas_tenants::registry::cached_by_id(
-        &app.db,
-        civitas_tenants::TenantId(found.tenant_id),
-    )
-    .await
-    .ok_or(Error::NotFound("restriction"))?;
+    let body =
+        civitas_tenants::registry::by_id(&app.db, civitas_tenants::TenantId(found.tenant_id))
+            .await?
+            .ok_or(Error::NotFound("restriction"))?;
     let tc = TenantContext::for_citizen(body, p);
     let scope = app.db.scope(&tc).await?;
     let by = tc.identity().stored();

@@ -26,9 +26,8 @@ pub struct Survey {
 
 /// The active body `id`, through the access cache (read from the database on a miss).
 async fn body(app: &App, id: Uuid) -> Result<Tenant> {
-    registry::cached_by_ids(&app.db, &[TenantId(id)])
+    registry::by_id(&app.db, TenantId(id))
         .await?
-        .pop()
         .filter(|t| t.status == TenantStatus::Active)
         .ok_or(Error::NotFound("survey"))
 }
