@@ -213,13 +213,7 @@ pub async fn publish(scope: &Scope, id: Uuid, now: DateTime<Utc>) -> Result<Vers
             "questionnaire: there is no draft to publish (revise it first)",
         ));
     };
-    scope
-        .update_many::<version::Entity>()
-        .col_expr(version::Column::Status, "retired".into())
-        .filter(version::Column::QuestionnaireId.eq(id))
-        .filter(version::Column::Status.eq("published"))
-        .exec(scope.conn())
-        .await?;
+    retire_published(scope, id).await?;
     scope
         .update_many::<version::Entity>()
         .col_expr(version::Column::Status, "published".into())
@@ -233,6 +227,18 @@ pub async fn publish(scope: &Scope, id: Uuid, now: DateTime<Utc>) -> Result<Vers
         published_at: Some(now),
         ..draft
     })
+}
+
+/// The version answered until now, if any, is answered no more (its answers stay).
+async fn retire_published(scope: &Scope, id: Uuid) -> Result<()> {
+    scope
+        .update_many::<version::Entity>()
+        .col_expr(version::Column::Status, "retired".into())
+        .filter(version::Column::QuestionnaireId.eq(id))
+        .filter(version::Column::Status.eq("published"))
+        .exec(scope.conn())
+        .await?;
+    Ok(())
 }
 
 async fn set_current(scope: &Scope, id: Uuid, n: i32, now: DateTime<Utc>) -> Result<()> {
@@ -250,13 +256,7 @@ async fn set_current(scope: &Scope, id: Uuid, n: i32, now: DateTime<Utc>) -> Res
 pub async fn retire(scope: &Scope, id: Uuid, now: DateTime<Utc>) -> Result<Questionnaire> {
     let q = get(scope, id).await?;
     check_open(&q)?;
-    scope
-        .update_many::<version::Entity>()
-        .col_expr(version::Column::Status, "retired".into())
-        .filter(version::Column::QuestionnaireId.eq(id))
-        .filter(version::Column::Status.eq("published"))
-        .exec(scope.conn())
-        .await?;
+    retire_published(scope, id).await?;
     scope
         .update_many::<questionnaire::Entity>()
         .col_expr(questionnaire::Column::RetiredAt, now.into())

@@ -304,4 +304,5 @@ survey-identified = Your answers are linked to your name: the body uses them to 
 survey-scale-help = From 1 (not at all satisfied) to 5 (very satisfied).
 survey-nps-help = From 0 (not at all likely) to 10 (very likely).
 survey-submit = Send your answers
+survey-done-title = Thank you
 survey-done = Thank you: your answers have been recorded.

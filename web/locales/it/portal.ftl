@@ -304,4 +304,5 @@ survey-identified = Le risposte sono associate al tuo nome: l'ente le usa per mi
 survey-scale-help = Da 1 (per niente soddisfatto) a 5 (molto soddisfatto).
 survey-nps-help = Da 0 (per niente probabile) a 10 (molto probabile).
 survey-submit = Invia le risposte
+survey-done-title = Grazie
 survey-done = Grazie: le tue risposte sono state registrate.

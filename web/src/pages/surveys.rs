@@ -77,7 +77,7 @@ fn thanks(visit: &Visit, portal: &Portal) -> Response {
     visit.page(
         portal,
         "survey.html",
-        context! { title => "", body => "", done => true, problems => context! {} },
+        context! { done => true, problems => context! {} },
     )
 }
 
